@@ -1,0 +1,66 @@
+# PocketQuant — every target creates the virtual environment when it is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8765
+
+# First a python3.13+ on PATH, then pyenv's installed versions.
+PYTHON_FOR_VENV := $(shell scripts/find-python.sh 2>/dev/null)
+
+.PHONY: help install run test test-unit test-integration test-architecture test-e2e lint bench simulator clean
+
+help:
+	@echo "make run        start the service (creates .venv on first use)"
+	@echo "make test       run every test tier"
+	@echo "make lint       ruff, mypy (domain strict) and import-linter contracts"
+	@echo "make bench      print benchmark figures as one JSON object"
+	@echo "make simulator  run the TradingView simulator (HOST=$(HOST) PORT=$(PORT))"
+
+$(BIN)/python:
+	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
+	  echo "error: PocketQuant needs Python >= 3.13; none found on PATH or under pyenv (install one, e.g. 'pyenv install 3.13')." >&2; \
+	  exit 1; fi
+	@echo "creating $(VENV) with $(PYTHON_FOR_VENV)"
+	$(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python -m src.main
+
+simulator: install
+	$(BIN)/python -m src.infrastructure.tradingview.simulator --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+test-unit: install
+	$(BIN)/python -m pytest -q tests/unit
+
+test-integration: install
+	$(BIN)/python -m pytest -q tests/integration
+
+test-architecture: install
+	$(BIN)/python -m pytest -q tests/architecture
+
+test-e2e: install
+	$(BIN)/python -m pytest -q tests/e2e
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src/domain
+	$(BIN)/lint-imports
+
+bench: install
+	@$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

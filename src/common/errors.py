@@ -1,0 +1,37 @@
+"""Application errors with meaning; the HTTP edge maps each to one problem+json response."""
+
+
+class ApplicationError(Exception):
+    """Base for errors the API reports to clients as something other than a 500."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(ApplicationError):
+    pass
+
+
+class SymbolNotFound(NotFound):
+    pass
+
+
+class Conflict(ApplicationError):
+    pass
+
+
+class UpstreamUnavailable(ApplicationError):
+    """The upstream (TradingView) or a store could not be reached or timed out."""
+
+
+class UpstreamRejected(ApplicationError):
+    """The upstream answered but refused (bad token, banned, protocol error)."""
+
+
+class StoreUnavailable(ApplicationError):
+    """The database is down; requests fail fast until it returns."""
+
+
+class NoHandlerRegistered(LookupError):
+    pass

@@ -1,0 +1,168 @@
+"""Ports: what the application needs from the outside world, as Protocols. Adapters live in
+`src.infrastructure` and satisfy these structurally; handlers depend only on these."""
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from src.domain.market_data import Interval, OHLCVBar, SeriesKey, Symbol
+from src.domain.sync.status import SyncState, SyncStatus
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Epoch seconds, UTC."""
+        ...
+
+
+# --- storage -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesCoverage:
+    key: SeriesKey
+    first_bar_time: int | None
+    last_bar_time: int | None
+    bar_count: int
+    # Intraday only: [start, end] ranges (inclusive, bar open times) of expected but missing bars.
+    gaps: tuple[tuple[int, int], ...] = ()
+    missing_bars: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BarColumns:
+    """A read result kept column by column, cheap to serialize without per-bar objects."""
+
+    key: SeriesKey
+    time: Sequence[int]
+    open: Sequence[float]
+    high: Sequence[float]
+    low: Sequence[float]
+    close: Sequence[float]
+    volume: Sequence[float]
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    def to_bars(self) -> list[OHLCVBar]:
+        iv = self.key.interval
+        return [
+            OHLCVBar(iv, t, o, h, lo, c, v)
+            for t, o, h, lo, c, v in zip(
+                self.time, self.open, self.high, self.low, self.close, self.volume, strict=True
+            )
+        ]
+
+
+class OHLCVRepository(Protocol):
+    async def upsert(self, key: SeriesKey, bars: Sequence[OHLCVBar]) -> int:
+        """Store bars idempotently (last write wins per timestamp); returns how many were new or changed."""
+        ...
+
+    async def read(
+        self,
+        key: SeriesKey,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        limit: int | None = None,
+        descending: bool = False,
+    ) -> BarColumns:
+        """Bars with start <= time <= end; with `limit`, the newest `limit` of them; in the asked order."""
+        ...
+
+    async def coverage(self, key: SeriesKey) -> SeriesCoverage: ...
+
+    async def ensure_indexes(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatusFilter:
+    exchange: str | None = None
+    symbol: str | None = None
+    interval: Interval | None = None
+    status: SyncStatus | None = None
+
+
+class SyncStatusRepository(Protocol):
+    async def get(self, key: SeriesKey) -> SyncState | None: ...
+
+    async def save(self, state: SyncState) -> None: ...
+
+    async def list(self, where: SyncStatusFilter) -> list[SyncState]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedSymbol:
+    symbol: Symbol
+    description: str = ""
+    type: str = ""
+    currency: str = ""
+    active: bool = True
+    intervals: tuple[Interval, ...] = ()
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+class SymbolRepository(Protocol):
+    async def get(self, symbol: Symbol) -> TrackedSymbol | None: ...
+
+    async def save(self, tracked: TrackedSymbol) -> None: ...
+
+    async def list(self, *, active_only: bool = True) -> list[TrackedSymbol]: ...
+
+    async def delete(self, symbol: Symbol) -> bool: ...
+
+
+class Cache(Protocol):
+    """Values are JSON-like (dict/list/str/number/bool/None, datetimes) or bytes."""
+
+    async def get(self, key: str) -> Any | None: ...
+
+    async def set(self, key: str, value: Any, ttl_seconds: float) -> None: ...
+
+    async def delete(self, *keys: str) -> int: ...
+
+    async def delete_pattern(self, pattern: str) -> int:
+        """Delete keys matching a glob pattern (`*`, `?`)."""
+        ...
+
+    async def get_or_set(self, key: str, ttl_seconds: float, compute: Callable[[], Awaitable[Any]]) -> Any:
+        """Cached value, or `compute()` stored; concurrent misses on one key compute once."""
+        ...
+
+    async def ping(self) -> bool: ...
+
+
+# --- market data provider (TradingView today, others later) --------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolInfo:
+    symbol: Symbol
+    description: str = ""
+    type: str = ""
+    currency: str = ""
+    timezone: str = ""
+    session: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolMatch:
+    symbol: Symbol
+    description: str = ""
+    type: str = ""
+    currency: str = ""
+    country: str = ""
+
+
+class MarketDataProvider(Protocol):
+    async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int) -> list[OHLCVBar]:
+        """The newest `n_bars` bars (fewer if history is shorter), oldest first, unique by time.
+        Raises SymbolNotFound, UpstreamUnavailable or UpstreamRejected."""
+        ...
+
+    async def resolve_symbol(self, symbol: Symbol) -> SymbolInfo: ...
+
+    async def search_symbols(self, query: str, *, exchange: str | None = None) -> list[SymbolMatch]: ...

@@ -1,0 +1,33 @@
+"""Errors raised by the domain when an invariant would be broken."""
+
+
+class DomainError(ValueError):
+    """Base of every domain rule violation; `field` names what was wrong when one input is at fault."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidSymbol(DomainError):
+    pass
+
+
+class InvalidInterval(DomainError):
+    pass
+
+
+class InvalidBar(DomainError):
+    pass
+
+
+class InvalidSeries(DomainError):
+    pass
+
+
+class InvalidQuote(DomainError):
+    pass
+
+
+class InvalidTransition(DomainError):
+    pass

@@ -1,0 +1,7 @@
+from src.domain.market_data.bar import OHLCVBar
+from src.domain.market_data.interval import Interval
+from src.domain.market_data.quote import QuoteTick
+from src.domain.market_data.series import OHLCVAggregate, SeriesKey
+from src.domain.market_data.symbol import Symbol
+
+__all__ = ["Interval", "OHLCVAggregate", "OHLCVBar", "QuoteTick", "SeriesKey", "Symbol"]

@@ -1,0 +1,43 @@
+"""One OHLCV bar: the prices and volume traded in one interval, stamped with its open time."""
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from src.domain.errors import InvalidBar
+from src.domain.market_data.interval import Interval
+
+
+@dataclass(frozen=True, slots=True)
+class OHLCVBar:
+    interval: Interval
+    time: int  # open time, epoch seconds UTC, aligned to `interval`
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float = 0.0  # series without volume (indices) carry 0
+
+    def __post_init__(self) -> None:
+        o, h, lo, c, v = self.open, self.high, self.low, self.close, self.volume
+        if not all(map(math.isfinite, (o, h, lo, c, v))):
+            raise InvalidBar(f"bar at {self.time}: prices and volume must be finite", field="price")
+        if lo > min(o, c) or h < max(o, c) or lo > h:
+            raise InvalidBar(
+                f"bar at {self.time}: need low <= min(open, close) and high >= max(open, close)",
+                field="price",
+            )
+        if v < 0:
+            raise InvalidBar(f"bar at {self.time}: volume must be >= 0", field="volume")
+        if type(self.time) is not int or self.time < 0 or not self.interval.is_aligned(self.time):
+            raise InvalidBar(
+                f"bar time {self.time!r} is not aligned to {self.interval.code}", field="time"
+            )
+
+    @property
+    def opened_at(self) -> datetime:
+        return datetime.fromtimestamp(self.time, UTC)
+
+    @property
+    def closes_at(self) -> int:
+        return self.interval.next_open(self.time)
