@@ -1,0 +1,74 @@
+"""Components with a start/stop lifecycle and a health check, started in order and stopped in reverse."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+
+log = structlog.get_logger("lifecycle")
+
+Action = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    name: str
+    start: Action | None = None
+    stop: Action | None = None
+    # Returns normally when healthy; raises or returns False when not.
+    check: Callable[[], Awaitable[bool | None]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentHealth:
+    name: str
+    healthy: bool
+    detail: str = "ok"
+
+
+class Lifecycle:
+    def __init__(self, components: list[Component], *, stop_timeout_s: float = 10.0) -> None:
+        self.components = components
+        self._started: list[Component] = []
+        self._stop_timeout_s = stop_timeout_s
+
+    async def start(self) -> None:
+        for component in self.components:
+            if component.start is not None:
+                log.info("starting component", component=component.name)
+                try:
+                    await component.start()
+                except BaseException:
+                    await self.stop()
+                    raise
+            self._started.append(component)
+
+    async def stop(self) -> None:
+        while self._started:
+            component = self._started.pop()
+            if component.stop is None:
+                continue
+            try:
+                await asyncio.wait_for(component.stop(), self._stop_timeout_s)
+                log.info("stopped component", component=component.name)
+            except Exception:
+                log.exception("component failed to stop cleanly", component=component.name)
+
+    async def health(self, timeout_s: float) -> list[ComponentHealth]:
+        checked = [c for c in self.components if c.check is not None]
+        results = await asyncio.gather(*(self._check(c, timeout_s) for c in checked))
+        return list(results)
+
+    @staticmethod
+    async def _check(component: Component, timeout_s: float) -> ComponentHealth:
+        assert component.check is not None
+        try:
+            ok = await asyncio.wait_for(component.check(), timeout_s)
+        except TimeoutError:
+            return ComponentHealth(component.name, False, f"no answer within {timeout_s}s")
+        except Exception as error:
+            return ComponentHealth(component.name, False, f"{type(error).__name__}: {error}"[:200])
+        if ok is False:
+            return ComponentHealth(component.name, False, "unhealthy")
+        return ComponentHealth(component.name, True)

@@ -1,0 +1,76 @@
+"""Commands and Queries of the market-data slice: plain immutable requests built by the routes."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from src.domain.market_data import Interval, SeriesKey, Symbol
+from src.domain.sync.status import SyncStatus
+
+DEFAULT_SYNC_BARS = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSymbolCommand:
+    """Fetch and store a series now; returns a SyncResult once done."""
+
+    key: SeriesKey
+    n_bars: int = DEFAULT_SYNC_BARS
+
+
+@dataclass(frozen=True, slots=True)
+class StartBackgroundSyncCommand:
+    """Start (or join) a sync that outlives the request; returns the SyncState to poll."""
+
+    key: SeriesKey
+    n_bars: int = DEFAULT_SYNC_BARS
+
+
+@dataclass(frozen=True, slots=True)
+class BulkSyncCommand:
+    items: tuple[SyncSymbolCommand, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackSymbolCommand:
+    symbol: Symbol
+    intervals: tuple[Interval, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UntrackSymbolCommand:
+    symbol: Symbol
+    intervals: tuple[Interval, ...] = ()  # empty: every interval
+
+
+class BarsFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+
+
+@dataclass(frozen=True, slots=True)
+class GetBarsQuery:
+    key: SeriesKey
+    limit: int | None = None
+    start: int | None = None
+    end: int | None = None
+    descending: bool = False
+    format: BarsFormat = BarsFormat.JSON
+
+
+@dataclass(frozen=True, slots=True)
+class ListSymbolsQuery:
+    active_only: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSymbolsQuery:
+    text: str
+    exchange: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GetSyncStatusQuery:
+    exchange: str | None = None
+    symbol: str | None = None
+    interval: Interval | None = None
+    status: SyncStatus | None = None

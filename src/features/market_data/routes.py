@@ -1,0 +1,166 @@
+"""HTTP routes of the market-data slice: each builds a Command or Query and sends it to the Mediator."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from src.common.errors import NotFound
+from src.domain.market_data import Interval, SeriesKey, Symbol
+from src.domain.sync.status import SyncStatus
+from src.features.market_data.messages import (
+    BarsFormat,
+    BulkSyncCommand,
+    GetBarsQuery,
+    GetSyncStatusQuery,
+    ListSymbolsQuery,
+    SearchSymbolsQuery,
+    StartBackgroundSyncCommand,
+    SyncSymbolCommand,
+    TrackSymbolCommand,
+    UntrackSymbolCommand,
+)
+from src.features.market_data.schemas import (
+    BulkItemBody,
+    BulkSyncRequest,
+    IntervalCode,
+    SymbolMatchBody,
+    SyncRequest,
+    SyncResponse,
+    SyncStatusBody,
+    TrackedSymbolBody,
+    TrackRequest,
+)
+from src.features.shared.dependencies import MediatorDep
+
+router = APIRouter(prefix="/api/v1/market-data", tags=["market data"])
+DEFAULT_LIMIT = 1_000
+MAX_LIMIT = 100_000
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
+def _status_url(key: SeriesKey) -> str:
+    return f"/api/v1/market-data/sync-status/{key.symbol.exchange}/{key.symbol.code}/{key.interval.code}"
+
+
+@router.post("/sync")
+async def sync(body: SyncRequest, mediator: MediatorDep) -> SyncResponse:
+    """Fetch and store a series now (incrementally when it is already stored)."""
+    result = await mediator.send(SyncSymbolCommand(body.series_key(), body.n_bars))
+    return SyncResponse.of(result)
+
+
+@router.post("/sync/background", status_code=status.HTTP_202_ACCEPTED)
+async def sync_background(body: SyncRequest, mediator: MediatorDep, response: Response) -> SyncStatusBody:
+    """Start a sync that outlives the request (or join the running one); poll the Location."""
+    key = body.series_key()
+    state = await mediator.send(StartBackgroundSyncCommand(key, body.n_bars))
+    response.headers["Location"] = _status_url(key)
+    return SyncStatusBody.of(state)
+
+
+@router.post("/sync/bulk")
+async def sync_bulk(body: BulkSyncRequest, mediator: MediatorDep) -> list[BulkItemBody]:
+    """Many series at once, concurrently within the configured bound; one failure never stops the rest."""
+    commands = tuple(SyncSymbolCommand(item.series_key(), item.n_bars) for item in body.items)
+    results = await mediator.send(BulkSyncCommand(commands))
+    return [
+        BulkItemBody(
+            exchange=r.command.key.symbol.exchange, symbol=r.command.key.symbol.code,
+            interval=r.command.key.interval.code, ok=r.error is None,
+            result=SyncResponse.of(r.result) if r.result else None,
+            error=str(r.error) if r.error else None,
+            error_type=type(r.error).__name__ if r.error else None,
+        )
+        for r in results
+    ]
+
+
+@router.get("/ohlcv/{exchange}/{symbol}", response_class=Response)
+async def ohlcv(
+    exchange: str,
+    symbol: str,
+    mediator: MediatorDep,
+    interval: IntervalCode = "1d",
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    order: Literal["asc", "desc"] = "asc",
+    format: BarsFormat = BarsFormat.JSON,
+) -> Response:
+    """Stored bars, newest `limit` within [start, end]; from the cache when warm. `format=csv` exports."""
+    if limit is None and start is None and end is None:
+        limit = DEFAULT_LIMIT
+    key = SeriesKey(Symbol(exchange, symbol), Interval.parse(interval))
+    query = GetBarsQuery(key, limit, _epoch(start), _epoch(end), order == "desc", format)
+    body = await mediator.send(query)
+    if format is BarsFormat.CSV:
+        filename = f"{key.symbol.exchange}_{key.symbol.code}_{key.interval.code}.csv"
+        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+        return Response(body, media_type="text/csv", headers=headers)
+    return Response(body, media_type="application/json")
+
+
+@router.get("/symbols")
+async def list_symbols(mediator: MediatorDep, include_inactive: bool = False) -> list[TrackedSymbolBody]:
+    tracked = await mediator.send(ListSymbolsQuery(active_only=not include_inactive))
+    return [TrackedSymbolBody.of(t) for t in tracked]
+
+
+@router.post("/symbols", status_code=status.HTTP_201_CREATED)
+async def track_symbol(body: TrackRequest, mediator: MediatorDep) -> TrackedSymbolBody:
+    intervals = tuple(Interval.parse(code) for code in body.intervals)
+    return TrackedSymbolBody.of(await mediator.send(TrackSymbolCommand(Symbol(body.exchange, body.symbol), intervals)))
+
+
+@router.get("/symbols/search")
+async def search_symbols(
+    mediator: MediatorDep,
+    q: Annotated[str, Query(min_length=1, max_length=64)],
+    exchange: Annotated[str | None, Query(max_length=32)] = None,
+) -> list[SymbolMatchBody]:
+    matches = await mediator.send(SearchSymbolsQuery(q, exchange))
+    return [
+        SymbolMatchBody(exchange=m.symbol.exchange, symbol=m.symbol.code, description=m.description,
+                        type=m.type, currency=m.currency, country=m.country)
+        for m in matches
+    ]
+
+
+@router.delete("/symbols/{exchange}/{symbol}")
+async def untrack_symbol(
+    exchange: str, symbol: str, mediator: MediatorDep, intervals: Annotated[list[IntervalCode], Query()] = ()
+) -> TrackedSymbolBody:
+    """Untrack the given intervals, or the whole symbol when none are given."""
+    command = UntrackSymbolCommand(Symbol(exchange, symbol), tuple(Interval.parse(i) for i in intervals))
+    return TrackedSymbolBody.of(await mediator.send(command))
+
+
+@router.get("/sync-status")
+async def sync_statuses(
+    mediator: MediatorDep,
+    exchange: str | None = None,
+    symbol: str | None = None,
+    interval: IntervalCode | None = None,
+    status: SyncStatus | None = None,
+) -> list[SyncStatusBody]:
+    query = GetSyncStatusQuery(
+        exchange.upper() if exchange else None, symbol.upper() if symbol else None,
+        Interval.parse(interval) if interval else None, status,
+    )
+    return [SyncStatusBody.of(v.state, v.coverage) for v in await mediator.send(query)]
+
+
+@router.get("/sync-status/{exchange}/{symbol}/{interval}")
+async def sync_status(exchange: str, symbol: str, interval: str, mediator: MediatorDep) -> SyncStatusBody:
+    key = SeriesKey(Symbol(exchange, symbol), Interval.parse(interval))
+    query = GetSyncStatusQuery(key.symbol.exchange, key.symbol.code, key.interval)
+    views = await mediator.send(query)
+    if not views:
+        raise NotFound(f"no sync recorded for {key}", field="symbol")
+    return SyncStatusBody.of(views[0].state, views[0].coverage)

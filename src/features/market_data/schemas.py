@@ -1,0 +1,150 @@
+"""HTTP request and response bodies of the market-data slice (pydantic), kept apart from Commands."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from src.common.ports import SeriesCoverage, TrackedSymbol
+from src.domain.market_data import Interval, SeriesKey, Symbol
+from src.domain.sync.status import SyncState
+from src.features.market_data.messages import DEFAULT_SYNC_BARS
+from src.features.market_data.series_sync import SyncResult
+
+MAX_SYNC_BARS = 100_000
+
+
+def _interval(value: str) -> str:
+    return Interval.parse(value).code  # raises with a message naming the valid codes
+
+
+IntervalCode = Annotated[str, AfterValidator(_interval), Field(examples=["1m", "1h", "1d"])]
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+class SeriesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    exchange: str = Field(min_length=1, max_length=32, examples=["BINANCE"])
+    symbol: str = Field(min_length=1, max_length=40, examples=["BTCUSDT"])
+    interval: IntervalCode
+
+    def series_key(self) -> SeriesKey:
+        return SeriesKey(Symbol(self.exchange, self.symbol), Interval.parse(self.interval))
+
+
+class SyncRequest(SeriesRequest):
+    n_bars: int = Field(default=DEFAULT_SYNC_BARS, ge=1, le=MAX_SYNC_BARS)
+
+
+class BulkSyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[SyncRequest] = Field(min_length=1, max_length=500)
+
+
+class SyncResponse(BaseModel):
+    exchange: str
+    symbol: str
+    interval: str
+    status: str
+    bars_fetched: int
+    bars_written: int
+    first_bar_time: str | None
+    last_bar_time: str | None
+
+    @classmethod
+    def of(cls, result: SyncResult) -> "SyncResponse":
+        key = result.key
+        return cls(
+            exchange=key.symbol.exchange, symbol=key.symbol.code, interval=key.interval.code,
+            status=result.status, bars_fetched=result.bars_fetched, bars_written=result.bars_written,
+            first_bar_time=iso(result.first_bar_time), last_bar_time=iso(result.last_bar_time),
+        )
+
+
+class CoverageBody(BaseModel):
+    first_bar_time: str | None
+    last_bar_time: str | None
+    bar_count: int
+    missing_bars: int
+    gaps: list[tuple[str, str]]
+
+    @classmethod
+    def of(cls, c: SeriesCoverage) -> "CoverageBody":
+        return cls(
+            first_bar_time=iso(c.first_bar_time), last_bar_time=iso(c.last_bar_time), bar_count=c.bar_count,
+            missing_bars=c.missing_bars, gaps=[(iso(a) or "", iso(b) or "") for a, b in c.gaps],
+        )
+
+
+class SyncStatusBody(BaseModel):
+    exchange: str
+    symbol: str
+    interval: str
+    status: str
+    requested_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    bars_written: int
+    error: str | None
+    coverage: CoverageBody | None = None
+
+    @classmethod
+    def of(cls, s: SyncState, coverage: SeriesCoverage | None = None) -> "SyncStatusBody":
+        return cls(
+            exchange=s.key.symbol.exchange, symbol=s.key.symbol.code, interval=s.key.interval.code,
+            status=s.status, requested_at=iso(s.requested_at), started_at=iso(s.started_at),
+            finished_at=iso(s.finished_at), bars_written=s.bars_written, error=s.error,
+            coverage=CoverageBody.of(coverage) if coverage else None,
+        )
+
+
+class BulkItemBody(BaseModel):
+    exchange: str
+    symbol: str
+    interval: str
+    ok: bool
+    result: SyncResponse | None = None
+    error: str | None = None
+    error_type: str | None = None
+
+
+class TrackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    exchange: str = Field(min_length=1, max_length=32)
+    symbol: str = Field(min_length=1, max_length=40)
+    intervals: list[IntervalCode] = Field(default_factory=lambda: ["1d"], min_length=1, max_length=13)
+
+
+class TrackedSymbolBody(BaseModel):
+    exchange: str
+    symbol: str
+    description: str
+    type: str
+    currency: str
+    active: bool
+    intervals: list[str]
+    created_at: str | None
+    updated_at: str | None
+
+    @classmethod
+    def of(cls, t: TrackedSymbol) -> "TrackedSymbolBody":
+        return cls(
+            exchange=t.symbol.exchange, symbol=t.symbol.code, description=t.description, type=t.type,
+            currency=t.currency, active=t.active, intervals=[i.code for i in t.intervals],
+            created_at=iso(t.created_at), updated_at=iso(t.updated_at),
+        )
+
+
+class SymbolMatchBody(BaseModel):
+    exchange: str
+    symbol: str
+    description: str
+    type: str
+    currency: str
+    country: str

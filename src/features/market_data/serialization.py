@@ -1,0 +1,42 @@
+"""Bars to response bytes, column by column, in one pass: JSON (orjson) and CSV."""
+
+import time
+
+import orjson
+
+from src.common.ports import BarColumns
+
+
+def _iso(ts: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def bars_to_json(columns: BarColumns) -> bytes:
+    key = columns.key
+    rows = [
+        {"time": _iso(t), "timestamp": t, "open": o, "high": h, "low": lo, "close": c, "volume": v}
+        for t, o, h, lo, c, v in zip(
+            columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume, strict=True
+        )
+    ]
+    return orjson.dumps(
+        {
+            "exchange": key.symbol.exchange,
+            "symbol": key.symbol.code,
+            "interval": key.interval.code,
+            "count": len(rows),
+            "bars": rows,
+        }
+    )
+
+
+def bars_to_csv(columns: BarColumns) -> bytes:
+    lines = ["time,open,high,low,close,volume"]
+    lines += [
+        f"{_iso(t)},{o!r},{h!r},{lo!r},{c!r},{v!r}"
+        for t, o, h, lo, c, v in zip(
+            columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume, strict=True
+        )
+    ]
+    lines.append("")
+    return "\n".join(lines).encode()

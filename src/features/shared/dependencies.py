@@ -1,0 +1,27 @@
+"""FastAPI dependency aliases shared by the feature slices: the objects the composition root put on
+`app.state`, typed for route signatures."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from src.common.event_bus import EventBus
+from src.common.lifecycle import Lifecycle
+from src.common.mediator import Mediator
+
+
+def _mediator(request: Request) -> Mediator:
+    return request.app.state.mediator
+
+
+def _event_bus(request: Request) -> EventBus:
+    return request.app.state.event_bus
+
+
+def _lifecycle(request: Request) -> Lifecycle:
+    return request.app.state.lifecycle
+
+
+MediatorDep = Annotated[Mediator, Depends(_mediator)]
+EventBusDep = Annotated[EventBus, Depends(_event_bus)]
+LifecycleDep = Annotated[Lifecycle, Depends(_lifecycle)]

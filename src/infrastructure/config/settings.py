@@ -1,0 +1,79 @@
+"""Settings from the environment and `.env`. Read once, by the composition root, never at import."""
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    log_format: Literal["json", "console"] | None = None  # default: json in production, console otherwise
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    # Unset: an embedded mongoeco server over SQLite under `data_dir`.
+    mongodb_url: SecretStr | None = None
+    mongodb_database: str = "pocketquant"
+    mongodb_timeout_s: float = Field(default=5.0, gt=0)
+    data_dir: str = "./data"
+    # Unset: an in-process cache.
+    redis_url: SecretStr | None = None
+    redis_timeout_s: float = Field(default=1.0, gt=0)
+
+    tradingview_ws_url: str = "wss://data.tradingview.com/socket.io/websocket?from=chart%2F&type=chart"
+    tradingview_search_url: str = "https://symbol-search.tradingview.com/symbol_search/v3/"
+    tradingview_signin_url: str = "https://www.tradingview.com/accounts/signin/"
+    tradingview_username: str | None = None
+    tradingview_password: SecretStr | None = None
+    tradingview_timeout_s: float = Field(default=20.0, gt=0)
+    tradingview_requests_per_s: float = Field(default=5.0, gt=0)
+
+    health_check_timeout_s: float = Field(default=2.0, gt=0)
+
+    # --- HTTP edge (issue 7). Lists come from the environment as JSON, e.g. CORS_ORIGINS='["https://a"]'.
+    rate_limit_enabled: bool = True
+    rate_limit_capacity: int = Field(default=200, ge=1)
+    rate_limit_refill_per_s: float = Field(default=20.0, gt=0)
+    rate_limit_exempt_paths: list[str] = ["/health", "/metrics"]
+    trusted_proxies: list[str] = []  # CIDRs whose X-Forwarded-For is believed
+    idempotency_ttl_s: int = Field(default=86_400, ge=1)
+    idempotency_lock_ttl_s: float = Field(default=60.0, gt=0)  # a running first request holds the key this long
+    idempotency_max_body_bytes: int = Field(default=1_048_576, ge=1)
+    edge_redis_prefix: str = "pq:edge:"
+    cors_origins: list[str] = []  # empty: CORS closed
+    webhook_urls: list[str] = []
+    webhook_secret: SecretStr | None = None
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
+    webhook_max_attempts: int = Field(default=5, ge=1)
+    webhook_backoff_base_s: float = Field(default=1.0, ge=0)
+    webhook_backoff_max_s: float = Field(default=60.0, ge=0)
+    webhook_max_in_flight: int = Field(default=32, ge=1)
+    webhook_drain_timeout_s: float = Field(default=5.0, ge=0)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def effective_log_format(self) -> Literal["json", "console"]:
+        if self.log_format:
+            return self.log_format
+        return "json" if self.environment == "production" else "console"
+
+
+class SettingsError(SystemExit):
+    """Stops the start with one line naming the variable at fault."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        variable = "_".join(str(part) for part in first["loc"]).upper() or "settings"
+        raise SettingsError(f"invalid setting {variable}: {first['msg']}") from None

@@ -1,0 +1,168 @@
+"""One small state-recording fake per port, for unit tests through the Mediator."""
+
+import asyncio
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import replace
+
+from src.common.errors import SymbolNotFound, UpstreamUnavailable
+from src.common.ports import (
+    BarColumns,
+    SeriesCoverage,
+    SymbolInfo,
+    SymbolMatch,
+    SyncStatusFilter,
+    TrackedSymbol,
+)
+from src.domain.market_data import Interval, OHLCVBar, SeriesKey, Symbol
+from src.domain.sync.status import SyncState
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.value = now
+
+    def now(self) -> float:
+        return self.value
+
+    def advance(self, seconds: float) -> None:
+        self.value += seconds
+
+
+class FakeProvider:
+    """Serves bars from a dict per (symbol, interval); records every fetch."""
+
+    def __init__(self) -> None:
+        self.bars: dict[tuple[Symbol, Interval], list[OHLCVBar]] = {}
+        self.fetches: list[tuple[Symbol, Interval, int]] = []
+        self.unavailable = False
+        self.gate: asyncio.Event | None = None  # when set, fetches wait for it
+
+    def add_history(self, symbol: Symbol, interval: Interval, start: int, count: int, price: float = 100.0):
+        t = interval.align(start)
+        bars = []
+        for i in range(count):
+            p = price + i
+            bars.append(OHLCVBar(interval, t, p, p + 1, p - 1, p + 0.5, 10.0 + i))
+            t = interval.next_open(t)
+        self.bars[(symbol, interval)] = bars
+        return bars
+
+    async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int) -> list[OHLCVBar]:
+        self.fetches.append((symbol, interval, n_bars))
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.unavailable:
+            raise UpstreamUnavailable("upstream down")
+        if (symbol, interval) not in self.bars:
+            raise SymbolNotFound(f"unknown symbol {symbol}", field="symbol")
+        return self.bars[(symbol, interval)][-n_bars:]
+
+    async def resolve_symbol(self, symbol: Symbol) -> SymbolInfo:
+        if not any(s == symbol for s, _ in self.bars):
+            raise SymbolNotFound(f"unknown symbol {symbol}", field="symbol")
+        return SymbolInfo(symbol, description=f"{symbol.code} description", type="crypto", currency="USD")
+
+    async def search_symbols(self, query: str, *, exchange: str | None = None) -> list[SymbolMatch]:
+        return [SymbolMatch(s, f"{s.code} description") for s, _ in self.bars if query.upper() in s.code]
+
+
+class FakeOHLCVRepository:
+    def __init__(self) -> None:
+        self.series: dict[SeriesKey, dict[int, OHLCVBar]] = {}
+        self.upserts = 0
+
+    async def upsert(self, key: SeriesKey, bars: Sequence[OHLCVBar]) -> int:
+        self.upserts += 1
+        stored = self.series.setdefault(key, {})
+        changed = sum(1 for bar in bars if stored.get(bar.time) != bar)
+        stored.update({bar.time: bar for bar in bars})
+        return changed
+
+    async def read(self, key, *, start=None, end=None, limit=None, descending=False) -> BarColumns:
+        bars = sorted(self.series.get(key, {}).values(), key=lambda b: b.time)
+        bars = [b for b in bars if (start is None or b.time >= start) and (end is None or b.time <= end)]
+        if limit is not None:
+            bars = bars[-limit:]
+        if descending:
+            bars.reverse()
+        return BarColumns(
+            key, [b.time for b in bars], [b.open for b in bars], [b.high for b in bars],
+            [b.low for b in bars], [b.close for b in bars], [b.volume for b in bars],
+        )
+
+    async def coverage(self, key: SeriesKey) -> SeriesCoverage:
+        times = sorted(self.series.get(key, {}))
+        return SeriesCoverage(key, times[0] if times else None, times[-1] if times else None, len(times))
+
+    async def ensure_indexes(self) -> None:
+        return None
+
+
+class FakeSyncStatusRepository:
+    def __init__(self) -> None:
+        self.states: dict[SeriesKey, SyncState] = {}
+        self.history: list[SyncState] = []
+
+    async def get(self, key: SeriesKey) -> SyncState | None:
+        return self.states.get(key)
+
+    async def save(self, state: SyncState) -> None:
+        self.states[state.key] = state
+        self.history.append(state)
+
+    async def list(self, where: SyncStatusFilter) -> list[SyncState]:
+        return [
+            s for s in self.states.values()
+            if (where.exchange is None or s.key.symbol.exchange == where.exchange)
+            and (where.symbol is None or s.key.symbol.code == where.symbol)
+            and (where.interval is None or s.key.interval is where.interval)
+            and (where.status is None or s.status is where.status)
+        ]
+
+
+class FakeSymbolRepository:
+    def __init__(self) -> None:
+        self.symbols: dict[Symbol, TrackedSymbol] = {}
+
+    async def get(self, symbol: Symbol) -> TrackedSymbol | None:
+        return self.symbols.get(symbol)
+
+    async def save(self, tracked: TrackedSymbol) -> None:
+        self.symbols[tracked.symbol] = replace(tracked)
+
+    async def list(self, *, active_only: bool = True) -> list[TrackedSymbol]:
+        return [t for t in self.symbols.values() if t.active or not active_only]
+
+    async def delete(self, symbol: Symbol) -> bool:
+        return self.symbols.pop(symbol, None) is not None
+
+
+class FakeCache:
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+        self.computed = 0
+
+    async def get(self, key):
+        return self.values.get(key)
+
+    async def set(self, key, value, ttl_seconds):
+        self.values[key] = value
+
+    async def delete(self, *keys):
+        return sum(1 for k in keys if self.values.pop(k, None) is not None)
+
+    async def delete_pattern(self, pattern):
+        doomed = [k for k in self.values if fnmatch.fnmatchcase(k, pattern)]
+        for k in doomed:
+            del self.values[k]
+        return len(doomed)
+
+    async def get_or_set(self, key, ttl_seconds, compute):
+        if key not in self.values:
+            self.computed += 1
+            self.values[key] = await compute()
+        return self.values[key]
+
+    async def ping(self):
+        return True
