@@ -3,4 +3,5 @@ themselves on free 127.0.0.1 ports and stopped afterwards; nothing reaches outsi
 
 pytest_plugins = [
     "tests.fixtures.servers",
+    "tests.fixtures.tv_simulator",
 ]

@@ -1,0 +1,75 @@
+"""TradingView adapter figures: `timescale_update` decoding into domain bars, and a 5,000-bar fetch
+from the simulator over loopback."""
+
+import statistics
+import time
+
+import orjson
+
+from src.domain.market_data import Interval, OHLCVBar, Symbol
+from src.infrastructure.tradingview.client import TradingViewClient, TradingViewConfig
+from src.infrastructure.tradingview.framing import decode_frames, encode_frame
+from src.infrastructure.tradingview.messages import as_message, decode_payload
+from src.infrastructure.tradingview.parsing import parse_bars, series_rows
+from src.infrastructure.tradingview.simulator import TradingViewSimulator
+
+BARS_PER_FRAME = 5_000
+
+
+def _timescale_message(start: int) -> str:
+    rows = [{"i": i, "v": [float(start + 60 * i), 100.0 + i % 7, 108.5, 95.25, 101.0 + i % 5, 12.345]}
+            for i in range(BARS_PER_FRAME)]
+    payload = {"m": "timescale_update", "p": ["cs_bench", {"sds_1": {"s": rows, "t": "s1"}}, {"index": 0}],
+               "t": start, "t_ms": start * 1000}
+    return encode_frame(orjson.dumps(payload).decode())
+
+
+def _decode(message: str) -> list[OHLCVBar]:
+    bars: list[OHLCVBar] = []
+    for payload in decode_frames(message):
+        msg = as_message(decode_payload(payload))
+        assert msg is not None
+        bars.extend(parse_bars(series_rows(msg.params, "sds_1"), Interval.M1)[0])
+    return bars
+
+
+def bench_parse(rounds: int = 40) -> dict[str, float]:
+    message = _timescale_message(1_700_000_040)
+    rows = orjson.loads(decode_frames(message)[0])["p"][1]["sds_1"]["s"]
+    _decode(message)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        bars = _decode(message)
+    elapsed = time.perf_counter() - started
+    assert len(bars) == BARS_PER_FRAME
+    # The same rows through the validating constructor, for comparison.
+    started = time.perf_counter()
+    for _ in range(5):
+        [OHLCVBar(Interval.M1, int(r["v"][0]), *r["v"][1:6]) for r in rows]
+    validated = time.perf_counter() - started
+    return {"tv_parse_bars_per_s": round(rounds * BARS_PER_FRAME / elapsed),
+            "tv_bar_constructor_per_s": round(5 * BARS_PER_FRAME / validated)}
+
+
+async def bench_history(rounds: int = 7) -> dict[str, float]:
+    sim = TradingViewSimulator(heartbeat_interval=10.0)
+    await sim.start("127.0.0.1", 0)
+    config = TradingViewConfig(ws_url=sim.ws_url, search_url=sim.search_url, signin_url=sim.signin_url,
+                               rate_limit=None, request_timeout=10.0)
+    times: list[float] = []
+    try:
+        async with TradingViewClient(config) as tv:
+            await tv.start()
+            await tv.fetch_bars(Symbol("BINANCE", "BTCUSDT"), Interval.M1, 10)  # warm: history generated
+            for _ in range(rounds):
+                started = time.perf_counter()
+                bars = await tv.fetch_bars(Symbol("BINANCE", "BTCUSDT"), Interval.M1, 5_000)
+                times.append(time.perf_counter() - started)
+                assert len(bars) == 5_000
+    finally:
+        await sim.stop()
+    return {"tv_history_5000_s": round(statistics.median(times), 4)}
+
+
+async def run() -> dict[str, float]:
+    return {**bench_parse(), **await bench_history()}

@@ -1,0 +1,17 @@
+"""Knobs tests turn on a running simulator to inject faults and control the feed."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Faults:
+    delay: float = 0.0  # seconds to wait before answering each client message
+    unknown_symbols: set[str] = field(default_factory=set)  # resolve as `symbol_error`
+    protocol_error: str | None = None  # answer the next client message with protocol_error + close
+    series_error: str | None = None  # answer create_series with series_error <reason>
+    critical_error_methods: set[str] = field(default_factory=set)  # answer with critical_error
+    pack_frames: bool = True  # several frames per WebSocket message, as the real server does
+    heartbeats: bool = True  # False: stop heartbeats (the connection goes silent)
+    close_after_unanswered: int | None = None  # close clients that leave this many beats unanswered
+    reject_upgrade: int | None = None  # answer the WebSocket upgrade with this HTTP status (403/429)
+    tick_rate: float = 0.0  # generated ticks per second per symbol (0: only pushed ticks)

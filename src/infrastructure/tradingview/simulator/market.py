@@ -1,0 +1,221 @@
+"""The simulator's market: symbols, deterministic bar history for every interval, live bars and quotes.
+
+History is a seeded random walk per (symbol, interval) ending at the anchor time, so the same seed and
+anchor always give the same bars. Daily, weekly and monthly bars are stamped at the session open
+(`SymbolSpec.session_open_utc` seconds after 00:00 UTC), as TradingView does. Ticks (pushed by tests or
+by the tick generator) update the forming bar of every generated interval and the quote.
+"""
+
+import calendar
+import csv
+import math
+import random
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from src.domain.market_data import Interval
+
+Row = list[float]  # [time, open, high, low, close] + [volume] when the symbol has volume
+
+EARLIEST = 631_152_000  # 1990-01-01: history never starts before this
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolSpec:
+    ticker: str
+    description: str
+    type: str = "spot"
+    currency: str = "USD"
+    timezone: str = "Etc/UTC"
+    session: str = "24x7"
+    price: float = 100.0
+    volatility: float = 0.002  # per 1-minute bar; scaled by sqrt(bar length)
+    has_volume: bool = True
+    session_open_utc: int = 0  # seconds after 00:00 UTC at which daily+ bars are stamped
+    pricescale: int = 100
+    country: str = ""
+
+    @property
+    def exchange(self) -> str:
+        return self.ticker.split(":", 1)[0]
+
+    @property
+    def code(self) -> str:
+        return self.ticker.split(":", 1)[1]
+
+
+DEFAULT_SYMBOLS: tuple[SymbolSpec, ...] = (
+    SymbolSpec("BINANCE:BTCUSDT", "Bitcoin / TetherUS", currency="USDT", price=60_000.0, country="MT"),
+    SymbolSpec("BINANCE:ETHUSDT", "Ethereum / TetherUS", currency="USDT", price=3_000.0, country="MT"),
+    SymbolSpec("NASDAQ:AAPL", "Apple Inc.", type="stock", timezone="America/New_York",
+               session="0930-1600", price=190.0, volatility=0.001, session_open_utc=48_600, country="US"),
+    SymbolSpec("NASDAQ:MSFT", "Microsoft Corporation", type="stock", timezone="America/New_York",
+               session="0930-1600", price=420.0, volatility=0.001, session_open_utc=48_600, country="US"),
+    SymbolSpec("SP:SPX", "S&P 500 Index", type="index", timezone="America/New_York", session="0930-1600",
+               price=5_000.0, volatility=0.0008, has_volume=False, session_open_utc=48_600, country="US"),
+    SymbolSpec("FX:EURUSD", "Euro / U.S. Dollar", type="forex", session="24x5", price=1.08,
+               volatility=0.0003, has_volume=False, pricescale=100_000),
+)
+
+
+def _month_start(ts: int, delta: int) -> int:
+    moment = datetime.fromtimestamp(ts, UTC)
+    month_index = moment.year * 12 + moment.month - 1 + delta
+    return calendar.timegm((month_index // 12, month_index % 12 + 1, 1, 0, 0, 0))
+
+
+def bar_times(interval: Interval, newest: int, count: int) -> list[int]:
+    """Up to `count` aligned open times ending at the bar containing `newest`, oldest first."""
+    last = interval.align(newest)
+    if interval is Interval.MN1:
+        times = [_month_start(last, -k) for k in range(count)]
+    else:
+        step = interval.seconds
+        times = [last - k * step for k in range(count)]
+    return [t for t in reversed(times) if t >= EARLIEST]
+
+
+def stamp(spec: SymbolSpec, interval: Interval, aligned: int) -> int:
+    return aligned + spec.session_open_utc if not interval.is_intraday else aligned
+
+
+@dataclass
+class Market:
+    specs: dict[str, SymbolSpec]
+    anchor: float
+    seed: int = 7
+    history_bars: int = 12_000
+    _history: dict[tuple[str, Interval], list[Row]] = field(default_factory=dict)
+    quotes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _prev_volume: dict[str, float] = field(default_factory=dict)
+
+    def spec(self, ticker: str) -> SymbolSpec | None:
+        return self.specs.get(ticker)
+
+    def history(self, ticker: str, interval: Interval) -> list[Row]:
+        key = (ticker, interval)
+        rows = self._history.get(key)
+        if rows is None:
+            rows = self._history[key] = self._generate(self.specs[ticker], interval)
+        return rows
+
+    def set_history(self, ticker: str, interval: Interval, rows: list[Row]) -> None:
+        self._history[(ticker, interval)] = sorted(rows, key=lambda r: r[0])
+
+    def _generate(self, spec: SymbolSpec, interval: Interval) -> list[Row]:
+        """Walk backwards from `spec.price` at the newest bar, pulled gently towards it so that long
+        histories stay within a realistic band."""
+        rng = random.Random(zlib.crc32(f"{self.seed}:{spec.ticker}:{interval.code}".encode()))
+        times = bar_times(interval, int(self.anchor), self.history_bars)
+        minutes = (interval.seconds or 30 * 86_400) / 60
+        sigma = min(0.05, spec.volatility * math.sqrt(minutes))
+        floor = 1 / spec.pricescale
+        target = math.log(spec.price)
+        log_close = target
+        rows: list[Row] = []
+        for t in reversed(times):
+            log_open = log_close - rng.gauss(0, sigma) + 0.02 * (target - log_close)
+            open_, close = max(floor, math.exp(log_open)), max(floor, math.exp(log_close))
+            high = max(open_, close) * (1 + abs(rng.gauss(0, sigma / 2)))
+            low = max(floor, min(open_, close) * (1 - abs(rng.gauss(0, sigma / 2))))
+            row = [float(stamp(spec, interval, t)), round(open_, 8), round(high, 8), round(low, 8),
+                   round(close, 8)]
+            if spec.has_volume:
+                row.append(round(rng.uniform(0.2, 2.0) * 10 * minutes, 5))
+            rows.append(row)
+            log_close = log_open
+        rows.reverse()
+        return rows
+
+    # --- quotes and ticks ----------------------------------------------------------------------------
+
+    def quote(self, ticker: str) -> dict[str, Any]:
+        """The full quote of `ticker` (created from its 1-minute history on first use)."""
+        fields = self.quotes.get(ticker)
+        if fields is None:
+            spec = self.specs[ticker]
+            last = self.history(ticker, Interval.M1)[-1]
+            daily = self.history(ticker, Interval.D1)
+            prev_close = daily[-2][4] if len(daily) > 1 else last[1]
+            fields = self.quotes[ticker] = {
+                "lp": last[4], "lp_time": int(last[0]), "volume": 0.0,
+                "ch": round(last[4] - prev_close, 8), "chp": round((last[4] / prev_close - 1) * 100, 4),
+                "bid": last[4], "ask": last[4], "prev_close_price": prev_close,
+                "description": spec.description, "exchange": spec.exchange, "type": spec.type,
+                "pro_name": spec.ticker, "short_name": spec.code, "currency_code": spec.currency,
+                "update_mode": "streaming", "current_session": "market",
+            }
+        return fields
+
+    def apply_tick(self, ticker: str, price: float, cumulative_volume: float | None,
+                   when: float) -> tuple[dict[str, Any], dict[Interval, tuple[int, bool]]]:
+        """Apply a trade: returns the changed quote fields and, per generated interval, the index of the
+        bar it touched and whether that bar is new."""
+        quote = self.quote(ticker)
+        previous = self._prev_volume.get(ticker, quote["volume"])
+        if cumulative_volume is None:
+            cumulative_volume = previous
+        # A drop of the session-cumulative volume means a new session started.
+        traded = cumulative_volume - previous if cumulative_volume >= previous else cumulative_volume
+        self._prev_volume[ticker] = cumulative_volume
+        prev_close = quote["prev_close_price"]
+        tick = max(10 ** -math.log10(self.specs[ticker].pricescale), 1e-8)
+        new_fields = {"lp": price, "lp_time": int(when), "volume": cumulative_volume,
+                      "ch": round(price - prev_close, 8), "chp": round((price / prev_close - 1) * 100, 4),
+                      "bid": round(price - tick, 8), "ask": round(price + tick, 8)}
+        changed = {k: v for k, v in new_fields.items() if quote.get(k) != v}
+        quote.update(changed)
+        touched: dict[Interval, tuple[int, bool]] = {}
+        spec = self.specs[ticker]
+        for (key_ticker, interval), rows in self._history.items():
+            if key_ticker == ticker:
+                touched[interval] = self._apply_to_bars(spec, interval, rows, price, traded, when)
+        return changed, touched
+
+    @staticmethod
+    def _apply_to_bars(spec: SymbolSpec, interval: Interval, rows: list[Row], price: float,
+                       traded: float, when: float) -> tuple[int, bool]:
+        t = float(stamp(spec, interval, interval.align(int(when))))
+        if not rows or t > rows[-1][0]:
+            row = [t, price, price, price, price]
+            if spec.has_volume:
+                row.append(traded)
+            rows.append(row)
+            return len(rows) - 1, True
+        row = rows[-1]
+        row[2], row[3], row[4] = max(row[2], price), min(row[3], price), price
+        if spec.has_volume:
+            row[5] = round(row[5] + traded, 8)
+        return len(rows) - 1, False
+
+    def new_session(self, ticker: str) -> None:
+        """Start a new trading session: the next tick's cumulative volume restarts from zero."""
+        self._prev_volume[ticker] = 0.0
+
+
+def load_bars_csv(market: Market, path: Path) -> None:
+    """Replace generated history with bars from a CSV (`symbol,interval,time,open,high,low,close[,volume]`,
+    interval in our codes or TradingView's, time in epoch seconds)."""
+    grouped: dict[tuple[str, Interval], list[Row]] = {}
+    with path.open(newline="") as handle:
+        for record in csv.DictReader(handle):
+            interval = Interval.parse(record["interval"])
+            row = [float(record[k]) for k in ("time", "open", "high", "low", "close")]
+            if record.get("volume") not in (None, ""):
+                row.append(float(record["volume"]))
+            grouped.setdefault((record["symbol"], interval), []).append(row)
+    for (ticker, interval), rows in grouped.items():
+        if ticker not in market.specs:
+            market.specs[ticker] = SymbolSpec(ticker, ticker, price=rows[-1][4])
+        market.set_history(ticker, interval, rows)
+
+
+def load_ticks_csv(path: Path) -> list[tuple[str, float, float | None, float]]:
+    """Ticks to replay (`symbol,time,price[,cumulative_volume]`), in file order."""
+    with path.open(newline="") as handle:
+        return [(r["symbol"], float(r["price"]),
+                 float(r["cumulative_volume"]) if r.get("cumulative_volume") else None, float(r["time"]))
+                for r in csv.DictReader(handle)]

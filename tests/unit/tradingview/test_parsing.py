@@ -1,0 +1,118 @@
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from src.common.ports import SymbolMatch
+from src.domain.errors import InvalidBar
+from src.domain.market_data import Interval, OHLCVBar, Symbol
+from src.infrastructure.tradingview.messages import symbol_spec
+from src.infrastructure.tradingview.parsing import (
+    QuoteBook,
+    aligner,
+    parse_bars,
+    quote_tick,
+    search_matches,
+    series_rows,
+)
+
+BTC = Symbol("BINANCE", "BTCUSDT")
+
+
+def test_bars_with_volume_become_domain_bars() -> None:
+    rows = [{"i": 0, "v": [1751815080.0, 10.0, 12.0, 9.0, 11.0, 68.87]},
+            {"i": 1, "v": [1751815140.0, 11.0, 11.5, 10.5, 11.2, 4.35]}]
+    bars, skipped = parse_bars(rows, Interval.M1)
+    assert skipped == 0
+    assert bars == [OHLCVBar(Interval.M1, 1751815080, 10.0, 12.0, 9.0, 11.0, 68.87),
+                    OHLCVBar(Interval.M1, 1751815140, 11.0, 11.5, 10.5, 11.2, 4.35)]
+
+
+def test_series_without_volume_get_zero_volume() -> None:
+    bars, _ = parse_bars([{"i": 0, "v": [1751815080.0, 10.0, 12.0, 9.0, 11.0]}], Interval.M1)
+    assert bars[0].volume == 0.0
+
+
+def test_daily_bars_stamped_at_session_open_are_aligned_to_midnight_utc() -> None:
+    session_open = 1751895000  # 2025-07-07 13:30 UTC (NASDAQ open)
+    bars, _ = parse_bars([{"i": 0, "v": [float(session_open), 1, 2, 0.5, 1.5, 10]}], Interval.D1)
+    assert bars[0].time == 1751846400  # 2025-07-07 00:00 UTC
+
+
+@pytest.mark.parametrize("values", [
+    [1751815080.0, 10.0, 9.0, 12.0, 11.0, 1.0],  # high < low
+    [1751815080.0, 10.0, 12.0, 9.0, 11.0, -1.0],  # negative volume
+    [1751815080.0, math.nan, 12.0, 9.0, 11.0, 1.0],
+    [1751815080.0, 10.0, math.inf, 9.0, 11.0, 1.0],
+    [1751815080.0, 10.0, 12.0, 9.0],  # too short
+    ["x", 10.0, 12.0, 9.0, 11.0, 1.0],
+])
+def test_invalid_rows_are_skipped_and_counted(values: list[object]) -> None:
+    good = {"i": 1, "v": [1751815140.0, 1.0, 1.0, 1.0, 1.0, 0.0]}
+    bars, skipped = parse_bars([{"i": 0, "v": values}, good, {"x": 1}], Interval.M1)
+    assert [b.time for b in bars] == [1751815140]
+    assert skipped == 2
+
+
+finite = st.floats(min_value=0.0, max_value=1e12, allow_nan=False)
+anything = st.one_of(finite, st.floats(allow_nan=True, allow_infinity=True))
+
+
+@given(st.integers(min_value=0, max_value=4_000_000_000), anything, anything, anything, anything, anything,
+       st.sampled_from(list(Interval)))
+def test_fast_path_agrees_with_the_validating_constructor(t: int, o: float, h: float, lo: float, c: float,
+                                                          v: float, interval: Interval) -> None:
+    bars, skipped = parse_bars([{"i": 0, "v": [float(t), o, h, lo, c, v]}], interval)
+    try:
+        expected = OHLCVBar(interval, interval.align(t), o, h, lo, c, v)
+    except InvalidBar:
+        assert (bars, skipped) == ([], 1)
+    else:
+        assert bars == [expected] and skipped == 0
+        assert type(bars[0]) is OHLCVBar
+
+
+@given(st.integers(min_value=0, max_value=4_000_000_000), st.sampled_from(list(Interval)))
+def test_inlined_alignment_matches_the_domain(ts: int, interval: Interval) -> None:
+    assert aligner(interval)(ts) == interval.align(ts)
+
+
+def test_series_rows_tolerates_missing_or_empty_series() -> None:
+    assert series_rows(["cs", {}], "sds_1") == []
+    assert series_rows(["cs"], "sds_1") == []
+    assert series_rows(["cs", {"sds_1": {"s": []}}], "sds_1") == []
+
+
+def test_qsd_partial_updates_merge_into_a_full_quote() -> None:
+    book = QuoteBook()
+    book.merge("BINANCE:BTCUSDT", {"lp": 100.0, "lp_time": 1751833030, "volume": 10.0, "ch": 1.0})
+    merged = book.merge("BINANCE:BTCUSDT", {"volume": 12.5})
+    tick = quote_tick(BTC, merged)
+    assert tick is not None
+    assert (tick.price, tick.time, tick.cumulative_volume, tick.change) == (100.0, 1751833030.0, 12.5, 1.0)
+    tick = quote_tick(BTC, book.merge("BINANCE:BTCUSDT", {"lp": 101.0, "ch": None}))
+    assert tick is not None and tick.price == 101.0 and tick.cumulative_volume == 12.5 and tick.change is None
+
+
+def test_quote_without_price_or_time_yields_no_tick() -> None:
+    assert quote_tick(BTC, {"lp": 1.0}) is None
+    assert quote_tick(BTC, {"lp_time": 1}) is None
+
+
+def test_search_results_strip_highlight_and_skip_unusable_entries() -> None:
+    body = {"symbols_remaining": 0, "symbols": [
+        {"symbol": "<em>AAPL</em>", "description": "Apple <em>Inc</em>.", "type": "stock",
+         "exchange": "NASDAQ", "currency_code": "USD", "country": "US", "prefix": "NASDAQ"},
+        {"symbol": "BAD SYMBOL WITH SPACES", "exchange": "X"},
+        {"symbol": "EURUSD", "exchange": "FX Global", "type": "forex"},
+    ]}
+    assert search_matches(body) == [
+        SymbolMatch(Symbol("NASDAQ", "AAPL"), "Apple Inc.", "stock", "USD", "US"),
+        SymbolMatch(Symbol("FX", "EURUSD"), "", "forex", "", ""),
+    ]
+
+
+def test_symbol_spec_is_json_in_a_string() -> None:
+    assert symbol_spec("BINANCE:BTCUSDT") == \
+        '={"adjustment":"splits","session":"regular","symbol":"BINANCE:BTCUSDT"}'
