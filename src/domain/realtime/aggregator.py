@@ -1,0 +1,333 @@
+"""Live OHLCV bars for many symbols and intervals, built from one stream of quote ticks.
+
+`BarAggregator` is pure and synchronous: it reads no clock (every time is passed in), does no I/O and
+never blocks. The caller (a quote service) feeds it ticks, calls `close_due(now)` from a timer, reads
+forming bars when it wants to push or cache them, and persists/publishes what comes back.
+
+Rules (each has a unit test named for it):
+
+* **Alignment.** A bar covers the half-open period [open, close) given by `Interval.align` /
+  `Interval.next_open`; `bar.time` is its open time. Tick times are float epoch seconds; a tick at `t`
+  belongs to the bar containing `int(t)` (floor), and `t >= close` is outside the bar.
+* **Volume.** A tick's `cumulative_volume` is the upstream's session-cumulative total. Each accepted tick
+  contributes a *delta*, added to the forming bar of every interval:
+  - the first total ever seen for a symbol contributes 0 (there is no previous total);
+  - otherwise `total - previous_total` when the total did not drop;
+  - a drop of the total on an in-order tick (new session) contributes the new total itself: it is the
+    volume traded since the new session started, and the new total becomes the reference;
+  - `None` contributes 0 and keeps the previous total;
+  - so the first tick of a bar contributes the increase since the symbol's previous tick (volume traded
+    between two ticks is attributed to the bar of the later tick), and a repeated tick or an upstream
+    snapshot re-sent after a reconnect adds only what the total grew by (0 if identical).
+* **Stale ticks.** Per symbol a *watermark* is kept: the latest open time of any of its bars, raised to a
+  bar's close time when `close_due` closes it. A tick with `time < watermark` is stale: it is ignored
+  entirely (no price, no volume, the previous total is kept, so its volume is not lost: it is counted by
+  the next accepted tick) and counted in `stale_ticks(symbol)` / `stale_ticks_total`. The rule is per
+  symbol, not per interval, so all intervals of a symbol see the same ticks and their volumes agree.
+  Callers that expect late ticks should call `close_due(now - grace)`.
+* **Late but not stale ticks** (`watermark <= time < latest tick time`; they always fall inside the
+  forming bar of every interval): they update high and low, set the open if earlier than the bar's first
+  tick, never change the close (the close is the price of the latest tick by time; among equal times the
+  last to arrive wins). Their volume counts only if their total is above the previous total (an older
+  reading with a lower total is not a new session); the higher total then becomes the reference.
+* **Closing.** A bar closes when a tick at or after its close time arrives for its symbol, or when
+  `close_due(now)` is called with `now >= close`. Every closed bar is reported exactly once, as a
+  `BarUpdate` with `closed=True`.
+* **Intervals at runtime.** `add_interval` starts that interval's first bar with the symbol's next
+  accepted tick (the bar containing that tick, so it may miss the start of its period:
+  `full_period=False`). `remove_interval` drops the forming bars of that interval; they are returned as
+  `closed=False` updates for the caller to persist or ignore, and are never reported as closed.
+* **Flush.** `flush()` returns a snapshot of every forming bar (`closed=False`) so the caller can persist
+  it on stop/shutdown, and keeps them forming: if ticks resume, the bars continue and are reported once
+  more when they close, superseding the partial snapshot (same series and time). `remove_symbol` does the
+  same for one symbol and forgets it.
+* **Full period.** `BarUpdate.full_period` is True when the aggregator was already building this symbol
+  at this interval before the bar's period began; the first bar after a symbol's first tick or after
+  `add_interval` is False and should not replace a complete bar synced from history.
+"""
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from src.domain.errors import InvalidQuote
+from src.domain.market_data.bar import OHLCVBar
+from src.domain.market_data.interval import Interval
+from src.domain.market_data.quote import QuoteTick
+from src.domain.market_data.series import SeriesKey
+from src.domain.market_data.symbol import Symbol
+
+_INTERVAL_ORDER = {interval: index for index, interval in enumerate(Interval)}
+
+
+@dataclass(frozen=True, slots=True)
+class BarUpdate:
+    """A bar of one symbol, as the aggregator reports it: closed (final) or forming/partial."""
+
+    symbol: Symbol
+    bar: OHLCVBar
+    closed: bool
+    full_period: bool = True
+
+    @property
+    def key(self) -> SeriesKey:
+        return SeriesKey(self.symbol, self.bar.interval)
+
+
+_NO_UPDATES: tuple[BarUpdate, ...] = ()
+
+
+class _Slot:
+    """The forming bar of one (symbol, interval): mutable, no validation, materialised on demand."""
+
+    __slots__ = (
+        "close",
+        "end",
+        "first_time",
+        "full_period",
+        "has_bar",
+        "high",
+        "interval",
+        "low",
+        "open",
+        "open_time",
+        "seconds",
+        "tracking",
+        "volume",
+    )
+
+    def __init__(self, interval: Interval) -> None:
+        self.interval = interval
+        # Fixed-length intraday intervals align with one modulo; 1d/1w/1M go through `Interval`.
+        self.seconds = interval.seconds if interval.is_intraday else 0
+        self.has_bar = False
+        self.tracking = False  # True once a bar was opened: later bars cover their whole period
+        self.open_time = 0
+        self.end: float = 0.0  # close time of the forming bar; 0 so that the first tick opens one
+        self.first_time = 0.0
+        self.full_period = False
+        self.open = self.high = self.low = self.close = self.volume = 0.0
+
+    def start(self, time: float, price: float, delta: float) -> None:
+        floor = int(time)
+        seconds = self.seconds
+        interval = self.interval
+        self.open_time = floor - floor % seconds if seconds else interval.align(floor)
+        self.end = self.open_time + seconds if seconds else interval.next_open(self.open_time)
+        self.first_time = time
+        self.open = self.high = self.low = self.close = price
+        self.volume = delta
+        self.full_period = self.tracking
+        self.tracking = True
+        self.has_bar = True
+
+    def materialise(self, symbol: Symbol, *, closed: bool) -> BarUpdate:
+        bar = OHLCVBar(
+            self.interval, self.open_time, self.open, self.high, self.low, self.close, self.volume
+        )
+        return BarUpdate(symbol, bar, closed, self.full_period)
+
+
+class _SymbolState:
+    __slots__ = ("last_time", "last_total", "slots", "stale_ticks", "symbol", "watermark")
+
+    def __init__(self, symbol: Symbol, intervals: Iterable[Interval]) -> None:
+        self.symbol = symbol
+        self.slots = [_Slot(interval) for interval in intervals]
+        self.last_time = -math.inf  # latest accepted tick time
+        self.last_total: float | None = None  # reference cumulative volume
+        self.watermark = -math.inf  # ticks before this are stale
+        self.stale_ticks = 0
+
+    def roll(
+        self, slot: _Slot, time: float, price: float, delta: float, closed: list[BarUpdate] | None
+    ) -> list[BarUpdate] | None:
+        """Close the slot's bar (if any), open the one containing `time`; returns the closed bars."""
+        if slot.has_bar:
+            update = slot.materialise(self.symbol, closed=True)
+            if closed is None:
+                closed = [update]
+            else:
+                closed.append(update)
+        slot.start(time, price, delta)
+        self.watermark = max(self.watermark, slot.open_time)
+        return closed
+
+
+class BarAggregator:
+    """Builds live bars at every configured interval for every symbol it sees. See the module rules."""
+
+    def __init__(self, intervals: Iterable[Interval] = ()) -> None:
+        self._intervals: list[Interval] = sorted(set(intervals), key=_INTERVAL_ORDER.__getitem__)
+        self._symbols: dict[Symbol, _SymbolState] = {}
+        self._stale_total = 0
+
+    # -- configuration ---------------------------------------------------------------------------
+
+    @property
+    def intervals(self) -> tuple[Interval, ...]:
+        return tuple(self._intervals)
+
+    @property
+    def symbols(self) -> tuple[Symbol, ...]:
+        return tuple(self._symbols)
+
+    def add_interval(self, interval: Interval) -> None:
+        """Start building `interval`; its first bar per symbol opens with that symbol's next tick."""
+        if interval in self._intervals:
+            return
+        self._intervals.append(interval)
+        self._intervals.sort(key=_INTERVAL_ORDER.__getitem__)
+        position = self._intervals.index(interval)
+        for state in self._symbols.values():
+            state.slots.insert(position, _Slot(interval))
+
+    def remove_interval(self, interval: Interval) -> list[BarUpdate]:
+        """Stop building `interval`; its forming bars are dropped and returned (closed=False)."""
+        if interval not in self._intervals:
+            return []
+        position = self._intervals.index(interval)
+        del self._intervals[position]
+        dropped = []
+        for state in self._symbols.values():
+            slot = state.slots.pop(position)
+            if slot.has_bar:
+                dropped.append(slot.materialise(state.symbol, closed=False))
+        return dropped
+
+    def set_intervals(self, intervals: Iterable[Interval]) -> list[BarUpdate]:
+        """Add and remove intervals to match `intervals`; returns the dropped forming bars."""
+        wanted = set(intervals)
+        dropped = []
+        for interval in [i for i in self._intervals if i not in wanted]:
+            dropped.extend(self.remove_interval(interval))
+        for interval in wanted:
+            self.add_interval(interval)
+        return dropped
+
+    def remove_symbol(self, symbol: Symbol) -> list[BarUpdate]:
+        """Forget `symbol` (e.g. on unsubscribe); returns its forming bars (closed=False)."""
+        state = self._symbols.pop(symbol, None)
+        if state is None:
+            return []
+        return [slot.materialise(symbol, closed=False) for slot in state.slots if slot.has_bar]
+
+    # -- ticks -----------------------------------------------------------------------------------
+
+    def on_quote(self, tick: QuoteTick) -> Sequence[BarUpdate]:
+        """Feed one validated quote; returns the bars it closed (usually none)."""
+        return self._apply(tick.symbol, tick.time, tick.price, tick.cumulative_volume)
+
+    def on_tick(
+        self, symbol: Symbol, time: float, price: float, cumulative_volume: float | None = None
+    ) -> Sequence[BarUpdate]:
+        """Feed one tick given as plain values; returns the bars it closed (usually none).
+
+        The result is an empty tuple when nothing closed, otherwise a list in interval order. Forming
+        bars are not materialised here: read them with `forming` / `forming_bars` when needed.
+        """
+        if not (math.isfinite(time) and time >= 0 and math.isfinite(price)):
+            raise InvalidQuote(f"{symbol}: time and price must be finite, time >= 0", field="price")
+        volume = cumulative_volume
+        if volume is not None and not (math.isfinite(volume) and volume >= 0):
+            raise InvalidQuote(f"{symbol}: volume must be finite and >= 0", field="volume")
+        return self._apply(symbol, time, price, cumulative_volume)
+
+    def _apply(
+        self, symbol: Symbol, time: float, price: float, total: float | None
+    ) -> Sequence[BarUpdate]:
+        state = self._symbols.get(symbol)
+        if state is None:
+            state = self._symbols[symbol] = _SymbolState(symbol, self._intervals)
+        if time < state.watermark:
+            state.stale_ticks += 1
+            self._stale_total += 1
+            return _NO_UPDATES
+        if time < state.last_time:
+            return self._apply_late(state, time, price, total)
+        state.last_time = time
+        delta = 0.0
+        if total is not None:
+            previous = state.last_total
+            if previous is not None:
+                delta = total - previous if total >= previous else total  # a drop is a new session
+            state.last_total = total
+        closed: list[BarUpdate] | None = None
+        for slot in state.slots:
+            if time >= slot.end:
+                closed = state.roll(slot, time, price, delta, closed)
+                continue
+            slot.close = price
+            if price > slot.high:
+                slot.high = price
+            elif price < slot.low:
+                slot.low = price
+            slot.volume += delta
+        return _NO_UPDATES if closed is None else closed
+
+    def _apply_late(
+        self, state: _SymbolState, time: float, price: float, total: float | None
+    ) -> Sequence[BarUpdate]:
+        """A tick before the symbol's latest one but not stale: inside every forming bar."""
+        delta = 0.0
+        if total is not None:
+            previous = state.last_total
+            if previous is None or total > previous:
+                delta = 0.0 if previous is None else total - previous
+                state.last_total = total
+        for slot in state.slots:
+            if not slot.has_bar:  # an interval added since the latest tick: this tick opens it
+                slot.start(time, price, delta)
+                state.watermark = max(state.watermark, slot.open_time)
+                continue
+            if time < slot.first_time:
+                slot.open = price
+                slot.first_time = time
+            if price > slot.high:
+                slot.high = price
+            elif price < slot.low:
+                slot.low = price
+            slot.volume += delta
+        return _NO_UPDATES
+
+    # -- timer, readback, shutdown ---------------------------------------------------------------
+
+    def close_due(self, now: float) -> list[BarUpdate]:
+        """Close every forming bar whose period ended at or before `now` (called from a timer)."""
+        closed = []
+        for state in self._symbols.values():
+            for slot in state.slots:
+                if slot.has_bar and slot.end <= now:
+                    closed.append(slot.materialise(state.symbol, closed=True))
+                    slot.has_bar = False
+                    state.watermark = max(state.watermark, slot.end)
+        return closed
+
+    def forming(self, symbol: Symbol, interval: Interval) -> OHLCVBar | None:
+        """The forming bar of `symbol` at `interval`, or None (no tick yet, or closed by the timer)."""
+        state = self._symbols.get(symbol)
+        if state is None or interval not in self._intervals:
+            return None
+        slot = state.slots[self._intervals.index(interval)]
+        return slot.materialise(symbol, closed=False).bar if slot.has_bar else None
+
+    def forming_bars(self, symbol: Symbol) -> list[BarUpdate]:
+        """Every forming bar of `symbol`, in interval order (closed=False)."""
+        state = self._symbols.get(symbol)
+        if state is None:
+            return []
+        return [slot.materialise(symbol, closed=False) for slot in state.slots if slot.has_bar]
+
+    def flush(self) -> list[BarUpdate]:
+        """Snapshot every forming bar (closed=False) for persisting on stop; the bars keep forming."""
+        return [update for symbol in self._symbols for update in self.forming_bars(symbol)]
+
+    # -- counters --------------------------------------------------------------------------------
+
+    def stale_ticks(self, symbol: Symbol) -> int:
+        state = self._symbols.get(symbol)
+        return 0 if state is None else state.stale_ticks
+
+    @property
+    def stale_ticks_total(self) -> int:
+        return self._stale_total
