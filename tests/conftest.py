@@ -3,5 +3,6 @@ themselves on free 127.0.0.1 ports and stopped afterwards; nothing reaches outsi
 
 pytest_plugins = [
     "tests.fixtures.servers",
+    "tests.fixtures.mongo",
     "tests.fixtures.tv_simulator",
 ]

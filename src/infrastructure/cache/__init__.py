@@ -1,0 +1,1 @@
+"""Cache adapters (Redis, in-process) and the cache key scheme."""

@@ -1,0 +1,82 @@
+"""Sync status per series, one document per (exchange, symbol, interval) in `sync_status`."""
+
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from src.common.ports import SyncStatusFilter
+from src.domain.market_data import Interval, SeriesKey, Symbol
+from src.domain.sync.status import SyncState, SyncStatus
+from src.infrastructure.mongo.connection import translate_errors
+from src.infrastructure.mongo.ohlcv_repository import series_id
+
+SYNC_STATUS = "sync_status"
+_ORDER = {interval: i for i, interval in enumerate(Interval)}
+
+
+class MongoSyncStatusRepository:
+    """`SyncStatusRepository`: `_id` is "EXCHANGE:CODE:interval"; transitions are checked by `SyncState`."""
+
+    def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
+        self._collection = database[SYNC_STATUS]
+
+    @translate_errors
+    async def ensure_indexes(self) -> None:
+        await self._collection.create_index(
+            [("exchange", ASCENDING), ("symbol", ASCENDING), ("interval", ASCENDING)],
+            name="series",
+            unique=True,
+        )
+        await self._collection.create_index("status", name="status")
+
+    @translate_errors
+    async def get(self, key: SeriesKey) -> SyncState | None:
+        doc = await self._collection.find_one({"_id": series_id(key)})
+        return _from_doc(doc) if doc is not None else None
+
+    @translate_errors
+    async def save(self, state: SyncState) -> None:
+        await self._collection.replace_one({"_id": series_id(state.key)}, _to_doc(state), upsert=True)
+
+    @translate_errors
+    async def list(self, where: SyncStatusFilter) -> list[SyncState]:
+        query: dict[str, Any] = {}
+        if where.exchange is not None:
+            query["exchange"] = where.exchange.upper()
+        if where.symbol is not None:
+            query["symbol"] = where.symbol.upper()
+        if where.interval is not None:
+            query["interval"] = where.interval.code
+        if where.status is not None:
+            query["status"] = where.status.value
+        docs = await self._collection.find(query).to_list()
+        states = [_from_doc(doc) for doc in docs]
+        return sorted(states, key=lambda s: (s.key.symbol.exchange, s.key.symbol.code, _ORDER[s.key.interval]))
+
+
+def _to_doc(state: SyncState) -> dict[str, Any]:
+    return {
+        "_id": series_id(state.key),
+        "exchange": state.key.symbol.exchange,
+        "symbol": state.key.symbol.code,
+        "interval": state.key.interval.code,
+        "status": state.status.value,
+        "requested_at": state.requested_at,
+        "started_at": state.started_at,
+        "finished_at": state.finished_at,
+        "bars_written": state.bars_written,
+        "error": state.error,
+    }
+
+
+def _from_doc(doc: dict[str, Any]) -> SyncState:
+    return SyncState(
+        key=SeriesKey(Symbol(doc["exchange"], doc["symbol"]), Interval.parse(doc["interval"])),
+        status=SyncStatus(doc["status"]),
+        requested_at=doc.get("requested_at"),
+        started_at=doc.get("started_at"),
+        finished_at=doc.get("finished_at"),
+        bars_written=int(doc.get("bars_written", 0)),
+        error=doc.get("error"),
+    )

@@ -1,0 +1,169 @@
+"""Both cache adapters run the same tests: Redis against a throwaway redis-server, and in-process."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+import redis
+
+from src.domain.market_data import Interval, SeriesKey, Symbol
+from src.infrastructure.cache import keys
+from src.infrastructure.cache.memory_cache import MemoryCache
+from src.infrastructure.cache.redis_cache import RedisCache
+
+pytestmark = pytest.mark.integration
+
+SERIES = SeriesKey(Symbol("NASDAQ", "AAPL"), Interval.M1)
+
+
+@pytest.fixture
+def flushed_redis(redis_server) -> str:
+    with redis.Redis.from_url(redis_server.url) as client:
+        client.flushdb()  # our own throwaway server
+    return redis_server.url
+
+
+@pytest.fixture(params=["redis", "memory"])
+async def cache(request) -> AsyncIterator[RedisCache | MemoryCache]:
+    if request.param == "memory":
+        yield MemoryCache()
+        return
+    adapter = RedisCache(request.getfixturevalue("flushed_redis"))
+    yield adapter
+    await adapter.aclose()
+
+
+async def test_round_trip_of_json_values_and_bytes(cache) -> None:
+    value = {"a": [1, 2.5, "x", None, True], "nested": {"k": "v"}}
+    await cache.set("k1", value, 60)
+    assert await cache.get("k1") == value
+    await cache.set("raw", b"\x00\x01{not json", 60)
+    assert await cache.get("raw") == b"\x00\x01{not json"
+    await cache.set("when", {"at": datetime(2024, 3, 1, 12, 30, tzinfo=UTC)}, 60)
+    assert await cache.get("when") == {"at": "2024-03-01T12:30:00+00:00"}
+    assert await cache.get("absent") is None
+    assert (cache.hits, cache.misses) == (3, 1)
+
+
+async def test_ttl_expires(cache) -> None:
+    await cache.set("short", "v", 0.05)
+    await cache.set("long", "v", 60)
+    await asyncio.sleep(0.1)
+    assert await cache.get("short") is None
+    assert await cache.get("long") == "v"
+
+
+async def test_delete_and_delete_pattern(cache) -> None:
+    for i in range(1200):  # more than one SCAN batch
+        await cache.set(keys.ohlcv_query_key(SERIES, i, None), i, 60)
+    other = SeriesKey(Symbol("NASDAQ", "AAPL"), Interval.H1)
+    await cache.set(keys.ohlcv_query_key(other, "limit=5"), 1, 60)
+    await cache.set(keys.quote_latest_key(SERIES.symbol), {"price": 1.0}, keys.QUOTE_LATEST_TTL)
+    assert await keys.invalidate_series_queries(cache, SERIES) == 1200
+    assert await cache.get(keys.ohlcv_query_key(SERIES, 7, None)) is None
+    assert await cache.get(keys.ohlcv_query_key(other, "limit=5")) == 1
+    assert await cache.delete(keys.quote_latest_key(SERIES.symbol), "nope") == 1
+
+
+async def test_get_or_set_computes_once_for_concurrent_misses(cache) -> None:
+    calls = 0
+
+    async def compute() -> dict[str, int]:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.05)
+        return {"bars": 5000}
+
+    results = await asyncio.gather(*(cache.get_or_set("hot", 60, compute) for _ in range(20)))
+    assert results == [{"bars": 5000}] * 20
+    assert calls == 1
+    assert await cache.get_or_set("hot", 60, compute) == {"bars": 5000}
+    assert calls == 1
+
+
+async def test_get_or_set_propagates_compute_errors_to_all_waiters(cache) -> None:
+    async def boom() -> None:
+        await asyncio.sleep(0.01)
+        raise ValueError("upstream said no")
+
+    results = await asyncio.gather(*(cache.get_or_set("bad", 60, boom) for _ in range(3)), return_exceptions=True)
+    assert all(isinstance(r, ValueError) for r in results)
+    assert await cache.get("bad") is None
+
+
+async def test_ping(cache) -> None:
+    assert await cache.ping()
+
+
+def test_key_scheme() -> None:
+    symbol = Symbol("CME", "ES1!")
+    assert keys.quote_latest_key(symbol) == "quote:latest:CME:ES1!"
+    assert keys.bar_current_key(symbol, Interval.M5) == "bar:current:CME:ES1!:5m"
+    series = SeriesKey(symbol, Interval.H1)
+    assert keys.ohlcv_query_key(series, "start=1", "end=2", 500) == "ohlcv:ES1!:CME:1h:start=1:end=2:500"
+    assert keys.ohlcv_query_pattern(series) == "ohlcv:ES1!:CME:1h:*"
+    assert (keys.QUOTE_LATEST_TTL, keys.BAR_CURRENT_TTL, keys.OHLCV_QUERY_TTL) == (60, 300, 300)
+
+
+async def test_memory_cache_ttl_uses_the_injected_clock() -> None:
+    now = [100.0]
+    cache = MemoryCache(clock=lambda: now[0], max_entries=2)
+    await cache.set("a", 1, 10)
+    now[0] = 109.9
+    assert await cache.get("a") == 1
+    now[0] = 110.0
+    assert await cache.get("a") is None
+    await cache.set("x", 1, 5)
+    await cache.set("y", 1, 50)
+    await cache.set("z", 1, 500)
+    assert await cache.get("x") is None  # evicted: closest to expiry
+    assert await cache.get("z") == 1
+
+
+async def test_redis_outage_degrades_to_misses_and_recovers(redis_server, flushed_redis) -> None:
+    cache = RedisCache(redis_server.url, socket_timeout=0.3, lock_wait=0.1)
+    try:
+        await cache.set("k", {"v": 1}, 60)
+        redis_server.stop()
+        started = time.monotonic()
+        assert await cache.get("k") is None
+        await cache.set("k", {"v": 2}, 60)
+        assert await cache.delete("k") == 0
+        assert await cache.delete_pattern("k*") == 0
+        assert await cache.get_or_set("k", 60, _value) == {"v": 3}
+        assert not await cache.ping()
+        assert time.monotonic() - started < 3.0
+        assert cache.errors >= 6
+    finally:
+        redis_server.start()
+    try:
+        await cache.set("k", {"v": 4}, 60)  # the same client reconnects by itself
+        assert await cache.get("k") == {"v": 4}
+        assert await cache.ping()
+    finally:
+        await cache.aclose()
+
+
+async def _value() -> dict[str, int]:
+    return {"v": 3}
+
+
+async def test_redis_workers_share_one_computation_through_the_lock(flushed_redis) -> None:
+    workers = [RedisCache(flushed_redis) for _ in range(3)]  # as if in three processes
+    calls = 0
+
+    async def compute() -> list[int]:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.1)
+        return [1, 2, 3]
+
+    try:
+        results = await asyncio.gather(*(w.get_or_set("shared", 60, compute) for w in workers))
+        assert results == [[1, 2, 3]] * 3
+        assert calls == 1
+    finally:
+        for w in workers:
+            await w.aclose()

@@ -1,0 +1,191 @@
+"""The chunked OHLCV store against a real wire server (embedded mongoeco, or TEST_MONGODB_URL)."""
+
+import asyncio
+import calendar
+
+import pytest
+
+from src.domain.market_data import Interval, OHLCVBar, SeriesKey, Symbol
+from src.infrastructure.mongo.chunking import chunk_start
+from src.infrastructure.mongo.ohlcv_repository import CHUNKS, MongoOHLCVRepository
+
+pytestmark = pytest.mark.integration
+
+DAY = 86_400
+T0 = calendar.timegm((2024, 3, 1, 0, 0, 0))  # a Friday, 00:00 UTC
+KEY = SeriesKey(Symbol("BINANCE", "BTCUSDT"), Interval.M1)
+
+
+def bar(t: int, price: float = 100.0, interval: Interval = Interval.M1, volume: float = 1.0) -> OHLCVBar:
+    return OHLCVBar(interval, t, price, price + 2.0, price - 1.0, price + 1.0, volume)
+
+
+def minutes(first: int, count: int, price: float = 100.0) -> list[OHLCVBar]:
+    return [bar(first + 60 * i, price + i * 0.25) for i in range(count)]
+
+
+@pytest.fixture
+async def repo(mongo_db) -> MongoOHLCVRepository:
+    repository = MongoOHLCVRepository(mongo_db)
+    await repository.ensure_indexes()
+    return repository
+
+
+async def test_round_trip_keeps_every_field(repo: MongoOHLCVRepository) -> None:
+    stored = [OHLCVBar(Interval.M1, T0 + 60 * i, 1.5 + i, 3.25 + i, 0.125 + i, 2.0 + i, 10.5 * i) for i in range(3)]
+    assert await repo.upsert(KEY, stored) == 3
+    got = await repo.read(KEY)
+    assert got.key == KEY
+    assert got.to_bars() == stored
+
+
+async def test_upsert_is_idempotent(repo: MongoOHLCVRepository) -> None:
+    bars = minutes(T0, 100)
+    assert await repo.upsert(KEY, bars) == 100
+    assert await repo.upsert(KEY, bars) == 0
+    assert len(await repo.read(KEY)) == 100
+
+
+async def test_resync_overwrites_forming_bar(repo: MongoOHLCVRepository) -> None:
+    await repo.upsert(KEY, minutes(T0, 10))
+    revised = OHLCVBar(Interval.M1, T0 + 9 * 60, 102.25, 110.0, 101.0, 109.0, 55.0)
+    assert await repo.upsert(KEY, [*minutes(T0, 9), revised]) == 1
+    got = await repo.read(KEY, limit=1)
+    assert got.to_bars() == [revised]
+    assert len(await repo.read(KEY)) == 10
+
+
+async def test_same_time_twice_in_one_batch_last_wins(repo: MongoOHLCVRepository) -> None:
+    assert await repo.upsert(KEY, [bar(T0, 1.0), bar(T0, 2.0)]) == 1
+    assert (await repo.read(KEY)).close == [3.0]
+
+
+async def test_series_are_separate(repo: MongoOHLCVRepository) -> None:
+    other = SeriesKey(Symbol("BINANCE", "ETHUSDT"), Interval.M1)
+    hourly = SeriesKey(KEY.symbol, Interval.H1)
+    await repo.upsert(KEY, minutes(T0, 5))
+    await repo.upsert(other, minutes(T0, 3))
+    await repo.upsert(hourly, [bar(T0, interval=Interval.H1)])
+    assert (len(await repo.read(KEY)), len(await repo.read(other)), len(await repo.read(hourly))) == (5, 3, 1)
+
+
+async def test_empty_series_reads_empty(repo: MongoOHLCVRepository) -> None:
+    assert len(await repo.read(KEY)) == 0
+    assert len(await repo.read(KEY, limit=10, descending=True)) == 0
+    coverage = await repo.coverage(KEY)
+    assert (coverage.first_bar_time, coverage.last_bar_time, coverage.bar_count) == (None, None, 0)
+
+
+async def test_reads_across_chunk_boundaries(repo: MongoOHLCVRepository) -> None:
+    # three days of 1m bars: three chunks
+    bars = minutes(T0, 3 * 1440)
+    assert await repo.upsert(KEY, bars) == 3 * 1440
+    times = [b.time for b in bars]
+
+    got = await repo.read(KEY, start=T0 + DAY - 120, end=T0 + DAY + 60)
+    assert list(got.time) == [T0 + DAY - 120, T0 + DAY - 60, T0 + DAY, T0 + DAY + 60]
+
+    newest = await repo.read(KEY, limit=2000)
+    assert list(newest.time) == times[-2000:]
+
+    newest_desc = await repo.read(KEY, limit=2000, descending=True)
+    assert list(newest_desc.time) == times[::-1][:2000]
+    assert list(newest_desc.close) == [b.close for b in bars][::-1][:2000]
+
+    bounded = await repo.read(KEY, end=T0 + DAY + 59 * 60, limit=100)
+    assert list(bounded.time) == [t for t in times if t <= T0 + DAY + 59 * 60][-100:]
+
+    windowed = await repo.read(KEY, start=T0 + 1000 * 60, end=T0 + 2 * DAY, limit=5000)
+    assert list(windowed.time) == [t for t in times if T0 + 1000 * 60 <= t <= T0 + 2 * DAY]
+
+    everything_desc = await repo.read(KEY, descending=True)
+    assert list(everything_desc.time) == times[::-1]
+    assert len(await repo.read(KEY, start=T0 + 10 * DAY)) == 0
+
+
+async def test_newest_read_fetches_only_needed_chunks(repo: MongoOHLCVRepository) -> None:
+    await repo.upsert(KEY, minutes(T0, 10 * 1440))
+    before = repo.docs_fetched
+    got = await repo.read(KEY, limit=1440)
+    assert len(got) == 1440
+    assert repo.docs_fetched - before <= 3  # the directory and at most two day chunks
+
+
+@pytest.mark.parametrize("per_series", [True, False])
+async def test_one_document_per_chunk(mongo_db, per_series: bool) -> None:
+    repo = MongoOHLCVRepository(mongo_db, collection_per_series=per_series)
+    await repo.ensure_indexes()
+    other = SeriesKey(Symbol("NYSE", "BRK.B"), Interval.M1)
+    await repo.upsert(KEY, minutes(T0, 2 * 1440))
+    await repo.upsert(KEY, minutes(T0 + 1440 * 60, 1440, price=5.0))
+    await repo.upsert(other, minutes(T0, 3))
+    collection = repo.chunk_collection(KEY)
+    assert (collection.name == CHUNKS) is not per_series
+    docs = await collection.find({"symbol": "BTCUSDT"}, {"start": 1, "n": 1, "version": 1}).to_list()
+    assert sorted((d["start"], d["n"], d["version"]) for d in docs) == [(T0, 1440, 1), (T0 + DAY, 1440, 2)]
+    assert len(await repo.read(KEY)) == 2 * 1440
+    assert list((await repo.read(other)).close) == [101.0, 101.25, 101.5]
+
+
+async def test_coverage_reports_first_last_count_and_gaps(repo: MongoOHLCVRepository) -> None:
+    bars = [b for b in minutes(T0, 2 * 1440) if not (T0 + 600 <= b.time <= T0 + 720) and b.time != T0 + DAY]
+    tail = minutes(T0 + 3 * DAY, 10)
+    await repo.upsert(KEY, [*bars, *tail])
+    coverage = await repo.coverage(KEY)
+    assert coverage.first_bar_time == T0
+    assert coverage.last_bar_time == T0 + 3 * DAY + 9 * 60
+    assert coverage.bar_count == len(bars) + 10
+    assert coverage.gaps == (
+        (T0 + 600, T0 + 720),
+        (T0 + DAY, T0 + DAY),
+        (T0 + 2 * DAY, T0 + 3 * DAY - 60),
+    )
+    assert coverage.missing_bars == 3 + 1 + 1440
+
+
+async def test_coverage_without_gaps_for_daily_bars(repo: MongoOHLCVRepository) -> None:
+    key = SeriesKey(KEY.symbol, Interval.D1)
+    await repo.upsert(key, [bar(T0, interval=Interval.D1), bar(T0 + 5 * DAY, interval=Interval.D1)])
+    coverage = await repo.coverage(key)
+    assert (coverage.first_bar_time, coverage.last_bar_time, coverage.bar_count) == (T0, T0 + 5 * DAY, 2)
+    assert coverage.gaps == ()
+
+
+async def test_every_interval_round_trips(repo: MongoOHLCVRepository) -> None:
+    for interval in Interval:
+        key = SeriesKey(KEY.symbol, interval)
+        t = interval.align(T0 + 40 * DAY)
+        times = [t]
+        for _ in range(4):
+            times.append(interval.next_open(times[-1]))
+        assert await repo.upsert(key, [bar(x, interval=interval) for x in times]) == 5
+        assert list((await repo.read(key)).time) == times
+        assert list((await repo.read(key, limit=2, descending=True)).time) == times[::-1][:2]
+        assert (await repo.coverage(key)).bar_count == 5
+
+
+async def test_ensure_indexes_is_idempotent(repo: MongoOHLCVRepository) -> None:
+    await repo.ensure_indexes()
+    await repo.ensure_indexes()
+
+
+async def test_racing_writers_lose_nothing(mongo_db) -> None:
+    writers = [MongoOHLCVRepository(mongo_db) for _ in range(6)]
+    day = chunk_start(Interval.M1, T0)
+    # each writer owns its own minutes, all in one chunk, plus one shared minute everyone revises
+    batches = [[bar(day + 60 * (k + 6 * i), 10.0 * k) for i in range(40)] for k in range(len(writers))]
+    results = await asyncio.gather(*(w.upsert(KEY, b) for w, b in zip(writers, batches, strict=True)))
+    assert results == [40] * len(writers)
+    got = await writers[0].read(KEY)
+    assert len(got) == 6 * 40
+    expected = {b.time: b.close for batch in batches for b in batch}
+    assert dict(zip(got.time, got.close, strict=True)) == expected
+    assert sum(w.write_conflicts for w in writers) > 0  # they really raced
+
+
+async def test_racing_writers_on_a_new_chunk(mongo_db) -> None:
+    writers = [MongoOHLCVRepository(mongo_db) for _ in range(4)]
+    batches = [[bar(T0 + 60 * (k + 4 * i)) for i in range(25)] for k in range(4)]
+    await asyncio.gather(*(w.upsert(KEY, b) for w, b in zip(writers, batches, strict=True)))
+    assert len(await writers[0].read(KEY)) == 100
+    assert (await writers[0].coverage(KEY)).bar_count == 100
