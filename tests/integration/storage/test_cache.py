@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from src.domain.market_data import Interval, SeriesKey, Symbol
-from src.infrastructure.cache import keys
+from src.common import cache_keys as keys
 from src.infrastructure.cache.memory_cache import MemoryCache
 from src.infrastructure.cache.redis_cache import RedisCache
 
@@ -57,14 +57,14 @@ async def test_ttl_expires(cache) -> None:
 
 async def test_delete_and_delete_pattern(cache) -> None:
     for i in range(1200):  # more than one SCAN batch
-        await cache.set(keys.ohlcv_query_key(SERIES, i, None), i, 60)
+        await cache.set(keys.ohlcv_query(SERIES, i, None), i, 60)
     other = SeriesKey(Symbol("NASDAQ", "AAPL"), Interval.H1)
-    await cache.set(keys.ohlcv_query_key(other, "limit=5"), 1, 60)
-    await cache.set(keys.quote_latest_key(SERIES.symbol), {"price": 1.0}, keys.QUOTE_LATEST_TTL)
-    assert await keys.invalidate_series_queries(cache, SERIES) == 1200
-    assert await cache.get(keys.ohlcv_query_key(SERIES, 7, None)) is None
-    assert await cache.get(keys.ohlcv_query_key(other, "limit=5")) == 1
-    assert await cache.delete(keys.quote_latest_key(SERIES.symbol), "nope") == 1
+    await cache.set(keys.ohlcv_query(other, "limit=5"), 1, 60)
+    await cache.set(keys.latest_quote(SERIES.symbol), {"price": 1.0}, keys.QUOTE_TTL_S)
+    assert await cache.delete_pattern(keys.ohlcv_series_pattern(SERIES)) == 1200
+    assert await cache.get(keys.ohlcv_query(SERIES, 7, None)) is None
+    assert await cache.get(keys.ohlcv_query(other, "limit=5")) == 1
+    assert await cache.delete(keys.latest_quote(SERIES.symbol), "nope") == 1
 
 
 async def test_get_or_set_computes_once_for_concurrent_misses(cache) -> None:
@@ -99,12 +99,12 @@ async def test_ping(cache) -> None:
 
 def test_key_scheme() -> None:
     symbol = Symbol("CME", "ES1!")
-    assert keys.quote_latest_key(symbol) == "quote:latest:CME:ES1!"
-    assert keys.bar_current_key(symbol, Interval.M5) == "bar:current:CME:ES1!:5m"
+    assert keys.latest_quote(symbol) == "quote:latest:CME:ES1!"
+    assert keys.current_bar(symbol, Interval.M5) == "bar:current:CME:ES1!:5m"
     series = SeriesKey(symbol, Interval.H1)
-    assert keys.ohlcv_query_key(series, "start=1", "end=2", 500) == "ohlcv:ES1!:CME:1h:start=1:end=2:500"
-    assert keys.ohlcv_query_pattern(series) == "ohlcv:ES1!:CME:1h:*"
-    assert (keys.QUOTE_LATEST_TTL, keys.BAR_CURRENT_TTL, keys.OHLCV_QUERY_TTL) == (60, 300, 300)
+    assert keys.ohlcv_query(series, "start=1", "end=2", 500) == "ohlcv:ES1!:CME:1h:start=1:end=2:500"
+    assert keys.ohlcv_series_pattern(series) == "ohlcv:ES1!:CME:1h:*"
+    assert (keys.QUOTE_TTL_S, keys.CURRENT_BAR_TTL_S, keys.OHLCV_QUERY_TTL_S) == (60, 300, 300)
 
 
 async def test_memory_cache_ttl_uses_the_injected_clock() -> None:
