@@ -34,11 +34,15 @@ class Settings(BaseSettings):
 
     health_check_timeout_s: float = Field(default=2.0, gt=0)
 
+    sync_bulk_concurrency: int = Field(default=4, ge=1, le=64)
+    scheduler_enabled: bool = True
+
     # --- HTTP edge (issue 7). Lists come from the environment as JSON, e.g. CORS_ORIGINS='["https://a"]'.
     rate_limit_enabled: bool = True
     rate_limit_capacity: int = Field(default=200, ge=1)
     rate_limit_refill_per_s: float = Field(default=20.0, gt=0)
     rate_limit_exempt_paths: list[str] = ["/health", "/metrics"]
+    rate_limit_headers_always: bool = False  # False: RateLimit-* on 2xx only once half the bucket is spent
     trusted_proxies: list[str] = []  # CIDRs whose X-Forwarded-For is believed
     idempotency_ttl_s: int = Field(default=86_400, ge=1)
     idempotency_lock_ttl_s: float = Field(default=60.0, gt=0)  # a running first request holds the key this long

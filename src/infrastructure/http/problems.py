@@ -1,0 +1,190 @@
+"""RFC 9457 problem details: the one place where errors become HTTP responses.
+
+Every error leaves the API as `application/problem+json` with `type`, `title`, `status`, `detail`,
+`instance` (the request path) and `correlation_id`; validation problems add `errors: [{field, message}]`.
+"""
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope, Send
+
+from src.common.correlation import get_correlation_id
+from src.common.errors import (
+    ApplicationError,
+    Conflict,
+    NotFound,
+    StoreUnavailable,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from src.domain.errors import DomainError
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_PREFIX = "urn:pocketquant:problem:"
+log = structlog.get_logger("http.problems")
+
+# Most specific first: the first class in an error's MRO found here decides its status and type.
+APPLICATION_ERRORS: dict[type[ApplicationError], tuple[int, str]] = {
+    NotFound: (404, "not-found"),
+    Conflict: (409, "conflict"),
+    UpstreamUnavailable: (503, "upstream-unavailable"),
+    StoreUnavailable: (503, "store-unavailable"),
+    UpstreamRejected: (502, "upstream-rejected"),
+}
+
+
+def problem_type(slug: str) -> str:
+    return _TYPE_PREFIX + slug
+
+
+def problem_body(
+    status: int,
+    *,
+    detail: str,
+    instance: str,
+    slug: str | None = None,
+    title: str | None = None,
+    **extra: Any,
+) -> bytes:
+    """The JSON of one problem; without `slug` the type is `about:blank` and the title the status phrase."""
+    body: dict[str, Any] = {
+        "type": problem_type(slug) if slug else "about:blank",
+        "title": title or _phrase(status),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "correlation_id": get_correlation_id(),
+    }
+    body.update(extra)
+    return orjson.dumps(body)
+
+
+def problem_response(
+    status: int,
+    *,
+    detail: str,
+    instance: str,
+    slug: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    content = problem_body(status, detail=detail, instance=instance, slug=slug, title=title, **extra)
+    return Response(content, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+async def send_problem(
+    send: Send, status: int, body: bytes, extra_headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """Send a problem from pure ASGI middleware (no Response object on the hot path)."""
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *extra_headers,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_internal_error(scope: Scope, send: Send, error: BaseException) -> None:
+    """The last resort for an unhandled exception: logged with its stack, answered without it."""
+    log.error(
+        "unhandled error",
+        method=scope.get("method"),
+        path=scope.get("path"),
+        exc_info=error,
+    )
+    body = problem_body(
+        500,
+        slug="internal-error",
+        detail="An unexpected error occurred; quote the correlation_id when reporting it.",
+        instance=scope.get("path", ""),
+    )
+    await send_problem(send, 500, body)
+
+
+# --- exception handlers, registered on the app by `install_problem_handlers` ---------------------
+
+
+def _field_of(location: Sequence[Any]) -> str:
+    parts = [str(p) for p in location]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts) or "request"
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    errors = [{"field": _field_of(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in error.errors()]
+    fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return problem_response(
+        422,
+        slug="validation-error",
+        title="Request validation failed",
+        detail=f"invalid {fields}",
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+async def _domain_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, DomainError)
+    extra: dict[str, Any] = {}
+    if error.field:
+        extra["errors"] = [{"field": error.field, "message": str(error)}]
+    return problem_response(
+        422, slug="domain-rule-violated", title="Domain rule violated", detail=str(error),
+        instance=request.url.path, field=error.field, **extra,
+    )
+
+
+def status_of(error: ApplicationError) -> tuple[int, str]:
+    for cls in type(error).__mro__:
+        if cls in APPLICATION_ERRORS:
+            return APPLICATION_ERRORS[cls]  # type: ignore[index]
+    return 400, "bad-request"
+
+
+async def _application_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ApplicationError)
+    status, slug = status_of(error)
+    headers = {"Retry-After": "5"} if status == 503 else None
+    extra = {"field": error.field} if error.field else {}
+    return problem_response(
+        status, slug=slug, title=type(error).__name__, detail=str(error) or _phrase(status),
+        instance=request.url.path, headers=headers, **extra,
+    )
+
+
+async def _http_exception(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    status = error.status_code
+    detail = error.detail if isinstance(error.detail, str) else _phrase(status)
+    if status == 404 and detail == _phrase(404):
+        detail = f"no route matches {request.url.path}"
+    elif status == 405 and detail == _phrase(405):
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    if status < 200 or status in (204, 304):  # no body allowed
+        return Response(status_code=status, headers=error.headers)
+    return problem_response(status, detail=detail, instance=request.url.path, headers=error.headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(ApplicationError, _application_error)
+    app.add_exception_handler(StarletteHTTPException, _http_exception)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
