@@ -7,10 +7,14 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
-from src.bootstrap import Container
+from src.bootstrap import Container, build_lifecycle, build_mediator, subscribe_all
+from src.features.market_data.routes import router as market_data_router
+from src.features.quotes.routes import router as quotes_router
+from src.features.quotes.ws import router as quotes_ws_router
 from src.features.system.routes import router as system_router
 from src.infrastructure.config.logging import configure_logging
 from src.infrastructure.config.settings import Settings, load_settings
+from src.infrastructure.http.edge import install_edge
 
 log = structlog.get_logger("app")
 
@@ -21,14 +25,18 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        lifecycle = container.lifecycle()
+        mediator = build_mediator(container)
+        subscribe_all(container, mediator)
+        lifecycle = build_lifecycle(container)
         await lifecycle.start()
         app.state.settings = settings
         app.state.container = container
         app.state.lifecycle = lifecycle
-        app.state.mediator = container.mediator()
+        app.state.mediator = mediator
         app.state.event_bus = container.event_bus()
-        log.info("pocketquant started", environment=settings.environment)
+        app.state.jobs = container.scheduler()
+        app.state.quote_hub = container.quote_hub()
+        log.info("pocketquant started", environment=settings.environment, store=container.mongo().kind)
         try:
             yield
         finally:
@@ -38,12 +46,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app = FastAPI(
         title="PocketQuant",
         version="0.1.0",
+        summary="Self-hosted market data: OHLCV history, live quotes and bars over REST and WebSocket.",
         docs_url="/api/v1/docs",
         openapi_url="/api/v1/openapi.json",
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.include_router(system_router)
+    for router in (system_router, market_data_router, quotes_router, quotes_ws_router):
+        app.include_router(router)
+    install_edge(app, settings, metrics=container.metrics(), event_bus=container.event_bus())
     return app
 
 
@@ -56,6 +67,7 @@ def main() -> None:
         port=settings.api_port,
         log_config=None,
         access_log=False,
+        proxy_headers=False,  # the edge resolves client addresses itself, only behind trusted proxies
     )
 
 

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.servers",
     "tests.fixtures.mongo",
     "tests.fixtures.tv_simulator",
+    "tests.fixtures.http_server",
 ]

@@ -166,3 +166,44 @@ class FakeCache:
 
     async def ping(self):
         return True
+
+
+class FakeQuoteFeed:
+    """A `QuoteFeed`: records subscriptions; `await push(tick)` delivers a tick to the callbacks."""
+
+    def __init__(self, unknown: set[Symbol] | None = None) -> None:
+        self.unknown = unknown or set()
+        self.subscribed: list[Symbol] = []
+        self.callbacks: list = []
+        self.connected = True
+        self.reconnect_count = 0
+        self.unsubscribe_calls: list[list[Symbol]] = []
+
+    async def subscribe(self, symbols) -> None:
+        symbols = list(symbols)
+        for symbol in symbols:
+            if symbol not in self.unknown and symbol not in self.subscribed:
+                self.subscribed.append(symbol)
+        missing = [s for s in symbols if s in self.unknown]
+        if missing:
+            raise SymbolNotFound(f"unknown symbols: {', '.join(map(str, missing))}", field="symbol")
+
+    async def unsubscribe(self, symbols) -> None:
+        symbols = list(symbols)
+        self.unsubscribe_calls.append(symbols)
+        self.subscribed = [s for s in self.subscribed if s not in symbols]
+
+    def add_quote_callback(self, callback) -> None:
+        self.callbacks.append(callback)
+
+    def remove_quote_callback(self, callback) -> None:
+        if callback in self.callbacks:
+            self.callbacks.remove(callback)
+
+    @property
+    def subscriptions(self) -> list[Symbol]:
+        return list(self.subscribed)
+
+    async def push(self, tick) -> None:
+        for callback in list(self.callbacks):
+            await callback(tick)

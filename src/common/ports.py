@@ -1,11 +1,11 @@
 """Ports: what the application needs from the outside world, as Protocols. Adapters live in
 `src.infrastructure` and satisfy these structurally; handlers depend only on these."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from src.domain.market_data import Interval, OHLCVBar, SeriesKey, Symbol
+from src.domain.market_data import Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
 from src.domain.sync.status import SyncState, SyncStatus
 
 
@@ -166,3 +166,47 @@ class MarketDataProvider(Protocol):
     async def resolve_symbol(self, symbol: Symbol) -> SymbolInfo: ...
 
     async def search_symbols(self, query: str, *, exchange: str | None = None) -> list[SymbolMatch]: ...
+
+
+# --- scheduled jobs ------------------------------------------------------------------------------
+
+
+class JobRunner(Protocol):
+    @property
+    def names(self) -> list[str]: ...
+
+    async def run(self, name: str) -> Any:
+        """Run the named job now under its lock; the returned run has outcome and detail."""
+        ...
+
+    def status(self) -> list[dict[str, Any]]: ...
+
+
+# --- real-time quotes ----------------------------------------------------------------------------
+
+QuoteCallback = Callable[[QuoteTick], Awaitable[None]]
+
+
+class QuoteFeed(Protocol):
+    """A live quote session (TradingView's `TradingViewClient` satisfies it): subscriptions survive
+    reconnects; every merged quote goes to the registered callbacks, one at a time, in arrival order."""
+
+    async def subscribe(self, symbols: Iterable[Symbol]) -> None:
+        """Add symbols and wait for their snapshots; unknown ones raise SymbolNotFound after the others
+        are added."""
+        ...
+
+    async def unsubscribe(self, symbols: Iterable[Symbol]) -> None: ...
+
+    def add_quote_callback(self, callback: QuoteCallback) -> None: ...
+
+    def remove_quote_callback(self, callback: QuoteCallback) -> None: ...
+
+    @property
+    def subscriptions(self) -> list[Symbol]: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def reconnect_count(self) -> int: ...

@@ -23,6 +23,13 @@ class BarSyncedEvent(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SyncFailedEvent(DomainEvent):
+    key: SeriesKey
+    error_type: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BarCompletedEvent(DomainEvent):
     key: SeriesKey
     bar: OHLCVBar

@@ -8,7 +8,7 @@ from src.common.errors import UpstreamRejected
 from src.common.event_bus import EventBus
 from src.common.ports import Clock, MarketDataProvider, OHLCVRepository, SyncStatusRepository
 from src.domain.errors import DomainError
-from src.domain.events import BarSyncedEvent
+from src.domain.events import BarSyncedEvent, SyncFailedEvent
 from src.domain.market_data import OHLCVAggregate, SeriesKey
 from src.domain.sync.planning import bars_to_fetch
 from src.domain.sync.status import SyncState, SyncStatus
@@ -65,7 +65,17 @@ class SeriesSync:
         try:
             result = await self._fetch_and_store(key, n_bars)
         except Exception as error:
-            await self._status.save(state.fail(self._clock.now(), str(error) or type(error).__name__))
+            message = str(error) or type(error).__name__
+            await self._status.save(state.fail(self._clock.now(), message))
+            await self._bus.publish(
+                SyncFailedEvent(
+                    occurred_at=self._clock.now(),
+                    correlation_id=get_correlation_id(),
+                    key=key,
+                    error_type=type(error).__name__,
+                    error=message,
+                )
+            )
             raise
         await self._status.save(state.complete(self._clock.now(), result.bars_written))
         await self._bus.publish(

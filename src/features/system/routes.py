@@ -1,11 +1,22 @@
-"""Operational routes: health of every component."""
+"""Operational routes: health of every component, and the scheduled jobs."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Depends, Request
+
+from src.common.errors import NotFound
+from src.common.ports import JobRunner
 from src.features.shared.dependencies import LifecycleDep
 from src.features.shared.responses import OrjsonResponse
 
 router = APIRouter(tags=["system"])
+
+
+def _jobs(request: Request) -> JobRunner:
+    return request.app.state.jobs
+
+
+JobsDep = Annotated[JobRunner, Depends(_jobs)]
 
 
 @router.get("/health")
@@ -19,3 +30,19 @@ async def health(request: Request, lifecycle: LifecycleDep) -> OrjsonResponse:
         "components": {r.name: {"healthy": r.healthy, "detail": r.detail} for r in results},
     }
     return OrjsonResponse(body, status_code=503 if down else 200)
+
+
+@router.get("/api/v1/jobs")
+async def list_jobs(jobs: JobsDep) -> list[dict[str, Any]]:
+    """Each scheduled job with its trigger, next run, and last run's outcome."""
+    return jobs.status()
+
+
+@router.post("/api/v1/jobs/{name}/run")
+async def run_job(name: str, jobs: JobsDep) -> dict[str, Any]:
+    """Run a job now (under the same cross-worker lock as scheduled runs)."""
+    if name not in jobs.names:
+        raise NotFound(f"no job named {name!r}; jobs: {', '.join(jobs.names)}", field="name")
+    run = await jobs.run(name)
+    return {"name": name, "outcome": run.outcome, "started_at": run.started_at,
+            "finished_at": run.finished_at, "detail": run.detail}

@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from src.common.errors import StoreUnavailable
-from src.infrastructure.mongo.embedded import EmbeddedMongo, Engine
+from src.infrastructure.mongo.embedded import EmbeddedMongo, Engine, free_port
 
 log = structlog.get_logger(__name__)
 
@@ -84,9 +84,21 @@ class MongoStore:
         return "external" if self.url else "embedded"
 
     @property
+    def uri(self) -> str:
+        if self.url is not None:
+            return self.url
+        if self.embedded is None:
+            # The port is fixed now so that the client (and repositories holding the database) can be
+            # built before the embedded server starts; `start()` binds it.
+            self.embedded = EmbeddedMongo(self.data_dir, engine=self.embedded_engine, port=self.embedded_port)
+            self.embedded.port = self.embedded.port or free_port(self.embedded.host)
+        return self.embedded.uri
+
+    @property
     def client(self) -> AsyncMongoClient[dict[str, Any]]:
+        """Created on first use; it connects on its first operation, after `start()`."""
         if self._client is None:
-            raise RuntimeError("MongoStore is not started")
+            self._client = AsyncMongoClient(self.uri, **self._client_options)
         return self._client
 
     @property
@@ -94,13 +106,9 @@ class MongoStore:
         return self.client[self.database_name]
 
     async def start(self) -> AsyncDatabase[dict[str, Any]]:
-        if self._client is not None:
-            return self.database
-        uri = self.url
-        if uri is None:
-            self.embedded = EmbeddedMongo(self.data_dir, engine=self.embedded_engine, port=self.embedded_port)
-            uri = await asyncio.to_thread(self.embedded.start)
-        self._client = AsyncMongoClient(uri, **self._client_options)
+        uri = self.uri
+        if self.embedded is not None and not self.embedded.running:
+            await asyncio.to_thread(self.embedded.start)
         log.info(
             "mongo_store_in_use",
             store=self.kind,
@@ -116,7 +124,6 @@ class MongoStore:
             await client.close()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
-            self.embedded = None
 
     async def ping(self) -> bool:
         """Health check: True when the server answers a ping within the selection timeout."""

@@ -23,7 +23,7 @@ _START_TIMEOUT = 15.0
 _STOP_TIMEOUT = 15.0
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str) -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
@@ -68,7 +68,7 @@ class EmbeddedMongo:
         if self.running:
             return self.uri
         if self.port == 0:
-            self.port = _free_port(self.host)
+            self.port = free_port(self.host)
         if self.engine == "sqlite":
             self.data_dir.mkdir(parents=True, exist_ok=True)
         ready: concurrent.futures.Future[None] = concurrent.futures.Future()

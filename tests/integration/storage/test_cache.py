@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 import redis
 
-from src.domain.market_data import Interval, SeriesKey, Symbol
 from src.common import cache_keys as keys
+from src.domain.market_data import Interval, SeriesKey, Symbol
 from src.infrastructure.cache.memory_cache import MemoryCache
 from src.infrastructure.cache.redis_cache import RedisCache
 

@@ -131,3 +131,15 @@ async def test_bulk_sync_isolates_failures(world):
     results = await world.mediator.send(BulkSyncCommand((SyncSymbolCommand(KEY), SyncSymbolCommand(bad))))
     assert results[0].result is not None and results[0].result.bars_written == 100
     assert isinstance(results[1].error, SymbolNotFound)
+
+
+async def test_a_failed_sync_publishes_sync_failed_event_after_recording_the_error(world):
+    from src.domain.events import SyncFailedEvent
+
+    seen = []
+    world.event_bus.subscribe(SyncFailedEvent, lambda e: seen.append((e, world.sync_status.states[e.key].status)))
+    key = SeriesKey(Symbol("BINANCE", "NOPE"), Interval.M1)
+    with pytest.raises(SymbolNotFound):
+        await world.mediator.send(SyncSymbolCommand(key))
+    event, recorded = seen[0]
+    assert event.error_type == "SymbolNotFound" and recorded is SyncStatus.ERROR

@@ -1,0 +1,128 @@
+"""Handlers of the quotes slice: thin calls into the one `QuoteService`; reads fall back to the cache."""
+
+from typing import Any
+
+from src.common import cache_keys
+from src.common.errors import NotFound
+from src.common.ports import Cache
+from src.domain.market_data import Interval, Symbol
+from src.features.quotes.messages import (
+    GetAllQuotesQuery,
+    GetCurrentBarQuery,
+    GetLatestQuoteQuery,
+    GetQuoteStatusQuery,
+    SetBarIntervalsCommand,
+    StartQuotesCommand,
+    StopQuotesCommand,
+    SubscribeQuotesCommand,
+    UnsubscribeQuotesCommand,
+)
+from src.features.quotes.payloads import bar_payload, quote_payload
+from src.features.quotes.service import QuoteService, QuoteStatus
+
+
+class StartQuotesHandler:
+    def __init__(self, quote_service: QuoteService) -> None:
+        self._service = quote_service
+
+    async def __call__(self, command: StartQuotesCommand) -> QuoteStatus:
+        await self._service.start()
+        if command.symbols:
+            await self._service.subscribe(command.symbols)
+        return self._service.status()
+
+
+class StopQuotesHandler:
+    def __init__(self, quote_service: QuoteService) -> None:
+        self._service = quote_service
+
+    async def __call__(self, command: StopQuotesCommand) -> QuoteStatus:
+        await self._service.stop()
+        return self._service.status()
+
+
+class SubscribeQuotesHandler:
+    def __init__(self, quote_service: QuoteService) -> None:
+        self._service = quote_service
+
+    async def __call__(self, command: SubscribeQuotesCommand) -> list[Symbol]:
+        return await self._service.subscribe(command.symbols, command.intervals)
+
+
+class UnsubscribeQuotesHandler:
+    def __init__(self, quote_service: QuoteService) -> None:
+        self._service = quote_service
+
+    async def __call__(self, command: UnsubscribeQuotesCommand) -> list[Symbol]:
+        return await self._service.unsubscribe(command.symbols)
+
+
+class SetBarIntervalsHandler:
+    def __init__(self, quote_service: QuoteService) -> None:
+        self._service = quote_service
+
+    async def __call__(self, command: SetBarIntervalsCommand) -> tuple[Interval, ...]:
+        return self._service.set_intervals(command.intervals)
+
+
+class GetLatestQuoteHandler:
+    """The live quote, else the cached one (written within the last 60 s), else NotFound."""
+
+    def __init__(self, quote_service: QuoteService, cache: Cache) -> None:
+        self._service = quote_service
+        self._cache = cache
+
+    async def __call__(self, query: GetLatestQuoteQuery) -> dict[str, Any]:
+        tick = self._service.latest_quote(query.symbol)
+        if tick is not None:
+            return quote_payload(tick)
+        cached = await self._cache.get(cache_keys.latest_quote(query.symbol))
+        if cached is None:
+            raise NotFound(f"no quote for {query.symbol}", field="symbol")
+        return dict(cached)
+
+
+class GetAllQuotesHandler:
+    def __init__(self, quote_service: QuoteService) -> None:
+        self._service = quote_service
+
+    async def __call__(self, query: GetAllQuotesQuery) -> list[dict[str, Any]]:
+        return [quote_payload(tick) for tick in self._service.latest_quotes()]
+
+
+class GetCurrentBarHandler:
+    """The forming bar (or the one just closed, `closed: true`), else the cached one, else NotFound."""
+
+    def __init__(self, quote_service: QuoteService, cache: Cache) -> None:
+        self._service = quote_service
+        self._cache = cache
+
+    async def __call__(self, query: GetCurrentBarQuery) -> dict[str, Any]:
+        current = self._service.current_bar(query.symbol, query.interval)
+        if current is not None:
+            return bar_payload(current.symbol, current.bar, closed=current.closed)
+        cached = await self._cache.get(cache_keys.current_bar(query.symbol, query.interval))
+        if cached is None:
+            raise NotFound(f"no {query.interval.code} bar for {query.symbol}", field="symbol")
+        return dict(cached)
+
+
+class GetQuoteStatusHandler:
+    def __init__(self, quote_service: QuoteService) -> None:
+        self._service = quote_service
+
+    async def __call__(self, query: GetQuoteStatusQuery) -> QuoteStatus:
+        return self._service.status()
+
+
+HANDLERS: dict[type, type] = {
+    StartQuotesCommand: StartQuotesHandler,
+    StopQuotesCommand: StopQuotesHandler,
+    SubscribeQuotesCommand: SubscribeQuotesHandler,
+    UnsubscribeQuotesCommand: UnsubscribeQuotesHandler,
+    SetBarIntervalsCommand: SetBarIntervalsHandler,
+    GetLatestQuoteQuery: GetLatestQuoteHandler,
+    GetAllQuotesQuery: GetAllQuotesHandler,
+    GetCurrentBarQuery: GetCurrentBarHandler,
+    GetQuoteStatusQuery: GetQuoteStatusHandler,
+}

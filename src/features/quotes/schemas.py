@@ -1,0 +1,107 @@
+"""HTTP request and response bodies of the quotes slice (pydantic), kept apart from the Commands."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from src.domain.market_data import Interval, Symbol
+from src.features.quotes.service import QuoteStatus
+
+
+def _symbol(value: str) -> str:
+    return Symbol.parse(value).ticker  # raises with a message naming the expected form
+
+
+def _interval(value: str) -> str:
+    return Interval.parse(value).code
+
+
+Ticker = Annotated[str, AfterValidator(_symbol), Field(examples=["BINANCE:BTCUSDT"])]
+IntervalCode = Annotated[str, AfterValidator(_interval), Field(examples=["1m", "1h"])]
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+class SymbolsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    symbols: list[Ticker] = Field(min_length=1, max_length=500)
+
+    def parsed(self) -> tuple[Symbol, ...]:
+        return tuple(Symbol.parse(s) for s in self.symbols)
+
+
+class StartRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    symbols: list[Ticker] = Field(default_factory=list, max_length=500)
+
+    def parsed(self) -> tuple[Symbol, ...]:
+        return tuple(Symbol.parse(s) for s in self.symbols)
+
+
+class SubscribeRequest(SymbolsRequest):
+    intervals: list[IntervalCode] = Field(default_factory=list, max_length=len(Interval))
+
+    def parsed_intervals(self) -> tuple[Interval, ...]:
+        return tuple(Interval.parse(i) for i in self.intervals)
+
+
+class IntervalsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    intervals: list[IntervalCode] = Field(min_length=1, max_length=len(Interval))
+
+    def parsed(self) -> tuple[Interval, ...]:
+        return tuple(Interval.parse(i) for i in self.intervals)
+
+
+class SubscriptionsBody(BaseModel):
+    symbols: list[str]
+
+
+class IntervalsBody(BaseModel):
+    intervals: list[str]
+
+
+class SymbolStatusBody(BaseModel):
+    symbol: str
+    last_tick_time: str | None
+    last_received_at: str | None
+    ticks: int
+    stale_ticks: int
+
+
+class QuoteStatusBody(BaseModel):
+    running: bool
+    connected: bool
+    reconnect_count: int
+    intervals: list[str]
+    symbols: list[SymbolStatusBody]
+    ticks_received: int
+    stale_ticks_total: int
+    bars_written: int
+    bars_skipped: int
+    bars_dropped: int
+    bars_pending: int
+    cache_writes: int
+
+    @classmethod
+    def of(cls, status: QuoteStatus) -> "QuoteStatusBody":
+        return cls(
+            running=status.running, connected=status.connected, reconnect_count=status.reconnect_count,
+            intervals=[i.code for i in status.intervals],
+            symbols=[
+                SymbolStatusBody(symbol=s.symbol.ticker, last_tick_time=_iso(s.last_tick_time),
+                                 last_received_at=_iso(s.last_received_at), ticks=s.ticks,
+                                 stale_ticks=s.stale_ticks)
+                for s in status.symbols
+            ],
+            ticks_received=status.ticks_received, stale_ticks_total=status.stale_ticks_total,
+            bars_written=status.bars_written, bars_skipped=status.bars_skipped,
+            bars_dropped=status.bars_dropped, bars_pending=status.bars_pending,
+            cache_writes=status.cache_writes,
+        )

@@ -1,0 +1,207 @@
+"""Background writers that keep storage latency off the tick path.
+
+* `CoalescingCacheWriter`: the tick path marks a cache key dirty with a renderer; a background task
+  writes each dirty key once per period with the value rendered at write time, so 1,000 ticks/s on one
+  symbol cost one cache round trip per period. `stop()` writes whatever is still pending: the last value
+  always lands.
+* `BarWriter`: bars to persist are queued; a background task drains the queue in batches, one
+  `OHLCVRepository.upsert` per series, then publishes `BarCompletedEvent` for the completed bars it wrote
+  and invalidates that series' cached queries. `stop()` drains the queue.
+
+Bar write rule: a bar whose `full_period` is True (the ticks covered its whole period, up to its close or
+up to the flush) is written unconditionally. A bar with `full_period=False` (the first bar after a
+subscribe, a restart or an interval change) is written only when nothing is stored at its time yet: a
+stored bar (synced from history, or written earlier) is at least as complete and wins.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from src.common import cache_keys
+from src.common.event_bus import EventBus
+from src.common.ports import Cache, Clock, OHLCVRepository
+from src.domain.events import BarCompletedEvent
+from src.domain.market_data import SeriesKey
+from src.domain.realtime.aggregator import BarUpdate
+
+log = structlog.get_logger("quotes.writers")
+
+Renderer = Callable[[], Any]
+
+
+class CoalescingCacheWriter:
+    def __init__(self, cache: Cache, *, period_s: float = 0.05) -> None:
+        self._cache = cache
+        self._period_s = period_s
+        self._pending: dict[str, tuple[Renderer, float]] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self.writes = 0
+        self.failures = 0
+
+    def mark(self, key: str, render: Renderer, ttl_seconds: float) -> None:
+        """Write `render()` to `key` at the next flush (a later mark of the same key replaces this one)."""
+        self._pending[key] = (render, ttl_seconds)
+        self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="quotes-cache-writer")
+
+    async def stop(self) -> None:
+        """Write everything still pending, then end the background task."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write the pending keys now (each once, rendered now)."""
+        self._wake.clear()
+        batch, self._pending = self._pending, {}
+        if not batch:
+            return
+        results = await asyncio.gather(
+            *(self._cache.set(key, render(), ttl) for key, (render, ttl) in batch.items()),
+            return_exceptions=True,
+        )
+        failed = [key for key, result in zip(batch, results, strict=True) if isinstance(result, BaseException)]
+        self.writes += len(batch) - len(failed)
+        if failed:
+            self.failures += len(failed)
+            log.warning("quote_cache_write_failed", keys=len(failed), first=failed[0],
+                        error=repr(next(r for r in results if isinstance(r, BaseException))))
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            await self._wake.wait()
+            if not self._stopping:
+                await asyncio.sleep(self._period_s)  # let marks of the same keys coalesce
+            await self.flush()
+
+
+class BarWriter:
+    """Persists bars in per-series batches off the tick path; see the module docstring for the rule."""
+
+    def __init__(
+        self,
+        bars: OHLCVRepository,
+        cache: Cache,
+        event_bus: EventBus,
+        clock: Clock,
+        *,
+        period_s: float = 0.05,
+        retry_delay_s: float = 0.5,
+        max_attempts: int = 3,
+        concurrency: int = 8,
+    ) -> None:
+        self._bars = bars
+        self._cache = cache
+        self._event_bus = event_bus
+        self._clock = clock
+        self._period_s = period_s
+        self._retry_delay_s = retry_delay_s
+        self._max_attempts = max_attempts
+        self._gate = asyncio.Semaphore(concurrency)
+        self._queue: list[tuple[BarUpdate, int]] = []  # (update, failed attempts so far)
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self.written = 0  # bars upserted
+        self.skipped = 0  # partial bars not written because a bar was stored at their time
+        self.dropped = 0  # bars given up on after max_attempts failed writes
+
+    def put(self, update: BarUpdate) -> None:
+        self._queue.append((update, 0))
+        self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="quotes-bar-writer")
+
+    async def stop(self) -> None:
+        """Drain the queue (one more attempt for anything that failed), then end the background task."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        await self.drain(retry=False)
+
+    async def drain(self, *, retry: bool = True) -> None:
+        """Write everything queued now; failed series go back to the queue when `retry`."""
+        self._wake.clear()
+        batch, self._queue = self._queue, []
+        if not batch:
+            return
+        by_key: dict[SeriesKey, dict[int, tuple[BarUpdate, int]]] = {}
+        for update, attempts in batch:
+            by_key.setdefault(update.key, {})[update.bar.time] = (update, attempts)  # the latest wins
+        failed = await asyncio.gather(*(self._write_series(key, items) for key, items in by_key.items()))
+        for items in failed:
+            for update, attempts in items:
+                if retry and attempts + 1 < self._max_attempts:
+                    self._queue.append((update, attempts + 1))
+                else:
+                    self.dropped += 1
+                    log.error("quote_bar_dropped", series=str(update.key), time=update.bar.time,
+                              closed=update.closed)
+
+    async def _write_series(
+        self, key: SeriesKey, items: dict[int, tuple[BarUpdate, int]]
+    ) -> list[tuple[BarUpdate, int]]:
+        """Write one series' bars; returns the items to retry (all of them on a failure)."""
+        async with self._gate:
+            try:
+                updates = await self._writable(key, [update for update, _ in items.values()])
+                if updates:
+                    await self._bars.upsert(key, [u.bar for u in updates])
+            except Exception as error:
+                log.warning("quote_bar_write_failed", series=str(key), bars=len(items), error=repr(error))
+                return list(items.values())
+        self.written += len(updates)
+        if updates:
+            with contextlib.suppress(Exception):  # a cache outage must not undo a successful write
+                await self._cache.delete_pattern(cache_keys.ohlcv_series_pattern(key))
+        now = self._clock.now()
+        for update in updates:
+            if update.closed:
+                await self._event_bus.publish(BarCompletedEvent(key=key, bar=update.bar, occurred_at=now))
+        return []
+
+    async def _writable(self, key: SeriesKey, updates: list[BarUpdate]) -> list[BarUpdate]:
+        partial = [u.bar.time for u in updates if not u.full_period]
+        if not partial:
+            return updates
+        stored = await self._bars.read(key, start=min(partial), end=max(partial))
+        taken = set(stored.time)
+        keep = [u for u in updates if u.full_period or u.bar.time not in taken]
+        self.skipped += len(updates) - len(keep)
+        return keep
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            await self._wake.wait()
+            if not self._stopping:
+                await asyncio.sleep(self._period_s)  # gather a batch
+            await self.drain()
+            if any(attempts for _, attempts in self._queue) and not self._stopping:
+                await asyncio.sleep(self._retry_delay_s)  # the store is failing: back off
+                self._wake.set()
