@@ -45,7 +45,7 @@ def test_every_slice_with_handlers_is_wired_into_the_composition_root():
 
 def test_handlers_are_small_callables_taking_their_message():
     for table in bootstrap.HANDLER_TABLES:
-        for message_type, handler_class in table.items():
+        for handler_class in table.values():
             call = handler_class.__call__
             assert inspect.iscoroutinefunction(call), f"{handler_class.__name__}.__call__ must be async"
             hints = inspect.signature(call).parameters
