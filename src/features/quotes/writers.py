@@ -16,6 +16,7 @@ stored bar (synced from history, or written earlier) is at least as complete and
 
 import asyncio
 import contextlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -33,14 +34,49 @@ log = structlog.get_logger("quotes.writers")
 Renderer = Callable[[], Any]
 
 
-class CoalescingCacheWriter:
-    def __init__(self, cache: Cache, *, period_s: float = 0.05) -> None:
-        self._cache = cache
+class BackgroundFlush(ABC):
+    """A background task that runs `flush_once()` a period after it is woken, so a burst of work
+    is handled in one batch; `stop()` ends the task and runs `final_flush()` so nothing is left behind."""
+
+    def __init__(self, name: str, period_s: float) -> None:
+        self._name = name
         self._period_s = period_s
-        self._pending: dict[str, tuple[Renderer, float]] = {}
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name=self._name)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        await self.final_flush()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            await self._wake.wait()
+            if not self._stopping:
+                await asyncio.sleep(self._period_s)  # let the burst gather
+            await self.flush_once()  # clears the wake-up before taking its batch
+
+    @abstractmethod
+    async def flush_once(self) -> None: ...
+
+    async def final_flush(self) -> None:
+        await self.flush_once()
+
+
+class CoalescingCacheWriter(BackgroundFlush):
+    def __init__(self, cache: Cache, *, period_s: float = 0.05) -> None:
+        super().__init__("quotes-cache-writer", period_s)
+        self._cache = cache
+        self._pending: dict[str, tuple[Renderer, float]] = {}
         self.writes = 0
         self.failures = 0
 
@@ -53,18 +89,7 @@ class CoalescingCacheWriter:
     def pending(self) -> int:
         return len(self._pending)
 
-    def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._stopping = False
-            self._task = asyncio.create_task(self._run(), name="quotes-cache-writer")
-
-    async def stop(self) -> None:
-        """Write everything still pending, then end the background task."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+    async def flush_once(self) -> None:
         await self.flush()
 
     async def flush(self) -> None:
@@ -84,15 +109,8 @@ class CoalescingCacheWriter:
             log.warning("quote_cache_write_failed", keys=len(failed), first=failed[0],
                         error=repr(next(r for r in results if isinstance(r, BaseException))))
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            await self._wake.wait()
-            if not self._stopping:
-                await asyncio.sleep(self._period_s)  # let marks of the same keys coalesce
-            await self.flush()
 
-
-class BarWriter:
+class BarWriter(BackgroundFlush):
     """Persists bars in per-series batches off the tick path; see the module docstring for the rule."""
 
     def __init__(
@@ -107,18 +125,15 @@ class BarWriter:
         max_attempts: int = 3,
         concurrency: int = 8,
     ) -> None:
+        super().__init__("quotes-bar-writer", period_s)
         self._bars = bars
         self._cache = cache
         self._event_bus = event_bus
         self._clock = clock
-        self._period_s = period_s
         self._retry_delay_s = retry_delay_s
         self._max_attempts = max_attempts
         self._gate = asyncio.Semaphore(concurrency)
         self._queue: list[tuple[BarUpdate, int]] = []  # (update, failed attempts so far)
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
         self.written = 0  # bars upserted
         self.skipped = 0  # partial bars not written because a bar was stored at their time
         self.dropped = 0  # bars given up on after max_attempts failed writes
@@ -131,18 +146,14 @@ class BarWriter:
     def pending(self) -> int:
         return len(self._queue)
 
-    def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._stopping = False
-            self._task = asyncio.create_task(self._run(), name="quotes-bar-writer")
+    async def flush_once(self) -> None:
+        await self.drain()
+        if any(attempts for _, attempts in self._queue) and not self._stopping:
+            await asyncio.sleep(self._retry_delay_s)  # the store is failing: back off
+            self._wake.set()
 
-    async def stop(self) -> None:
-        """Drain the queue (one more attempt for anything that failed), then end the background task."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+    async def final_flush(self) -> None:
+        """On stop: one more attempt for anything still queued, then give up on it."""
         await self.drain(retry=False)
 
     async def drain(self, *, retry: bool = True) -> None:
@@ -195,13 +206,3 @@ class BarWriter:
         keep = [u for u in updates if u.full_period or u.bar.time not in taken]
         self.skipped += len(updates) - len(keep)
         return keep
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            await self._wake.wait()
-            if not self._stopping:
-                await asyncio.sleep(self._period_s)  # gather a batch
-            await self.drain()
-            if any(attempts for _, attempts in self._queue) and not self._stopping:
-                await asyncio.sleep(self._retry_delay_s)  # the store is failing: back off
-                self._wake.set()
