@@ -31,6 +31,7 @@ from src.infrastructure.cache.redis_cache import RedisCache
 from src.infrastructure.config.settings import Settings
 from src.infrastructure.http.metrics import Metrics
 from src.infrastructure.mongo.connection import MongoStore
+from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
 from src.infrastructure.mongo.ohlcv_repository import MongoOHLCVRepository
 from src.infrastructure.mongo.symbol_repository import MongoSymbolRepository
 from src.infrastructure.mongo.sync_status_repository import MongoSyncStatusRepository
@@ -89,6 +90,7 @@ class Container(containers.DeclarativeContainer):
     sync_status = providers.Singleton(MongoSyncStatusRepository, database)
     symbols = providers.Singleton(MongoSymbolRepository, database)
     job_lock = providers.Singleton(lambda db: MongoJobLock(db["job_locks"]), database)
+    dead_letters = providers.Singleton(MongoDeadLetterStore, database)
 
     cache = providers.Singleton(_cache, settings)
     tradingview = providers.Singleton(_tradingview, settings)
@@ -166,7 +168,7 @@ def components(container: Container, settings: Settings) -> list[Component]:
     quote_service, quote_hub, scheduler = container.quote_service(), container.quote_hub(), container.scheduler()
 
     async def ensure_indexes() -> None:
-        for repository in (container.bars(), container.sync_status(), container.symbols()):
+        for repository in (container.bars(), container.sync_status(), container.symbols(), container.dead_letters()):
             await repository.ensure_indexes()
 
     cache_close: Any = getattr(cache, "aclose", None)

@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app.state.event_bus = container.event_bus()
         app.state.jobs = container.scheduler()
         app.state.quote_hub = container.quote_hub()
+        app.state.dead_letters = container.dead_letters()
         log.info("pocketquant started", environment=settings.environment, store=container.mongo().kind)
         try:
             yield
@@ -54,7 +55,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     for router in (system_router, market_data_router, quotes_router, quotes_ws_router):
         app.include_router(router)
-    install_edge(app, settings, metrics=container.metrics(), event_bus=container.event_bus())
+    install_edge(
+        app, settings, metrics=container.metrics(), event_bus=container.event_bus(),
+        dead_letters=container.dead_letters(),
+    )
     return app
 
 

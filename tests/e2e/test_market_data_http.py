@@ -221,3 +221,23 @@ async def test_health_names_each_component(api):
     health = await api.get("/health")
     assert health.status_code == 200
     assert {"mongo", "cache", "quotes", "scheduler"} <= set(health.json()["components"])
+
+
+async def test_undeliverable_webhooks_end_as_dead_letters_in_the_store(e2e_settings, serve_app):
+    settings = e2e_settings(webhook_urls=["http://127.0.0.1:9/hook"], webhook_max_attempts=2,
+                            webhook_backoff_base_s=0.01, webhook_backoff_max_s=0.02, webhook_timeout_s=1.0)
+    server = serve_app(create_app(settings))
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as api:
+        synced = await api.post("/api/v1/market-data/sync", json={**BTC, "interval": "1h", "n_bars": 10},
+                                headers={"X-Correlation-ID": "trace-webhook-1"})
+        assert synced.status_code == 200
+        letters = []
+        for _ in range(100):
+            letters = (await api.get("/api/v1/webhooks/dead-letters")).json()
+            if letters:
+                break
+            await asyncio.sleep(0.05)
+        [letter] = letters
+        assert letter["event_type"] == "bar.synced" and letter["attempts"] == 2
+        assert letter["correlation_id"] == "trace-webhook-1"
+        assert '"BTCUSDT"' in letter["body"]

@@ -10,7 +10,7 @@ from src.common.lifecycle import Lifecycle
 from src.common.mediator import Mediator
 
 
-def _mediator(request: Request) -> Mediator:
+async def _mediator(request: Request) -> Mediator:
     return request.app.state.mediator
 
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from src.common.errors import NotFound
 from src.common.ports import JobRunner
@@ -46,3 +46,17 @@ async def run_job(name: str, jobs: JobsDep) -> dict[str, Any]:
     run = await jobs.run(name)
     return {"name": name, "outcome": run.outcome, "started_at": run.started_at,
             "finished_at": run.finished_at, "detail": run.detail}
+
+
+@router.get("/api/v1/webhooks/dead-letters")
+async def webhook_dead_letters(
+    request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[dict[str, Any]]:
+    """Webhook deliveries that failed after their last retry, newest first."""
+    letters = await request.app.state.dead_letters.list(limit)
+    return [
+        {"delivery_id": d.delivery_id, "url": d.url, "event_type": d.event_type, "attempts": d.attempts,
+         "error": d.error, "correlation_id": d.correlation_id, "failed_at": d.failed_at,
+         "body": d.body.decode("utf-8", "replace")}
+        for d in letters
+    ]
