@@ -1,9 +1,11 @@
 """Server payloads → domain objects: bars from `timescale_update`/`du`, symbol metadata, search results,
 and merged quotes from `qsd`."""
 
+import gc
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from src.common.ports import SymbolInfo, SymbolMatch
@@ -26,6 +28,23 @@ def aligner(interval: Interval) -> Callable[[int], int]:
     return lambda ts: ts - ts % seconds
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one bounded, synchronous burst of allocations.
+
+    A 5,000-bar page allocates 5,000 tracked objects that cannot form cycles; letting generation-0
+    collections scan them repeatedly costs about a quarter of the decode time. The pause lasts one call,
+    never spans an await, and restores the previous state (an application that disabled GC keeps it so).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_bars(rows: Iterable[Any], interval: Interval) -> tuple[list[OHLCVBar], int]:
     """Bars from the `s` list of a series (`[{"i": n, "v": [time, o, h, l, c, volume?]}, ...]`).
 
@@ -33,6 +52,11 @@ def parse_bars(rows: Iterable[Any], interval: Interval) -> tuple[list[OHLCVBar],
     open). A missing volume becomes 0.0. Rows that break a bar invariant are skipped and counted.
     Returns (bars, skipped).
     """
+    with _gc_paused():
+        return _parse_bars(rows, interval)
+
+
+def _parse_bars(rows: Iterable[Any], interval: Interval) -> tuple[list[OHLCVBar], int]:
     align = aligner(interval)
     set_iv, set_t, set_o, set_h, set_l, set_c, set_v = _SET
     isfinite = math.isfinite

@@ -116,3 +116,21 @@ def test_search_results_strip_highlight_and_skip_unusable_entries() -> None:
 def test_symbol_spec_is_json_in_a_string() -> None:
     assert symbol_spec("BINANCE:BTCUSDT") == \
         '={"adjustment":"splits","session":"regular","symbol":"BINANCE:BTCUSDT"}'
+
+
+def test_parsing_restores_the_garbage_collector_state():
+    import gc
+
+    from src.domain.market_data import Interval as _Interval
+    from src.infrastructure.tradingview.parsing import parse_bars as _parse
+
+    rows = [{"i": 0, "v": [60.0, 1.0, 2.0, 0.5, 1.5, 3.0]}]
+    assert gc.isenabled()
+    _parse(rows, _Interval.M1)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _parse(rows, _Interval.M1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
