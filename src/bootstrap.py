@@ -44,6 +44,10 @@ SUBSCRIBER_TABLES = (MARKET_DATA_SUBSCRIBERS,)
 
 SYNC_ALL_SYMBOLS_EVERY = IntervalTrigger(hours=6, timezone="UTC")
 SYNC_DAILY_DATA_AT = CronTrigger(day_of_week="mon-fri", hour="9-17", minute=0, timezone="UTC")
+# Shutdown lets running syncs finish this long, then cancels them (they record the interruption). Must stay
+# below the lifecycle's per-component stop timeout, or that timeout fires first and leaves them running.
+COMPONENT_STOP_TIMEOUT_S = 10.0
+SYNC_DRAIN_TIMEOUT_S = 5.0
 
 
 def _mongo_store(settings: Settings) -> MongoStore:
@@ -172,13 +176,14 @@ def components(container: Container, settings: Settings) -> list[Component]:
             await repository.ensure_indexes()
 
     cache_close: Any = getattr(cache, "aclose", None)
+    sync_runs = container.sync_runs()
     listed = [
         Component("mongo", start=mongo.start, stop=mongo.stop, check=mongo.ping),
         Component("mongo-indexes", start=ensure_indexes),
         Component("cache", stop=cache_close, check=cache.ping),
         # No start: the connection opens with the first request, so the service runs while TradingView is away.
         Component("tradingview", stop=tradingview.close),
-        Component("syncs", stop=container.sync_runs().stop),
+        Component("syncs", stop=lambda: sync_runs.stop(timeout_s=SYNC_DRAIN_TIMEOUT_S)),
         Component("quotes", start=quote_service.start, stop=quote_service.stop, check=quote_service.check),
         Component("quote-hub", stop=quote_hub.close),
     ]
@@ -188,4 +193,4 @@ def components(container: Container, settings: Settings) -> list[Component]:
 
 
 def build_lifecycle(container: Container) -> Lifecycle:
-    return Lifecycle(components(container, container.settings()))
+    return Lifecycle(components(container, container.settings()), stop_timeout_s=COMPONENT_STOP_TIMEOUT_S)

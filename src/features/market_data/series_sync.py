@@ -1,6 +1,8 @@
 """Syncing one series: fetch from the provider, validate through the aggregate, upsert, record the
 status and publish BarSyncedEvent. Used by the sync commands, the bulk sync and the scheduled jobs."""
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 
 from src.common.correlation import get_correlation_id
@@ -12,6 +14,9 @@ from src.domain.events import BarSyncedEvent, SyncFailedEvent
 from src.domain.market_data import OHLCVAggregate, SeriesKey
 from src.domain.sync.planning import bars_to_fetch
 from src.domain.sync.status import SyncState, SyncStatus
+
+INTERRUPTED = "interrupted before it finished"
+INTERRUPTED_SAVE_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +57,7 @@ class SeriesSync:
             return current
         elif current.status is SyncStatus.SYNCING:
             # Only one run per series lives in this process (SyncRuns), so this one was cut off.
-            state = current.fail(now, "interrupted before it finished").request(now)
+            state = current.fail(now, INTERRUPTED).request(now)
         else:
             state = current.request(now)
         await self._status.save(state)
@@ -64,6 +69,12 @@ class SeriesSync:
         await self._status.save(state)
         try:
             result = await self._fetch_and_store(key, n_bars)
+        except asyncio.CancelledError:
+            # Cut off (the app is shutting down): record it, so the status does not read "syncing" forever.
+            with contextlib.suppress(Exception):  # bounded: shutdown is waiting, and the store may be gone
+                async with asyncio.timeout(INTERRUPTED_SAVE_TIMEOUT_S):
+                    await self._status.save(state.fail(self._clock.now(), INTERRUPTED))
+            raise
         except Exception as error:
             message = str(error) or type(error).__name__
             await self._status.save(state.fail(self._clock.now(), message))
