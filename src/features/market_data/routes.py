@@ -1,9 +1,9 @@
 """HTTP routes of the market-data slice: each builds a Command or Query and sends it to the Mediator."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from src.common.errors import NotFound
 from src.domain.market_data import Interval, SeriesKey, Symbol
@@ -24,6 +24,7 @@ from src.features.market_data.schemas import (
     BulkItemBody,
     BulkSyncRequest,
     IntervalCode,
+    OhlcvParams,
     SymbolMatchBody,
     SyncRequest,
     SyncResponse,
@@ -32,10 +33,10 @@ from src.features.market_data.schemas import (
     TrackRequest,
 )
 from src.features.shared.dependencies import MediatorDep
+from src.features.shared.query_models import openapi_parameters, parse_query
 
 router = APIRouter(prefix="/api/v1/market-data", tags=["market data"])
 DEFAULT_LIMIT = 1_000
-MAX_LIMIT = 100_000
 
 
 def _epoch(moment: datetime | None) -> int | None:
@@ -81,25 +82,23 @@ async def sync_bulk(body: BulkSyncRequest, mediator: MediatorDep) -> list[BulkIt
     ]
 
 
-@router.get("/ohlcv/{exchange}/{symbol}", response_class=Response)
-async def ohlcv(
-    exchange: str,
-    symbol: str,
-    mediator: MediatorDep,
-    interval: IntervalCode = "1d",
-    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    order: Literal["asc", "desc"] = "asc",
-    format: BarsFormat = BarsFormat.JSON,
-) -> Response:
+@router.get(
+    "/ohlcv/{exchange}/{symbol}",
+    response_class=Response,
+    openapi_extra=openapi_parameters(OhlcvParams),
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+)
+async def ohlcv(exchange: str, symbol: str, request: Request, mediator: MediatorDep) -> Response:
     """Stored bars, newest `limit` within [start, end]; from the cache when warm. `format=csv` exports."""
-    if limit is None and start is None and end is None:
+    params = parse_query(OhlcvParams, request)  # the hottest route: one validation for all parameters
+    limit = params.limit
+    if limit is None and params.start is None and params.end is None:
         limit = DEFAULT_LIMIT
-    key = SeriesKey(Symbol(exchange, symbol), Interval.parse(interval))
-    query = GetBarsQuery(key, limit, _epoch(start), _epoch(end), order == "desc", format)
+    key = SeriesKey(Symbol(exchange, symbol), Interval.parse(params.interval))
+    form = BarsFormat(params.format)
+    query = GetBarsQuery(key, limit, _epoch(params.start), _epoch(params.end), params.order == "desc", form)
     body = await mediator.send(query)
-    if format is BarsFormat.CSV:
+    if form is BarsFormat.CSV:
         filename = f"{key.symbol.exchange}_{key.symbol.code}_{key.interval.code}.csv"
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         return Response(body, media_type="text/csv", headers=headers)

@@ -1,7 +1,7 @@
 """HTTP request and response bodies of the market-data slice (pydantic), kept apart from Commands."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -12,6 +12,7 @@ from src.features.market_data.messages import DEFAULT_SYNC_BARS
 from src.features.market_data.series_sync import SyncResult
 
 MAX_SYNC_BARS = 100_000
+MAX_QUERY_LIMIT = 100_000
 
 
 def _interval(value: str) -> str:
@@ -148,3 +149,18 @@ class SymbolMatchBody(BaseModel):
     type: str
     currency: str
     country: str
+
+
+class OhlcvParams(BaseModel):
+    """Query of `GET /ohlcv/{exchange}/{symbol}`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    interval: IntervalCode = Field(default="1d", description="bar interval, e.g. 1m, 1h, 1d, 1M")
+    limit: int | None = Field(
+        default=None, ge=1, le=MAX_QUERY_LIMIT, description="the newest N bars (1,000 without a range)"
+    )
+    start: datetime | None = Field(default=None, description="ISO 8601 or epoch seconds, inclusive")
+    end: datetime | None = Field(default=None, description="ISO 8601 or epoch seconds, inclusive")
+    order: Literal["asc", "desc"] = "asc"
+    format: Literal["json", "csv"] = "json"
