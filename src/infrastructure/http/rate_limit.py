@@ -1,9 +1,11 @@
 """Rate limiting: a token bucket per client, in Redis (shared by every worker, one atomic script per
-request) or in process when Redis is not configured. Over the limit → 429 problem+json with
-`Retry-After` and `RateLimit-*` headers. If Redis fails, requests are let through (fail open), logged
-at most once per `warn_every_s` and counted in metrics.
+request, auto-pipelined across concurrent requests) or in process when Redis is not configured. Over
+the limit → 429 problem+json with `Retry-After` and `RateLimit-*` headers. If Redis fails, requests are
+let through (fail open), logged at most once per `warn_every_s` and counted in metrics.
 """
 
+import asyncio
+import hashlib
 import ipaddress
 import math
 import time
@@ -14,7 +16,7 @@ from typing import Any, Protocol
 
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from src.infrastructure.http.correlation_middleware import RESPONSE_HEADERS_SCOPE_KEY
@@ -110,8 +112,69 @@ def token_bucket_script() -> str:
     return Path(__file__).with_name("token_bucket.lua").read_text()
 
 
+class _ScriptBatcher:
+    """Auto-pipelining: every bucket check that arrives during one turn of the event loop goes to Redis in
+    one pipeline (one write, one read) instead of one round trip each. Under load that divides the
+    limiter's Redis cost by the batch size; alone, a request waits no longer than before."""
+
+    def __init__(self, redis: Redis, script: str) -> None:
+        self._redis = redis
+        self._script = script
+        self._sha = hashlib.sha1(script.encode()).hexdigest()
+        self._pending: list[tuple[str, tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def call(self, key: str, args: tuple[Any, ...]) -> "asyncio.Future[Any]":
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((key, args, future))
+        if len(self._pending) == 1:
+            loop.call_soon(self._flush)
+        return future
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.create_task(self._send(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, batch: list[tuple[str, tuple[Any, ...], "asyncio.Future[Any]"]]) -> None:
+        try:
+            results = await self._execute(batch)
+        except asyncio.CancelledError:
+            for _, _, future in batch:
+                future.cancel()
+            raise
+        except Exception as error:
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_, _, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    async def _execute(self, batch: list[tuple[str, tuple[Any, ...], "asyncio.Future[Any]"]]) -> list[Any]:
+        try:
+            return await self._pipeline(batch)
+        except NoScriptError:  # a restarted or flushed Redis forgot the script: load it once, retry
+            await self._redis.script_load(self._script)
+            return await self._pipeline(batch)
+
+    async def _pipeline(self, batch: list[tuple[str, tuple[Any, ...], "asyncio.Future[Any]"]]) -> list[Any]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key, args, _ in batch:
+                pipe.evalsha(self._sha, 1, key, *args)
+            results = await pipe.execute(raise_on_error=False)
+        errors = [r for r in results if isinstance(r, Exception)]
+        if errors:
+            raise errors[0]
+        return results
+
+
 class RedisLimiter:
-    """One EVALSHA per request (redis-py's Script loads the script on NOSCRIPT). Fails open."""
+    """An atomic token-bucket script in Redis per request, auto-pipelined across concurrent requests.
+    Fails open."""
 
     def __init__(
         self,
@@ -126,7 +189,8 @@ class RedisLimiter:
     ) -> None:
         self.capacity = capacity
         self.refill_per_s = refill_per_s
-        self._script: Any = redis.register_script(token_bucket_script())
+        self._batcher = _ScriptBatcher(redis, token_bucket_script())
+        self._args = (capacity, refill_per_s)
         self._prefix = prefix + "rl:"
         self._metrics = metrics
         self._warn_every_s = warn_every_s
@@ -140,7 +204,7 @@ class RedisLimiter:
         if now < self._paused_until:  # Redis failed a moment ago: do not wait on it for every request
             return self._fail_open(now, None)
         try:
-            allowed, tokens = await self._script(keys=[self._prefix + client], args=[self.capacity, self.refill_per_s])
+            allowed, tokens = await self._batcher.call(self._prefix + client, self._args)
         except (RedisError, OSError, TimeoutError) as error:
             self._paused_until = now + self._pause_s
             return self._fail_open(now, error)
