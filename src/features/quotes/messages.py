@@ -40,7 +40,7 @@ class GetLatestQuoteQuery:
 
 @dataclass(frozen=True, slots=True)
 class GetAllQuotesQuery:
-    pass
+    """The latest quote of every subscribed symbol."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,4 +51,4 @@ class GetCurrentBarQuery:
 
 @dataclass(frozen=True, slots=True)
 class GetQuoteStatusQuery:
-    pass
+    """Connection, subscriptions and last tick per symbol."""

@@ -56,7 +56,7 @@ ALL_INTERVALS: frozenset[Interval] = frozenset(Interval)
 
 
 class BadMessage(ValueError):
-    pass
+    """A client frame we cannot act on; answered with an error frame, the connection stays open."""
 
 
 def _frame(payload: dict[str, Any]) -> str:

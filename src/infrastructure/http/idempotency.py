@@ -73,7 +73,7 @@ class IdempotencyStore(Protocol):
 
 
 class StoreFailure(Exception):
-    pass
+    """The idempotency store could not be reached; the request is refused (503) rather than run unprotected."""
 
 
 class InProcessIdempotencyStore:
