@@ -12,6 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from dependency_injector import containers, providers
 
+from src.common import cache_keys
 from src.common.clock import SystemClock
 from src.common.event_bus import EventBus
 from src.common.injection import inject
@@ -64,7 +65,13 @@ def _mongo_store(settings: Settings) -> MongoStore:
 def _cache(settings: Settings) -> RedisCache | MemoryCache:
     if settings.redis_url is None:
         return MemoryCache()
-    return RedisCache(settings.redis_url.get_secret_value(), socket_timeout=settings.redis_timeout_s)
+    return RedisCache(
+        settings.redis_url.get_secret_value(),
+        socket_timeout=settings.redis_timeout_s,
+        near_prefixes=cache_keys.NEAR_CACHED_PREFIXES if settings.cache_near_enabled else (),
+        near_max_entries=settings.cache_near_max_entries,
+        near_max_bytes=settings.cache_near_max_bytes,
+    )
 
 
 def _tradingview(settings: Settings) -> TradingViewClient:
@@ -147,6 +154,11 @@ def subscribe_all(container: Container, mediator: Mediator) -> None:
     metrics.observe_event_bus(bus)
     cache = container.cache()
     metrics.observe_cache(hits=lambda: cache.hits, misses=lambda: cache.misses)
+    if isinstance(cache, RedisCache):
+        metrics.observe_counter(
+            "cache_near_hits", "Cache hits served in-process by the near cache (included in cache hits)",
+            lambda: cache.near_hits,
+        )
     tradingview = container.tradingview()
     metrics.observe_counter(
         "tradingview_reconnections", "Reconnects of the TradingView connection", lambda: tradingview.reconnect_count
@@ -175,12 +187,13 @@ def components(container: Container, settings: Settings) -> list[Component]:
         for repository in (container.bars(), container.sync_status(), container.symbols(), container.dead_letters()):
             await repository.ensure_indexes()
 
+    cache_start: Any = getattr(cache, "start", None)  # MemoryCache has none: it is in-process already
     cache_close: Any = getattr(cache, "aclose", None)
     sync_runs = container.sync_runs()
     listed = [
         Component("mongo", start=mongo.start, stop=mongo.stop, check=mongo.ping),
         Component("mongo-indexes", start=ensure_indexes),
-        Component("cache", stop=cache_close, check=cache.ping),
+        Component("cache", start=cache_start, stop=cache_close, check=cache.ping),
         # No start: the connection opens with the first request, so the service runs while TradingView is away.
         Component("tradingview", stop=tradingview.close),
         Component("syncs", stop=lambda: sync_runs.stop(timeout_s=SYNC_DRAIN_TIMEOUT_S)),

@@ -5,6 +5,8 @@ from src.domain.market_data import Interval, SeriesKey, Symbol
 QUOTE_TTL_S = 60
 CURRENT_BAR_TTL_S = 300
 OHLCV_QUERY_TTL_S = 300
+# Also kept in each process in front of Redis (hot, rarely written); quotes and bars change every tick.
+NEAR_CACHED_PREFIXES = ("ohlcv:",)
 
 
 def latest_quote(symbol: Symbol) -> str:

@@ -4,25 +4,38 @@ pool reconnects on the next command once the server is back.
 
 `get_or_set` computes once per key in this process (single flight) and, across processes, takes a short
 `SET NX PX` lock so that other workers wait briefly for the value instead of computing it too.
+
+Near cache: keys under `near_prefixes` are also kept in a bounded in-process LRU (`NearCache`), served
+without a Redis round trip. Every `set`/`delete`/`delete_pattern` of such keys drops them locally and
+publishes the key or pattern on `INVALIDATION_CHANNEL` (in the same MULTI as the write, for keys); every
+worker's listener (`start()`) drops them on receipt. The near cache is used only while that subscription
+is confirmed and answering a heartbeat; it is cleared whenever the subscription is (re)established or
+lost, since invalidations may have been missed. An L1 entry expires no later than its Redis key: the
+remaining TTL comes with the value (GET + PTTL in one MULTI).
 """
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from src.infrastructure.cache import codec
+from src.infrastructure.cache.near_cache import NearCache
 from src.infrastructure.cache.single_flight import SingleFlight
 
 log = structlog.get_logger(__name__)
 
+INVALIDATION_CHANNEL = "pq:cache:invalidate"
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 _ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
@@ -30,7 +43,9 @@ _ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 class RedisCache:
     """`Cache` on Redis at `url`. `socket_timeout` bounds every command (seconds); `lock_seconds` is the
     cross-worker compute lock's lifetime (0 disables it) and `lock_wait` how long a worker waits for
-    another's value before computing itself."""
+    another's value before computing itself. `near_prefixes` (empty: no near cache) names the keys also
+    cached in this process, within `near_max_entries` and `near_max_bytes`; `near_heartbeat_s` is how often
+    the listener pings its subscription, and `near_reconnect_max_s` caps its reconnect backoff."""
 
     def __init__(
         self,
@@ -40,6 +55,11 @@ class RedisCache:
         lock_seconds: float = 10.0,
         lock_wait: float = 2.0,
         scan_count: int = 500,
+        near_prefixes: tuple[str, ...] = (),
+        near_max_entries: int = 1000,
+        near_max_bytes: int = 64 * 1024 * 1024,
+        near_heartbeat_s: float = 1.0,
+        near_reconnect_max_s: float = 5.0,
     ) -> None:
         self._redis = Redis.from_url(
             url,
@@ -48,54 +68,131 @@ class RedisCache:
             retry=Retry(NoBackoff(), 0),
             health_check_interval=0,
         )
+        self._socket_timeout = socket_timeout
         self._lock_seconds = lock_seconds
         self._lock_wait = lock_wait
         self._scan_count = scan_count
         self._flight = SingleFlight()
+        self._near = NearCache(near_prefixes, max_entries=near_max_entries, max_bytes=near_max_bytes)
+        self._near_heartbeat_s = near_heartbeat_s
+        # Silence longer than this (no message, no pong) and the near cache is bypassed, even before the
+        # listener notices: bounds how long a half-open subscription could let stale entries be served.
+        self._near_liveness_s = 2 * near_heartbeat_s + socket_timeout
+        self._near_reconnect_max_s = near_reconnect_max_s
+        self._near_subscribed = False
+        self._near_last_seen = 0.0
+        self._listener: asyncio.Task[None] | None = None
+        self._instance = uuid.uuid4().hex  # our own invalidations come back to us: already applied
         self.hits = 0
+        self.near_hits = 0
         self.misses = 0
         self.errors = 0
 
+    async def start(self) -> None:
+        """Start listening for invalidations (the near cache stays bypassed until subscribed). Never fails
+        on a Redis outage: the listener keeps retrying in the background."""
+        if self._near.enabled and self._listener is None:
+            self._listener = asyncio.create_task(self._listen(), name="cache-invalidation-listener")
+
     async def aclose(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
         await self._redis.aclose()
+
+    @property
+    def near_active(self) -> bool:
+        """Whether the near cache is in use now: subscribed, and the subscription heard from recently."""
+        return self._near_subscribed and time.monotonic() - self._near_last_seen <= self._near_liveness_s
 
     def _failed(self, operation: str, key: str, error: BaseException) -> None:
         self.errors += 1
         log.warning("cache_unavailable", operation=operation, key=key, error=f"{type(error).__name__}: {error}")
 
     async def get(self, key: str) -> Any | None:
-        try:
-            data = await self._redis.get(key)
-        except _ERRORS as error:
-            self._failed("get", key, error)
-            data = None
+        if self._near.covers(key) and self.near_active:
+            near = self._near.get(key)
+            if near is not None:
+                self.hits += 1
+                self.near_hits += 1
+                return codec.decode(near)
+            data = await self._load(key)
+        else:
+            data = await self._read(key)
         if data is None:
             self.misses += 1
             return None
         self.hits += 1
-        return codec.decode(data if isinstance(data, bytes) else data.encode())
+        return codec.decode(data)
+
+    async def _read(self, key: str) -> bytes | None:
+        try:
+            data = await self._redis.get(key)
+        except _ERRORS as error:
+            self._failed("get", key, error)
+            return None
+        return _as_bytes(data)
+
+    async def _load(self, key: str) -> bytes | None:
+        """GET with the remaining TTL in one round trip, kept near unless invalidated meanwhile."""
+        epoch, sent = self._near.epoch, time.monotonic()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.get(key)
+                pipe.pttl(key)
+                raw, ttl_ms = await pipe.execute()
+        except _ERRORS as error:
+            self._failed("get", key, error)
+            return None
+        data = _as_bytes(raw)
+        if data is not None and ttl_ms > 0 and self.near_active:  # -1 (no expiry) is never kept near
+            self._near.put(key, data, sent + ttl_ms / 1000, epoch)
+        return data
 
     async def set(self, key: str, value: Any, ttl_seconds: float) -> None:
-        data = codec.encode(value)
+        await self._write(key, codec.encode(value), ttl_seconds)
+        if self._near.covers(key):
+            self._near.invalidate_keys([key])
+
+    async def _write(self, key: str, data: bytes, ttl_seconds: float) -> bool:
+        """SET (or DEL when `ttl_seconds` <= 0) with, for a near-cached key, its invalidation in the same
+        MULTI. Whether it succeeded."""
         try:
-            if ttl_seconds <= 0:
-                await self._redis.delete(key)
-            else:
-                await self._redis.set(key, data, px=max(1, int(ttl_seconds * 1000)))
+            async with self._redis.pipeline(transaction=self._near.covers(key)) as pipe:
+                if ttl_seconds <= 0:
+                    pipe.delete(key)
+                else:
+                    pipe.set(key, data, px=max(1, int(ttl_seconds * 1000)))
+                if self._near.covers(key):
+                    pipe.publish(INVALIDATION_CHANNEL, self._message(keys=[key]))
+                await pipe.execute()
         except _ERRORS as error:
             self._failed("set", key, error)
+            return False
+        return True
 
     async def delete(self, *keys: str) -> int:
         if not keys:
             return 0
+        near = [k for k in keys if self._near.covers(k)]
         try:
-            return int(await self._redis.delete(*keys))
+            async with self._redis.pipeline(transaction=bool(near)) as pipe:
+                pipe.delete(*keys)
+                if near:
+                    pipe.publish(INVALIDATION_CHANNEL, self._message(keys=near))
+                deleted = int((await pipe.execute())[0])
         except _ERRORS as error:
             self._failed("delete", ",".join(keys), error)
-            return 0
+            deleted = 0
+        if near:
+            self._near.invalidate_keys(near)
+        return deleted
 
     async def delete_pattern(self, pattern: str) -> int:
-        """SCAN (never KEYS) in batches, deleting as it goes."""
+        """SCAN (never KEYS) in batches, deleting as it goes; then, if near-cached keys may match, the
+        pattern is published (attempted even when the scan failed half way)."""
         deleted = 0
         try:
             batch: list[bytes] = []
@@ -108,6 +205,12 @@ class RedisCache:
                 deleted += int(await self._redis.unlink(*batch))
         except _ERRORS as error:
             self._failed("delete_pattern", pattern, error)
+        if self._near.may_match(pattern):
+            try:
+                await self._redis.publish(INVALIDATION_CHANNEL, self._message(pattern=pattern))
+            except _ERRORS as error:
+                self._failed("publish", pattern, error)
+            self._near.invalidate_pattern(pattern)
         return deleted
 
     async def get_or_set(self, key: str, ttl_seconds: float, compute: Callable[[], Awaitable[Any]]) -> Any:
@@ -117,22 +220,29 @@ class RedisCache:
         return await self._flight.run(key, lambda: self._fill(key, ttl_seconds, compute))
 
     async def _fill(self, key: str, ttl_seconds: float, compute: Callable[[], Awaitable[Any]]) -> Any:
+        epoch = self._near.epoch  # before computing: an invalidation while we compute keeps it out of L1
         token = await self._lock(key)
         if token is None:  # another worker computes it: wait a little for its value
             deadline = time.monotonic() + self._lock_wait
             while time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
                 try:
-                    data = await self._redis.get(key)
+                    waited = await self._redis.get(key)
                 except _ERRORS as error:
                     self._failed("get", key, error)
                     break
-                if data is not None:
-                    return codec.decode(data if isinstance(data, bytes) else data.encode())
+                if waited is not None:
+                    return codec.decode(waited if isinstance(waited, bytes) else waited.encode())
         try:
-            value = await compute()
-            await self.set(key, value, ttl_seconds)
-            return codec.decode(codec.encode(value))
+            data = codec.encode(await compute())
+            sent = time.monotonic()
+            stored = await self._write(key, data, ttl_seconds)
+            if self._near.covers(key):
+                keep = stored and epoch == self._near.epoch and self.near_active
+                self._near.invalidate_keys([key])  # as any write does: readers in flight must not keep theirs
+                if keep and ttl_seconds > 0:
+                    self._near.put(key, data, sent + ttl_seconds, self._near.epoch)
+            return codec.decode(data)
         finally:
             if token:
                 await self._unlock(key, token)
@@ -161,3 +271,83 @@ class RedisCache:
         except _ERRORS as error:
             self._failed("ping", "", error)
             return False
+
+    # --- invalidation listener -------------------------------------------------------------------------
+
+    def _message(self, *, keys: list[str] | None = None, pattern: str | None = None) -> bytes:
+        return orjson.dumps({"from": self._instance, "keys": keys, "pattern": pattern})
+
+    def _on_message(self, data: bytes) -> None:
+        try:
+            message = orjson.loads(data)
+            sender, keys, pattern = message["from"], message["keys"] or [], message["pattern"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            sender, keys, pattern = None, None, None
+        if not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)
+                and (pattern is None or isinstance(pattern, str))):
+            log.warning("cache_invalidation_unreadable", data=data[:200])
+            self._near.clear()  # cannot tell what it invalidates: assume everything
+            return
+        if sender == self._instance:
+            return
+        self._near.invalidate_keys(keys)
+        if pattern is not None:
+            self._near.invalidate_pattern(pattern)
+
+    async def _listen(self) -> None:
+        """Subscribe, apply invalidations, heartbeat; on any failure bypass the near cache, back off, retry."""
+        delay = 0.05
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                await self._subscribe(pubsub)
+                delay = 0.05
+                log.info("cache_invalidations_subscribed", channel=INVALIDATION_CHANNEL)
+                await self._receive(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # whatever broke, the near cache must not be trusted: bypass, retry
+                self.errors += 1
+                log.warning("cache_invalidations_lost", error=f"{type(error).__name__}: {error}", retry_in_s=delay)
+            finally:
+                self._set_subscribed(False)
+                with contextlib.suppress(*_ERRORS):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._near_reconnect_max_s)
+
+    async def _subscribe(self, pubsub: PubSub) -> None:
+        """Returns once Redis has confirmed the subscription: from then on no invalidation can be missed."""
+        await pubsub.subscribe(INVALIDATION_CHANNEL)
+        deadline = time.monotonic() + max(1.0, 2 * self._socket_timeout)
+        while (remaining := deadline - time.monotonic()) > 0:
+            message = await pubsub.get_message(timeout=remaining)
+            if message is not None and message["type"] == "subscribe":
+                self._set_subscribed(True)
+                return
+        raise TimeoutError("no subscription confirmation")
+
+    async def _receive(self, pubsub: PubSub) -> None:
+        next_ping = time.monotonic() + self._near_heartbeat_s
+        while True:
+            message = await pubsub.get_message(timeout=self._near_heartbeat_s)
+            now = time.monotonic()
+            if message is not None:
+                self._near_last_seen = now
+                if message["type"] == "message":
+                    self._on_message(message["data"])
+            if now - self._near_last_seen > self._near_liveness_s:
+                raise TimeoutError(f"no pong from Redis for {now - self._near_last_seen:.1f}s")
+            if now >= next_ping:
+                await pubsub.ping()
+                next_ping = now + self._near_heartbeat_s
+
+    def _set_subscribed(self, subscribed: bool) -> None:
+        """Either way the local entries may have missed invalidations: they go, and loads in flight too."""
+        self._near.clear()
+        self._near_subscribed = subscribed
+        self._near_last_seen = time.monotonic()
+
+
+def _as_bytes(data: bytes | str | None) -> bytes | None:
+    return data.encode() if isinstance(data, str) else data

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     # Unset: an in-process cache.
     redis_url: SecretStr | None = None
     redis_timeout_s: float = Field(default=1.0, gt=0)
+    # Near cache: hot query results also kept in each worker in front of Redis (Redis cache only).
+    cache_near_enabled: bool = True
+    cache_near_max_entries: int = Field(default=1000, ge=1)
+    cache_near_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
 
     tradingview_ws_url: str = "wss://data.tradingview.com/socket.io/websocket?from=chart%2F&type=chart"
     tradingview_search_url: str = "https://symbol-search.tradingview.com/symbol_search/v3/"
