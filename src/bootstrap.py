@@ -64,10 +64,11 @@ def _mongo_store(settings: Settings) -> MongoStore:
 
 def _cache(settings: Settings) -> RedisCache | MemoryCache:
     if settings.redis_url is None:
-        return MemoryCache()
+        return MemoryCache(generation_of=cache_keys.series_generation)
     return RedisCache(
         settings.redis_url.get_secret_value(),
         socket_timeout=settings.redis_timeout_s,
+        generation_of=cache_keys.series_generation,
         near_prefixes=cache_keys.NEAR_CACHED_PREFIXES if settings.cache_near_enabled else (),
         near_max_entries=settings.cache_near_max_entries,
         near_max_bytes=settings.cache_near_max_bytes,

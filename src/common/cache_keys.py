@@ -30,3 +30,15 @@ def ohlcv_series_pattern(key: SeriesKey) -> str:
 def _ohlcv_prefix(key: SeriesKey) -> str:
     # Symbol first, then exchange, as the product's key scheme has it.
     return f"ohlcv:{key.symbol.code}:{key.symbol.exchange}:{key.interval.code}"
+
+
+def series_generation(key_or_pattern: str) -> str | None:
+    """The generation counter of the series an `ohlcv:` query key or invalidation pattern belongs to.
+
+    Invalidating a series bumps it; a query result computed from the store is cached only if the
+    generation is still the one read before computing, so a read racing a write cannot cache old bars.
+    """
+    parts = key_or_pattern.split(":", 4)
+    if parts[0] != "ohlcv" or len(parts) < 5 or any(c in "".join(parts[1:4]) for c in "*?["):
+        return None
+    return "gen:" + ":".join(parts[:4])

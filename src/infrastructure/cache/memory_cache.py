@@ -17,10 +17,18 @@ class MemoryCache:
     """`Cache` in this process. `clock` is monotonic seconds (injectable for TTL tests);
     `max_entries` bounds memory: the entries closest to expiry go first when it is exceeded."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic, max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 10_000,
+        generation_of: Callable[[str], str | None] = lambda _: None,
+    ) -> None:
         self._clock = clock
         self._max_entries = max_entries
         self._entries: dict[str, tuple[float, bytes]] = {}
+        self._generation_of = generation_of
+        self._generations: dict[str, int] = {}
         self._flight = SingleFlight()
         self.hits = 0
         self.misses = 0
@@ -62,6 +70,8 @@ class MemoryCache:
         return deleted
 
     async def delete_pattern(self, pattern: str) -> int:
+        if generation := self._generation_of(pattern):
+            self._generations[generation] = self._generations.get(generation, 0) + 1
         matching = [k for k in self._entries if fnmatch.fnmatchcase(k, pattern)]
         return await self.delete(*matching)
 
@@ -71,8 +81,12 @@ class MemoryCache:
             return cached
 
         async def fill() -> Any:
+            generation = self._generation_of(key)
+            before = self._generations.get(generation, 0) if generation else 0
             value = await compute()
-            await self.set(key, value, ttl_seconds)
+            # Invalidated while computing: the value may predate the write; return it, don't keep it.
+            if not generation or self._generations.get(generation, 0) == before:
+                await self.set(key, value, ttl_seconds)
             return codec.decode(codec.encode(value))
 
         return await self._flight.run(key, fill)

@@ -37,6 +37,15 @@ log = structlog.get_logger(__name__)
 
 INVALIDATION_CHANNEL = "pq:cache:invalidate"
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+# SET a computed value only if its series' generation is still the one read before computing.
+# KEYS: value, generation. ARGV: expected generation ('' if none), data, px, channel, message ('' if none).
+_SET_IF_GENERATION = """
+if (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
+return 1
+"""
+GENERATION_TTL_MS = 7 * 86_400 * 1000  # outlives every cached value it guards
 _ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
 
@@ -60,6 +69,7 @@ class RedisCache:
         near_max_bytes: int = 64 * 1024 * 1024,
         near_heartbeat_s: float = 1.0,
         near_reconnect_max_s: float = 5.0,
+        generation_of: Callable[[str], str | None] = lambda _: None,
     ) -> None:
         self._redis = Redis.from_url(
             url,
@@ -73,6 +83,7 @@ class RedisCache:
         self._lock_wait = lock_wait
         self._scan_count = scan_count
         self._flight = SingleFlight()
+        self._generation_of = generation_of
         self._near = NearCache(near_prefixes, max_entries=near_max_entries, max_bytes=near_max_bytes)
         self._near_heartbeat_s = near_heartbeat_s
         # Silence longer than this (no message, no pong) and the near cache is bypassed, even before the
@@ -192,8 +203,17 @@ class RedisCache:
 
     async def delete_pattern(self, pattern: str) -> int:
         """SCAN (never KEYS) in batches, deleting as it goes; then, if near-cached keys may match, the
-        pattern is published (attempted even when the scan failed half way)."""
+        pattern is published (attempted even when the scan failed half way). The series' generation is
+        bumped first, so values being computed from the store before this point are not cached."""
         deleted = 0
+        if generation := self._generation_of(pattern):
+            try:
+                async with self._redis.pipeline(transaction=True) as pipe:
+                    pipe.incr(generation)
+                    pipe.pexpire(generation, GENERATION_TTL_MS)
+                    await pipe.execute()
+            except _ERRORS as error:
+                self._failed("generation", generation, error)
         try:
             batch: list[bytes] = []
             async for key in self._redis.scan_iter(match=pattern, count=self._scan_count):
@@ -234,9 +254,14 @@ class RedisCache:
                 if waited is not None:
                     return codec.decode(waited if isinstance(waited, bytes) else waited.encode())
         try:
+            generation = self._generation_of(key)
+            expected = await self._read_generation(generation) if generation else None
             data = codec.encode(await compute())
             sent = time.monotonic()
-            stored = await self._write(key, data, ttl_seconds)
+            if generation is None:
+                stored = await self._write(key, data, ttl_seconds)
+            else:
+                stored = expected is not None and await self._write_if(key, data, ttl_seconds, generation, expected)
             if self._near.covers(key):
                 keep = stored and epoch == self._near.epoch and self.near_active
                 self._near.invalidate_keys([key])  # as any write does: readers in flight must not keep theirs
@@ -246,6 +271,28 @@ class RedisCache:
         finally:
             if token:
                 await self._unlock(key, token)
+
+    async def _read_generation(self, generation: str) -> str | None:
+        """The generation now ('' before the first invalidation); None when Redis can't tell."""
+        try:
+            value = await self._redis.get(generation)
+        except _ERRORS as error:
+            self._failed("generation", generation, error)
+            return None
+        return "" if value is None else (value.decode() if isinstance(value, bytes) else str(value))
+
+    async def _write_if(self, key: str, data: bytes, ttl_seconds: float, generation: str, expected: str) -> bool:
+        """SET unless the series was invalidated since `expected` was read. Whether it was stored."""
+        message = self._message(keys=[key]) if self._near.covers(key) else b""
+        px = max(1, int(ttl_seconds * 1000))
+        try:
+            stored = await self._redis.eval(
+                _SET_IF_GENERATION, 2, key, generation, expected, data, px, INVALIDATION_CHANNEL, message
+            )
+        except _ERRORS as error:
+            self._failed("set", key, error)
+            return False
+        return bool(stored)
 
     async def _lock(self, key: str) -> str | None:
         """A token when this worker should compute ("" when locking is off or Redis is down)."""

@@ -28,9 +28,9 @@ def flushed_redis(redis_server) -> str:
 @pytest.fixture(params=["redis", "memory"])
 async def cache(request) -> AsyncIterator[RedisCache | MemoryCache]:
     if request.param == "memory":
-        yield MemoryCache()
+        yield MemoryCache(generation_of=keys.series_generation)
         return
-    adapter = RedisCache(request.getfixturevalue("flushed_redis"))
+    adapter = RedisCache(request.getfixturevalue("flushed_redis"), generation_of=keys.series_generation)
     yield adapter
     await adapter.aclose()
 
@@ -167,3 +167,35 @@ async def test_redis_workers_share_one_computation_through_the_lock(flushed_redi
     finally:
         for w in workers:
             await w.aclose()
+
+
+async def test_a_result_computed_across_an_invalidation_is_returned_but_not_cached(cache) -> None:
+    """A read that loaded bars before a sync wrote and invalidated them must not cache those old bars."""
+    key = keys.ohlcv_query(SERIES, 500, None, None, "asc", "json")
+    computing, release = asyncio.Event(), asyncio.Event()
+
+    async def read_before_the_write():
+        computing.set()
+        await release.wait()
+        return {"bars": "old"}
+
+    reader = asyncio.create_task(cache.get_or_set(key, 60, read_before_the_write))
+    await computing.wait()
+    await cache.delete_pattern(keys.ohlcv_series_pattern(SERIES))  # the sync's invalidation
+    release.set()
+    assert await reader == {"bars": "old"}
+    assert await cache.get(key) is None
+
+    async def read_after_the_write():
+        return {"bars": "new"}
+
+    assert await cache.get_or_set(key, 60, read_after_the_write) == {"bars": "new"}
+    assert await cache.get(key) == {"bars": "new"}
+
+
+def test_series_generation_covers_query_keys_and_series_patterns_only() -> None:
+    query = keys.ohlcv_query(SERIES, 500)
+    assert keys.series_generation(query) == keys.series_generation(keys.ohlcv_series_pattern(SERIES))
+    assert keys.series_generation(query) == "gen:ohlcv:AAPL:NASDAQ:1m"
+    assert keys.series_generation(keys.latest_quote(SERIES.symbol)) is None
+    assert keys.series_generation("ohlcv:*") is None
