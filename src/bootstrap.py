@@ -62,6 +62,12 @@ def _mongo_store(settings: Settings) -> MongoStore:
     )
 
 
+def _collection_per_series(settings: Settings) -> bool:
+    if settings.mongodb_collection_per_series is not None:
+        return settings.mongodb_collection_per_series
+    return settings.mongodb_url is None
+
+
 def _cache(settings: Settings) -> RedisCache | MemoryCache:
     if settings.redis_url is None:
         return MemoryCache(generation_of=cache_keys.series_generation)
@@ -98,7 +104,11 @@ class Container(containers.DeclarativeContainer):
 
     mongo = providers.Singleton(_mongo_store, settings)
     database = providers.Callable(lambda store: store.database, mongo)
-    bars = providers.Singleton(MongoOHLCVRepository, database)
+    bars = providers.Singleton(
+        MongoOHLCVRepository,
+        database,
+        collection_per_series=providers.Callable(_collection_per_series, settings),
+    )
     sync_status = providers.Singleton(MongoSyncStatusRepository, database)
     symbols = providers.Singleton(MongoSymbolRepository, database)
     job_lock = providers.Singleton(lambda db: MongoJobLock(db["job_locks"]), database)

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     mongodb_database: str = "pocketquant"
     mongodb_timeout_s: float = Field(default=5.0, gt=0)
     data_dir: str = "./data"
+    # Chunk documents in one collection per series (fast on the embedded store) or one shared collection
+    # (fewer files on MongoDB). Unset: per series when embedded, shared on MongoDB. Keep it fixed per database.
+    mongodb_collection_per_series: bool | None = None
     # Unset: an in-process cache.
     redis_url: SecretStr | None = None
     redis_timeout_s: float = Field(default=1.0, gt=0)

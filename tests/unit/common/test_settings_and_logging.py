@@ -74,3 +74,11 @@ def test_console_logs_are_readable_lines(capsys):
     finally:
         structlog.reset_defaults()
     assert "readable" in out and "n=1" in out and not out.lstrip().startswith("{")
+
+
+def test_chunk_layout_is_per_series_when_embedded_shared_on_mongodb_unless_set():
+    from src.bootstrap import _collection_per_series
+
+    assert _collection_per_series(load_settings()) is True
+    assert _collection_per_series(load_settings(mongodb_url="mongodb://db:27017")) is False
+    assert _collection_per_series(load_settings(mongodb_url="mongodb://db", mongodb_collection_per_series=True))
