@@ -15,7 +15,7 @@ PYTHON_FOR_VENV := $(shell scripts/find-python.sh 2>/dev/null)
 help:
 	@echo "make run        start the service (creates .venv on first use)"
 	@echo "make test       run every test tier"
-	@echo "make lint       ruff, mypy (domain strict) and import-linter contracts"
+	@echo "make lint       ruff, mypy (whole src; domain strict) and import-linter contracts"
 	@echo "make bench      print benchmark figures as one JSON object"
 	@echo "make simulator  run the TradingView simulator (HOST=$(HOST) PORT=$(PORT))"
 
@@ -56,7 +56,7 @@ test-e2e: install
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/mypy src/domain
+	$(BIN)/mypy src
 	$(BIN)/lint-imports
 
 bench: install

@@ -63,3 +63,9 @@ def test_import_linter_contracts_hold():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "broken" not in result.stdout.lower().replace("0 broken", "")
+
+
+def test_the_code_type_checks_with_the_domain_strict():
+    mypy = Path(sys.executable).with_name("mypy")
+    result = subprocess.run([str(mypy), "src"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-1000:]

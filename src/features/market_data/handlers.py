@@ -96,7 +96,8 @@ class GetBarsHandler:
         key = cache_keys.ohlcv_query(
             query.key, query.limit, query.start, query.end, "desc" if query.descending else "asc", query.format
         )
-        return await self._cache.get_or_set(key, cache_keys.OHLCV_QUERY_TTL_S, lambda: self._render(query))
+        body: bytes = await self._cache.get_or_set(key, cache_keys.OHLCV_QUERY_TTL_S, lambda: self._render(query))
+        return body
 
     async def _render(self, query: GetBarsQuery) -> bytes:
         columns = await self._bars.read(

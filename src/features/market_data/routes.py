@@ -133,10 +133,10 @@ async def search_symbols(
 
 @router.delete("/symbols/{exchange}/{symbol}")
 async def untrack_symbol(
-    exchange: str, symbol: str, mediator: MediatorDep, intervals: Annotated[list[IntervalCode], Query()] = ()
+    exchange: str, symbol: str, mediator: MediatorDep, intervals: Annotated[list[IntervalCode] | None, Query()] = None
 ) -> TrackedSymbolBody:
     """Untrack the given intervals, or the whole symbol when none are given."""
-    command = UntrackSymbolCommand(Symbol(exchange, symbol), tuple(Interval.parse(i) for i in intervals))
+    command = UntrackSymbolCommand(Symbol(exchange, symbol), tuple(Interval.parse(i) for i in intervals or ()))
     return TrackedSymbolBody.of(await mediator.send(command))
 
 

@@ -11,15 +11,18 @@ from src.common.mediator import Mediator
 
 
 async def _mediator(request: Request) -> Mediator:
-    return request.app.state.mediator
+    mediator: Mediator = request.app.state.mediator
+    return mediator
 
 
 def _event_bus(request: Request) -> EventBus:
-    return request.app.state.event_bus
+    bus: EventBus = request.app.state.event_bus
+    return bus
 
 
 def _lifecycle(request: Request) -> Lifecycle:
-    return request.app.state.lifecycle
+    lifecycle: Lifecycle = request.app.state.lifecycle
+    return lifecycle
 
 
 MediatorDep = Annotated[Mediator, Depends(_mediator)]

@@ -13,7 +13,8 @@ router = APIRouter(tags=["system"])
 
 
 def _jobs(request: Request) -> JobRunner:
-    return request.app.state.jobs
+    jobs: JobRunner = request.app.state.jobs
+    return jobs
 
 
 JobsDep = Annotated[JobRunner, Depends(_jobs)]

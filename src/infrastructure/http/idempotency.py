@@ -168,7 +168,7 @@ class RedisIdempotencyStore:
                     return token, None
                 raw = await self._redis.get(self._prefix + key)
                 if raw is not None:
-                    return None, _decode(raw)[1]
+                    return None, _decode(raw if isinstance(raw, bytes) else raw.encode())[1]
         except (RedisError, OSError, TimeoutError) as error:
             raise StoreFailure(str(error)) from error
         raise StoreFailure("idempotency key kept changing")

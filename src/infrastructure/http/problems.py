@@ -148,7 +148,7 @@ async def _domain_error(request: Request, error: Exception) -> Response:
 def status_of(error: ApplicationError) -> tuple[int, str]:
     for cls in type(error).__mro__:
         if cls in APPLICATION_ERRORS:
-            return APPLICATION_ERRORS[cls]  # type: ignore[index]
+            return APPLICATION_ERRORS[cls]
     return 400, "bad-request"
 
 
@@ -173,7 +173,8 @@ async def _http_exception(request: Request, error: Exception) -> Response:
         detail = f"{request.method} is not allowed on {request.url.path}"
     if status < 200 or status in (204, 304):  # no body allowed
         return Response(status_code=status, headers=error.headers)
-    return problem_response(status, detail=detail, instance=request.url.path, headers=error.headers)
+    headers = dict(error.headers) if error.headers else None
+    return problem_response(status, detail=detail, instance=request.url.path, headers=headers)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

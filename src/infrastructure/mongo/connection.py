@@ -6,7 +6,7 @@ reconnects by itself when it returns, so the same client recovers without a rest
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from functools import wraps
 from pathlib import Path
@@ -36,7 +36,7 @@ async def store_errors() -> AsyncIterator[None]:
         raise StoreUnavailable(f"MongoDB is unavailable: {type(error).__name__}") from error
 
 
-def translate_errors[**P, R](method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+def translate_errors[**P, R](method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
     """Decorator form of `store_errors` for repository methods."""
 
     @wraps(method)

@@ -54,7 +54,9 @@ class ConnectionSettings:
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Exponential delay for reconnect `attempt` (0-based), with jitter in [50 %, 100 %]."""
     ceiling = min(cap, base * 2 ** min(attempt, 32))
-    return ceiling * (0.5 + 0.5 * (rng or random).random())
+    jitter: float = (rng or random).random()
+    delay: float = ceiling * (0.5 + 0.5 * jitter)
+    return delay
 
 
 class TradingViewConnection:

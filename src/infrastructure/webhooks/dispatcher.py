@@ -178,7 +178,7 @@ class WebhookDispatcher:
         return f"HTTP {status}", status >= 500 or status in _RETRYABLE_4XX
 
     def _backoff(self, attempt: int) -> float:
-        delay = min(self._backoff_max_s, self._backoff_base_s * 2 ** (attempt - 1))
+        delay: float = min(self._backoff_max_s, self._backoff_base_s * 2 ** (attempt - 1))
         return delay * random.uniform(0.8, 1.2)
 
     async def _dead_letter(

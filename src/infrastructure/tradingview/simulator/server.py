@@ -83,7 +83,8 @@ class TradingViewSimulator:
         await site.start()
         server = site._server
         assert server is not None
-        self.host, self.port = host, server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        sockets: list[Any] = list(getattr(server, "sockets", None) or [])
+        self.host, self.port = host, sockets[0].getsockname()[1]
         self._ticker = asyncio.create_task(self._tick_loop(), name="simulator-ticks")
         log.info("simulator_started", url=self.ws_url)
 
@@ -117,7 +118,7 @@ class TradingViewSimulator:
     async def drop_all_connections(self) -> None:
         """Cut every client off abruptly, as a network failure would."""
         for client in list(self.clients):
-            if client.transport is not None:
+            if isinstance(client.transport, asyncio.Transport):
                 client.transport.abort()
             else:
                 await client.ws.close()
