@@ -142,6 +142,16 @@ class Container(containers.DeclarativeContainer):
     )
 
 
+def wire(container: Container) -> Mediator:
+    """Everything that connects the parts: handlers, subscribers, metrics, live-data fan-out, jobs."""
+    mediator = build_mediator(container)
+    subscribe_all(container)
+    observe_metrics(container)
+    container.quote_service().add_listener(container.quote_hub())
+    schedule_jobs(container, mediator)
+    return mediator
+
+
 def build_mediator(container: Container) -> Mediator:
     """Every slice's handler table merged into one Mediator; a type handled twice is refused."""
     deps = container.handler_dependencies()
@@ -152,8 +162,8 @@ def build_mediator(container: Container) -> Mediator:
     return mediator
 
 
-def subscribe_all(container: Container, mediator: Mediator) -> None:
-    """Subscribers are added here and nowhere else."""
+def subscribe_all(container: Container) -> None:
+    """Event subscribers are added here and nowhere else (the webhook ones by the HTTP edge's installer)."""
     bus, deps, metrics = container.event_bus(), container.handler_dependencies(), container.metrics()
     for table in SUBSCRIBER_TABLES:
         for event_type, subscriber_classes in table.items():
@@ -162,25 +172,29 @@ def subscribe_all(container: Container, mediator: Mediator) -> None:
     bus.subscribe(BarSyncedEvent, lambda _: metrics.syncs.labels(outcome="completed").inc())
     bus.subscribe(SyncFailedEvent, lambda e: metrics.syncs.labels(outcome=_failure_outcome(e.error_type)).inc())
     bus.subscribe(QuoteReceivedEvent, lambda _: metrics.quotes_received.inc())
-    metrics.observe_event_bus(bus)
-    cache = container.cache()
+
+
+def observe_metrics(container: Container) -> None:
+    """Counters the components keep themselves, read at scrape time."""
+    metrics, cache = container.metrics(), container.cache()
+    tradingview, quote_service = container.tradingview(), container.quote_service()
+    metrics.observe_event_bus(container.event_bus())
     metrics.observe_cache(hits=lambda: cache.hits, misses=lambda: cache.misses)
     if isinstance(cache, RedisCache):
         metrics.observe_counter(
             "cache_near_hits", "Cache hits served in-process by the near cache (included in cache hits)",
             lambda: cache.near_hits,
         )
-    tradingview = container.tradingview()
     metrics.observe_counter(
         "tradingview_reconnections", "Reconnects of the TradingView connection", lambda: tradingview.reconnect_count
     )
-    quote_service = container.quote_service()
     metrics.observe_counter(
         "quote_ticks_aggregated", "Ticks fed to the live bar aggregator", lambda: quote_service.status().ticks_received
     )
-    quote_service.add_listener(container.quote_hub())
-    scheduler = container.scheduler()
-    symbols = container.symbols()
+
+
+def schedule_jobs(container: Container, mediator: Mediator) -> None:
+    scheduler, symbols = container.scheduler(), container.symbols()
     scheduler.add("sync_all_symbols", SyncAllSymbolsJob(mediator, symbols), SYNC_ALL_SYMBOLS_EVERY)
     scheduler.add("sync_daily_data", SyncDailyDataJob(mediator, symbols), SYNC_DAILY_DATA_AT)
 

@@ -8,7 +8,7 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
-from src.bootstrap import Container, build_lifecycle, build_mediator, subscribe_all
+from src.bootstrap import Container, build_lifecycle, wire
 from src.features.market_data.routes import router as market_data_router
 from src.features.quotes.routes import router as quotes_router
 from src.features.quotes.ws import router as quotes_ws_router
@@ -26,8 +26,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mediator = build_mediator(container)
-        subscribe_all(container, mediator)
+        mediator = wire(container)
         lifecycle = build_lifecycle(container)
         await lifecycle.start()
         # What exists now lives as long as the process: keep full collections from rescanning it (p99 latency).
