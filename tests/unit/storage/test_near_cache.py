@@ -70,3 +70,18 @@ def test_pattern_invalidation_matches_like_delete_pattern() -> None:
     assert near.get("ohlcv:AAPL:NASDAQ:1h:500") == near.get("ohlcv:MSFT:NASDAQ:1m:500") == b"v"
     near.invalidate_pattern("ohlcv:[A]APL:*")  # classes may differ between Redis and fnmatch: drop all
     assert len(near) == 0
+
+
+def test_a_value_decoding_to_bytes_is_decoded_once_and_mutable_values_every_time():
+    from src.infrastructure.cache import codec
+    from src.infrastructure.cache.near_cache import NearCache
+
+    near = NearCache(("ohlcv:",), max_entries=10, max_bytes=10_000, clock=lambda: 0.0)
+    near.put("ohlcv:raw", codec.encode(b"payload"), expires=10.0, epoch=near.epoch)
+    near.put("ohlcv:json", codec.encode({"a": 1}), expires=10.0, epoch=near.epoch)
+    first, second = near.get_value("ohlcv:raw", codec.decode), near.get_value("ohlcv:raw", codec.decode)
+    assert first == b"payload" and first is second
+    one, two = near.get_value("ohlcv:json", codec.decode), near.get_value("ohlcv:json", codec.decode)
+    assert one == two == {"a": 1} and one is not two
+    near.invalidate_keys(["ohlcv:raw"])
+    assert near.get_value("ohlcv:raw", codec.decode) is None
