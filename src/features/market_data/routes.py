@@ -32,7 +32,7 @@ from src.features.market_data.schemas import (
     TrackedSymbolBody,
     TrackRequest,
 )
-from src.features.shared.dependencies import MediatorDep
+from src.features.shared.dependencies import MediatorDep, mediator_of
 from src.features.shared.query_models import openapi_parameters, parse_query
 
 router = APIRouter(prefix="/api/v1/market-data", tags=["market data"])
@@ -88,7 +88,7 @@ async def sync_bulk(body: BulkSyncRequest, mediator: MediatorDep) -> list[BulkIt
     openapi_extra=openapi_parameters(OhlcvParams),
     responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
 )
-async def ohlcv(exchange: str, symbol: str, request: Request, mediator: MediatorDep) -> Response:
+async def ohlcv(exchange: str, symbol: str, request: Request) -> Response:
     """Stored bars, newest `limit` within [start, end]; from the cache when warm. `format=csv` exports."""
     params = parse_query(OhlcvParams, request)  # the hottest route: one validation for all parameters
     limit = params.limit
@@ -97,7 +97,7 @@ async def ohlcv(exchange: str, symbol: str, request: Request, mediator: Mediator
     key = SeriesKey(Symbol(exchange, symbol), Interval.parse(params.interval))
     form = BarsFormat(params.format)
     query = GetBarsQuery(key, limit, _epoch(params.start), _epoch(params.end), params.order == "desc", form)
-    body = await mediator.send(query)
+    body = await mediator_of(request).send(query)
     if form is BarsFormat.CSV:
         filename = f"{key.symbol.exchange}_{key.symbol.code}_{key.interval.code}.csv"
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}

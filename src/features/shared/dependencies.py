@@ -10,6 +10,12 @@ from src.common.lifecycle import Lifecycle
 from src.common.mediator import Mediator
 
 
+def mediator_of(request: Request) -> Mediator:
+    """For the hottest routes, which skip FastAPI's dependency resolution (~20 µs a request)."""
+    mediator: Mediator = request.app.state.mediator
+    return mediator
+
+
 async def _mediator(request: Request) -> Mediator:
     mediator: Mediator = request.app.state.mediator
     return mediator

@@ -26,7 +26,9 @@ class MemoryCache:
     ) -> None:
         self._clock = clock
         self._max_entries = max_entries
-        self._entries: dict[str, tuple[float, bytes]] = {}
+        # (expiry, payload, raw): a bytes value is kept as it is (immutable, so shared without a copy),
+        # anything else encoded, so every reader decodes its own copy.
+        self._entries: dict[str, tuple[float, bytes, bool]] = {}
         self._generation_of = generation_of
         self._generations: dict[str, int] = {}
         self._flight = SingleFlight()
@@ -42,19 +44,21 @@ class MemoryCache:
             self.misses += 1
             return None
         self.hits += 1
-        return codec.decode(entry[1])
+        _, payload, raw = entry
+        return payload if raw else codec.decode(payload)
 
     async def set(self, key: str, value: Any, ttl_seconds: float) -> None:
         if ttl_seconds <= 0:
             self._entries.pop(key, None)
             return
-        self._entries[key] = (self._clock() + ttl_seconds, codec.encode(value))
+        raw = isinstance(value, bytes)
+        self._entries[key] = (self._clock() + ttl_seconds, bytes(value) if raw else codec.encode(value), raw)
         if len(self._entries) > self._max_entries:
             self._evict()
 
     def _evict(self) -> None:
         now = self._clock()
-        for key in [k for k, (expires, _) in self._entries.items() if expires <= now]:
+        for key in [k for k, (expires, _, _) in self._entries.items() if expires <= now]:
             del self._entries[key]
         excess = len(self._entries) - self._max_entries
         if excess > 0:

@@ -12,6 +12,7 @@ import fnmatch
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from typing import Any
 
 _ENTRY_OVERHEAD = 100  # bytes per entry besides key and value, roughly: counted toward `max_bytes`
 _GLOB = "*?[\\"
@@ -31,6 +32,8 @@ class NearCache:
         self._max_bytes = max_bytes
         self._clock = clock
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        # Decoded values that are immutable (bytes: pre-serialized responses), kept so a hit copies nothing.
+        self._decoded: dict[str, bytes] = {}
         self._bytes = 0
         self.epoch = 0
 
@@ -67,6 +70,19 @@ class NearCache:
         self._entries.move_to_end(key)
         return entry[1]
 
+    def get_value(self, key: str, decode: Callable[[bytes], Any]) -> Any | None:
+        """`decode(get(key))`, decoding an entry that decodes to bytes only once."""
+        data = self.get(key)
+        if data is None:
+            return None
+        decoded = self._decoded.get(key)
+        if decoded is None:
+            value = decode(data)
+            if not isinstance(value, bytes):
+                return value  # mutable: every reader gets its own
+            decoded = self._decoded[key] = value
+        return decoded
+
     def put(self, key: str, data: bytes, expires: float, epoch: int) -> bool:
         """Store unless an invalidation happened since `epoch` was read, or it is expired or too big."""
         size = _size(key, data)
@@ -95,9 +111,11 @@ class NearCache:
     def clear(self) -> None:
         self.epoch += 1
         self._entries.clear()
+        self._decoded.clear()
         self._bytes = 0
 
     def _remove(self, key: str) -> None:
+        self._decoded.pop(key, None)
         entry = self._entries.pop(key, None)
         if entry is not None:
             self._bytes -= _size(key, entry[1])

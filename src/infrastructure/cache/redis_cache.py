@@ -124,11 +124,11 @@ class RedisCache:
 
     async def get(self, key: str) -> Any | None:
         if self._near.covers(key) and self.near_active:
-            near = self._near.get(key)
+            near = self._near.get_value(key, codec.decode)
             if near is not None:
                 self.hits += 1
                 self.near_hits += 1
-                return codec.decode(near)
+                return near
             data = await self._load(key)
         else:
             data = await self._read(key)
