@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,15 +107,18 @@ def start_app(settings: dict[str, Any], *, bare: bool = False, ready_timeout_s: 
 
 @contextmanager
 def serving(*settings: dict[str, Any], bare: tuple[bool, ...] = ()) -> Iterator[list[ServedApp]]:
-    """Start one app per settings dict (in order); stop all of them on the way out, whatever happens."""
+    """Start one app per settings dict (in order); stop all of them on the way out, whatever happens.
+    Apps without a store of their own get an embedded one in a temporary directory, never `./data`."""
     apps: list[ServedApp] = []
-    try:
-        for i, values in enumerate(settings):
-            apps.append(start_app(values, bare=bare[i] if i < len(bare) else False))
-        yield apps
-    finally:
-        for app in reversed(apps):
-            app.stop()
+    with tempfile.TemporaryDirectory(prefix="pq-bench-") as scratch:
+        try:
+            for i, values in enumerate(settings):
+                values = {"data_dir": f"{scratch}/data-{i}", **values}
+                apps.append(start_app(values, bare=bare[i] if i < len(bare) else False))
+            yield apps
+        finally:
+            for app in reversed(apps):
+                app.stop()
 
 
 # --- load generators -------------------------------------------------------------------------------------
