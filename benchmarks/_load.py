@@ -113,8 +113,8 @@ def serving(*settings: dict[str, Any], bare: tuple[bool, ...] = ()) -> Iterator[
     with tempfile.TemporaryDirectory(prefix="pq-bench-") as scratch:
         try:
             for i, values in enumerate(settings):
-                values = {"data_dir": f"{scratch}/data-{i}", **values}
-                apps.append(start_app(values, bare=bare[i] if i < len(bare) else False))
+                with_store = {"data_dir": f"{scratch}/data-{i}", **values}
+                apps.append(start_app(with_store, bare=bare[i] if i < len(bare) else False))
             yield apps
         finally:
             for app in reversed(apps):
