@@ -34,10 +34,14 @@ async def _store_figures(directory: Path) -> tuple[dict[str, float], bytes]:
     await repo.ensure_indexes()
     bars = _bars()
     try:
-        started = time.perf_counter()
-        for i in range(0, TOTAL, BATCH):
-            await repo.upsert(KEY, bars[i : i + BATCH])
-        write_seconds = time.perf_counter() - started
+        # The median of three fresh series (the last one is the one read below): these machines are noisy.
+        write_seconds = []
+        for attempt in range(3):
+            series = KEY if attempt == 2 else SeriesKey(Symbol("BENCH", f"W{attempt}"), Interval.M1)
+            started = time.perf_counter()
+            for i in range(0, TOTAL, BATCH):
+                await repo.upsert(series, bars[i : i + BATCH])
+            write_seconds.append(time.perf_counter() - started)
 
         timings, docs = [], []
         for _ in range(15):
@@ -54,7 +58,7 @@ async def _store_figures(directory: Path) -> tuple[dict[str, float], bytes]:
     finally:
         await store.stop()
     return {
-        "store_write_bars_per_s": round(TOTAL / write_seconds),
+        "store_write_bars_per_s": round(TOTAL / statistics.median(write_seconds)),
         "store_read_5000_ms": round(statistics.median(timings[3:]) * 1000, 2),
         "store_docs_per_5000_bars": max(docs),
     }, payload
