@@ -39,16 +39,17 @@ async def test_ticks_become_quotes_live_bars_stored_bars_and_websocket_frames(ap
         await tv_simulator.push_tick(TICKER, 101.0, base + 111, when=T0 + 61)  # closes the T0 minute
 
         async with asyncio.timeout(5):
-            while (frame := orjson.loads(await ws.recv())) != frame | {"type": "bar", "closed": True, "time": T0}:
+            while (frame := orjson.loads(await ws.recv())) != frame | {"type": "bar", "closed": True, "timestamp": T0}:
                 pass
-        assert (frame["time"], frame["open"], frame["high"], frame["low"], frame["close"]) == (
+        assert (frame["timestamp"], frame["open"], frame["high"], frame["low"], frame["close"]) == (
             T0, 100.0, 103.0, 99.0, 99.0)
         assert frame["volume"] == pytest.approx(110.0)  # the increase of the session total inside the bar
 
     latest = (await api.get("/api/v1/quotes/latest/BINANCE/BTCUSDT")).json()
-    assert (latest["price"], latest["time"]) == (101.0, T0 + 61)
+    assert (latest["price"], latest["timestamp"]) == (101.0, T0 + 61)
+    assert latest["time"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(T0 + 61))
     forming = (await api.get("/api/v1/quotes/current-bar/BINANCE/BTCUSDT", params={"interval": "1m"})).json()
-    assert (forming["time"], forming["close"], forming["closed"]) == (T0 + 60, 101.0, False)
+    assert (forming["timestamp"], forming["close"], forming["closed"]) == (T0 + 60, 101.0, False)
 
     async def stored_bars():
         return (await api.get("/api/v1/market-data/ohlcv/BINANCE/BTCUSDT",

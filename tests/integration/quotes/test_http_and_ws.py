@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+from datetime import UTC, datetime
 
 import httpx
 import orjson
@@ -12,6 +13,10 @@ from websockets.exceptions import ConnectionClosed
 from src.domain.market_data import Interval, OHLCVBar
 from src.domain.realtime.aggregator import BarUpdate
 from tests.integration.quotes.conftest import BTC, T0, until
+
+
+def iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 pytestmark = pytest.mark.integration
 
@@ -31,12 +36,12 @@ async def test_routes_drive_the_service_and_errors_are_problems(live, served):
         assert response.status_code == 200 and response.json() == {"symbols": ["BINANCE:BTCUSDT"]}
         await live.push(5, 123.5, 10.0)
         latest = (await http.get("/api/v1/quotes/latest/BINANCE/BTCUSDT")).json()
-        assert (latest["symbol"], latest["price"], latest["volume"], latest["time"]) == (
+        assert (latest["symbol"], latest["price"], latest["volume"], latest["timestamp"]) == (
             "BINANCE:BTCUSDT", 123.5, 10.0, T0 + 5)
         missing = await http.get("/api/v1/quotes/latest/BINANCE/ETHUSDT")
         assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem")
         bar = (await http.get("/api/v1/quotes/current-bar/BINANCE/BTCUSDT", params={"interval": "15m"})).json()
-        assert (bar["interval"], bar["time"], bar["close"], bar["closed"]) == ("15m", T0, 123.5, False)
+        assert (bar["interval"], bar["timestamp"], bar["close"], bar["closed"]) == ("15m", T0, 123.5, False)
         assert (await http.get("/api/v1/quotes/current-bar/BINANCE/BTCUSDT",
                                params={"interval": "7m"})).status_code == 422
         assert [q["price"] for q in (await http.get("/api/v1/quotes/all")).json()] == [123.5]
@@ -66,15 +71,15 @@ async def test_websocket_client_gets_quotes_forming_and_completed_bars(live, ser
                                     "intervals": ["1m"]}).decode())
         assert orjson.loads(await ws.recv())["type"] == "subscribed"
         await live.sim.push_tick(BTC.ticker, 100.0, 1_010.0, when=T0 + 1)
-        seen = await frames_until(ws, lambda f: f["type"] == "bar" and f["time"] == T0)
+        seen = await frames_until(ws, lambda f: f["type"] == "bar" and f["timestamp"] == T0)
         quote = next(f for f in seen if f["type"] == "quote" and f["price"] == 100.0)
         assert quote["symbol"] == "BINANCE:BTCUSDT" and quote["volume"] == 1_010.0
         assert seen[-1]["closed"] is False and seen[-1]["interval"] == "1m"
         await live.sim.push_tick(BTC.ticker, 101.0, 1_020.0, when=T0 + 61)
         seen = await frames_until(ws, lambda f: f["type"] == "bar" and f["closed"])
         assert seen[-1] | {} == {"type": "bar", "symbol": "BINANCE:BTCUSDT", "interval": "1m", "closed": True,
-                                 "time": T0, "open": 100.0, "high": 100.0, "low": 100.0, "close": 100.0,
-                                 "volume": 10.0}
+                                 "timestamp": T0, "time": iso(T0), "open": 100.0, "high": 100.0, "low": 100.0,
+                                 "close": 100.0, "volume": 10.0}
         assert all(f.get("interval") in (None, "1m") for f in seen)  # only the interval asked for
 
 

@@ -135,7 +135,7 @@ async def test_a_client_overflowing_the_completed_bar_queue_is_dropped_with_1013
     assert slow.closed[0] == CLOSE_TOO_SLOW and "too slow" in slow.closed[1]
     assert hub.clients_dropped == 1 and len(hub.clients) == 1
     await until(lambda: len(fast.of_type("bar")) == 6)
-    assert [f["time"] for f in fast.of_type("bar")] == [T0 + 60 * n for n in range(6)]
+    assert [f["timestamp"] for f in fast.of_type("bar")] == [T0 + 60 * n for n in range(6)]
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,7 @@ async def test_timer_closes_a_bar_whose_period_ended_without_a_further_tick(worl
     await world.service.drain()
     assert T0 in world.stored(BTC, M1)
     current = await world.mediator.send(GetCurrentBarQuery(BTC, M1))
-    assert current["closed"] is True and current["time"] == T0
+    assert current["closed"] is True and current["timestamp"] == T0
 
 
 async def test_background_timer_uses_the_injected_clock():
@@ -191,7 +191,7 @@ async def test_runtime_interval_change_persists_dropped_bars_and_starts_new_ones
     assert T0 in world.stored(BTC, M5)  # the dropped 5m forming bar was persisted
     await world.feed.push(tick(T0 + 20, 101.0, 2.0))
     current = await world.mediator.send(GetCurrentBarQuery(BTC, Interval.H1))
-    assert (current["time"], current["open"], current["closed"]) == (T0, 101.0, False)
+    assert (current["timestamp"], current["open"], current["closed"]) == (T0, 101.0, False)
     with pytest.raises(InvalidInterval):
         await world.mediator.send(SetBarIntervalsCommand(()))
 
