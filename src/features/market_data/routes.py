@@ -23,7 +23,6 @@ from src.features.market_data.messages import (
 from src.features.market_data.schemas import (
     BulkItemBody,
     BulkSyncRequest,
-    IntervalCode,
     OhlcvParams,
     SymbolMatchBody,
     SyncRequest,
@@ -33,6 +32,7 @@ from src.features.market_data.schemas import (
     TrackRequest,
 )
 from src.features.shared.dependencies import MediatorDep, mediator_of
+from src.features.shared.fields import IntervalCode
 from src.features.shared.query_models import openapi_parameters, parse_query
 
 router = APIRouter(prefix="/api/v1/market-data", tags=["market data"])

@@ -1,29 +1,20 @@
 """HTTP request and response bodies of the market-data slice (pydantic), kept apart from Commands."""
 
-from datetime import UTC, datetime
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from src.common.ports import SeriesCoverage, TrackedSymbol
 from src.domain.market_data import Interval, SeriesKey, Symbol
 from src.domain.sync.status import SyncState
 from src.features.market_data.messages import DEFAULT_SYNC_BARS
 from src.features.market_data.series_sync import SyncResult
+from src.features.shared.fields import IntervalCode
+from src.features.shared.time_format import iso_utc, iso_utc_or_none
 
 MAX_SYNC_BARS = 100_000
 MAX_QUERY_LIMIT = 100_000
-
-
-def _interval(value: str) -> str:
-    return Interval.parse(value).code  # raises with a message naming the valid codes
-
-
-IntervalCode = Annotated[str, AfterValidator(_interval), Field(examples=["1m", "1h", "1d"])]
-
-
-def iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 class SeriesRequest(BaseModel):
@@ -63,7 +54,7 @@ class SyncResponse(BaseModel):
         return cls(
             exchange=key.symbol.exchange, symbol=key.symbol.code, interval=key.interval.code,
             status=result.status, bars_fetched=result.bars_fetched, bars_written=result.bars_written,
-            first_bar_time=iso(result.first_bar_time), last_bar_time=iso(result.last_bar_time),
+            first_bar_time=iso_utc_or_none(result.first_bar_time), last_bar_time=iso_utc_or_none(result.last_bar_time),
         )
 
 
@@ -77,8 +68,8 @@ class CoverageBody(BaseModel):
     @classmethod
     def of(cls, c: SeriesCoverage) -> "CoverageBody":
         return cls(
-            first_bar_time=iso(c.first_bar_time), last_bar_time=iso(c.last_bar_time), bar_count=c.bar_count,
-            missing_bars=c.missing_bars, gaps=[(iso(a) or "", iso(b) or "") for a, b in c.gaps],
+            first_bar_time=iso_utc_or_none(c.first_bar_time), last_bar_time=iso_utc_or_none(c.last_bar_time),
+            bar_count=c.bar_count, missing_bars=c.missing_bars, gaps=[(iso_utc(a), iso_utc(b)) for a, b in c.gaps],
         )
 
 
@@ -98,8 +89,8 @@ class SyncStatusBody(BaseModel):
     def of(cls, s: SyncState, coverage: SeriesCoverage | None = None) -> "SyncStatusBody":
         return cls(
             exchange=s.key.symbol.exchange, symbol=s.key.symbol.code, interval=s.key.interval.code,
-            status=s.status, requested_at=iso(s.requested_at), started_at=iso(s.started_at),
-            finished_at=iso(s.finished_at), bars_written=s.bars_written, error=s.error,
+            status=s.status, requested_at=iso_utc_or_none(s.requested_at), started_at=iso_utc_or_none(s.started_at),
+            finished_at=iso_utc_or_none(s.finished_at), bars_written=s.bars_written, error=s.error,
             coverage=CoverageBody.of(coverage) if coverage else None,
         )
 
@@ -138,7 +129,7 @@ class TrackedSymbolBody(BaseModel):
         return cls(
             exchange=t.symbol.exchange, symbol=t.symbol.code, description=t.description, type=t.type,
             currency=t.currency, active=t.active, intervals=[i.code for i in t.intervals],
-            created_at=iso(t.created_at), updated_at=iso(t.updated_at),
+            created_at=iso_utc_or_none(t.created_at), updated_at=iso_utc_or_none(t.updated_at),
         )
 
 

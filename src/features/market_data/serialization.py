@@ -1,20 +1,15 @@
 """Bars to response bytes, column by column, in one pass: JSON (orjson) and CSV."""
 
-import time
-
 import orjson
 
 from src.common.ports import BarColumns
-
-
-def _iso(ts: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+from src.features.shared.time_format import iso_utc
 
 
 def bars_to_json(columns: BarColumns) -> bytes:
     key = columns.key
     rows = [
-        {"time": _iso(t), "timestamp": t, "open": o, "high": h, "low": lo, "close": c, "volume": v}
+        {"time": iso_utc(t), "timestamp": t, "open": o, "high": h, "low": lo, "close": c, "volume": v}
         for t, o, h, lo, c, v in zip(
             columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume, strict=True
         )
@@ -33,7 +28,7 @@ def bars_to_json(columns: BarColumns) -> bytes:
 def bars_to_csv(columns: BarColumns) -> bytes:
     lines = ["time,open,high,low,close,volume"]
     lines += [
-        f"{_iso(t)},{o!r},{h!r},{lo!r},{c!r},{v!r}"
+        f"{iso_utc(t)},{o!r},{h!r},{lo!r},{c!r},{v!r}"
         for t, o, h, lo, c, v in zip(
             columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume, strict=True
         )

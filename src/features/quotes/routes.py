@@ -18,7 +18,6 @@ from src.features.quotes.messages import (
     UnsubscribeQuotesCommand,
 )
 from src.features.quotes.schemas import (
-    IntervalCode,
     IntervalsBody,
     IntervalsRequest,
     QuoteStatusBody,
@@ -28,6 +27,7 @@ from src.features.quotes.schemas import (
     SymbolsRequest,
 )
 from src.features.shared.dependencies import MediatorDep
+from src.features.shared.fields import IntervalCode
 from src.features.shared.responses import OrjsonResponse
 
 router = APIRouter(prefix="/api/v1/quotes", tags=["quotes"])

@@ -1,28 +1,20 @@
 """HTTP request and response bodies of the quotes slice (pydantic), kept apart from the Commands."""
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from src.domain.market_data import Interval, Symbol
 from src.features.quotes.service import QuoteStatus
+from src.features.shared.fields import IntervalCode
+from src.features.shared.time_format import iso_utc_or_none
 
 
 def _symbol(value: str) -> str:
     return Symbol.parse(value).ticker  # raises with a message naming the expected form
 
 
-def _interval(value: str) -> str:
-    return Interval.parse(value).code
-
-
 Ticker = Annotated[str, AfterValidator(_symbol), Field(examples=["BINANCE:BTCUSDT"])]
-IntervalCode = Annotated[str, AfterValidator(_interval), Field(examples=["1m", "1h"])]
-
-
-def _iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 class SymbolsRequest(BaseModel):
@@ -95,8 +87,8 @@ class QuoteStatusBody(BaseModel):
             running=status.running, connected=status.connected, reconnect_count=status.reconnect_count,
             intervals=[i.code for i in status.intervals],
             symbols=[
-                SymbolStatusBody(symbol=s.symbol.ticker, last_tick_time=_iso(s.last_tick_time),
-                                 last_received_at=_iso(s.last_received_at), ticks=s.ticks,
+                SymbolStatusBody(symbol=s.symbol.ticker, last_tick_time=iso_utc_or_none(s.last_tick_time),
+                                 last_received_at=iso_utc_or_none(s.last_received_at), ticks=s.ticks,
                                  stale_ticks=s.stale_ticks)
                 for s in status.symbols
             ],
