@@ -75,7 +75,9 @@ class RedisCache:
             url,
             socket_timeout=socket_timeout,
             socket_connect_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), 0),
+            # One immediate retry: a pooled connection that died with a Redis restart fails on first use and
+            # is replaced; a real outage still fails within about two socket timeouts.
+            retry=Retry(NoBackoff(), 1),
             health_check_interval=0,
         )
         self._socket_timeout = socket_timeout
