@@ -37,7 +37,7 @@ run: install
 	$(BIN)/python -m src.main
 
 simulator: install
-	$(BIN)/python -m src.infrastructure.tradingview.simulator --host $(HOST) --port $(PORT)
+	$(BIN)/python -m simulators.tradingview --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
@@ -55,7 +55,7 @@ test-e2e: install
 	$(BIN)/python -m pytest -q tests/e2e
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src simulators tests benchmarks
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
 

@@ -18,8 +18,8 @@ from benchmarks._load import TRIVIAL_PATH
 def build_app(settings: dict[str, Any], *, bare: bool = False) -> Any:
     from fastapi import Response
 
-    from src.infrastructure.config.settings import Settings
-    from src.main import create_app
+    from src.app.http import create_app
+    from src.common.settings import Settings
 
     app = create_app(Settings(_env_file=None, **settings))  # type: ignore[call-arg]
     if bare:
@@ -35,7 +35,7 @@ def build_app(settings: dict[str, Any], *, bare: bool = False) -> Any:
 def main() -> None:
     import uvicorn
 
-    from src.infrastructure.config.logging import configure_logging
+    from src.infrastructure.observability.logging import configure_logging
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)

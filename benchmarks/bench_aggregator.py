@@ -41,7 +41,7 @@ def make_ticks(count: int = TICKS, symbols: int = SYMBOLS, seed: int = 7) -> lis
 
 
 def run_aggregator(ticks: list[Tick]) -> int:
-    aggregator = BarAggregator(INTERVALS)
+    aggregator = BarAggregator(INTERVALS, source="tradingview")
     on_tick = aggregator.on_tick
     closed = 0
     next_timer = int(ticks[0][1]) + 1

@@ -28,8 +28,8 @@ from typing import Any
 import httpx
 
 from benchmarks._load import TRIVIAL_PATH, generator, load, serving
-from src.infrastructure.tradingview.simulator.market import DEFAULT_SYMBOLS, SymbolSpec
-from src.infrastructure.tradingview.simulator.server import TradingViewSimulator
+from simulators.tradingview.market import DEFAULT_SYMBOLS, SymbolSpec
+from simulators.tradingview.server import TradingViewSimulator
 from tests.fixtures.servers import RedisServer
 
 SYNC_BARS = 5_000

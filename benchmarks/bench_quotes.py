@@ -1,5 +1,6 @@
 """Live quotes figure: simulator tick → TradingViewClient → QuoteService → QuoteHub → uvicorn WebSocket →
-one client, at 1,000 ticks/s for a few seconds, all on one event loop over 127.0.0.1.
+one client, at 1,000 ticks/s for a few seconds, all on one event loop over 127.0.0.1. The service is built
+through the composition root (TradingView pointed at the simulator, in-memory fakes for the store).
 
 `ws_tick_to_client_p99_ms`: from the moment `push_tick` is called to the client's receipt of that tick's
 quote frame (each tick carries a unique price, so frames are matched exactly). Ticks that reach the hub
@@ -14,21 +15,22 @@ import time
 
 import orjson
 import uvicorn
-from fastapi import FastAPI
 from websockets.asyncio.client import connect
 
-from src.common.clock import SystemClock
-from src.common.event_bus import EventBus
-from src.common.injection import inject
-from src.common.mediator import Mediator
-from src.domain.market_data import Interval, Symbol
-from src.features.quotes.handlers import HANDLERS
-from src.features.quotes.service import QuoteService
-from src.features.quotes.ws import QuoteHub
-from src.features.quotes.ws import router as ws_router
-from src.infrastructure.tradingview.client import TradingViewClient, TradingViewConfig
-from src.infrastructure.tradingview.simulator import TradingViewSimulator
-from tests.fakes import FakeCache, FakeOHLCVRepository
+from simulators.tradingview import TradingViewSimulator
+from src.app.http import http_app
+from src.app.root import Overrides, Root, bootstrap
+from src.common.settings import Settings
+from src.domain.market_data import Symbol
+from src.infrastructure.scheduling.locks import InProcessJobLock
+from src.providers.tradingview import TradingViewConfig, tradingview_provider
+from tests.fakes import (
+    FakeCache,
+    FakeDeadLetterRepository,
+    FakeOHLCVRepository,
+    FakeSymbolRepository,
+    FakeSyncStatusRepository,
+)
 
 BTC = Symbol("BINANCE", "BTCUSDT")
 RATE = 1_000
@@ -88,40 +90,36 @@ async def _measure(port: int, sim: TradingViewSimulator, probe: Probe) -> float:
     return achieved
 
 
-def _app(service: QuoteService, hub: QuoteHub, cache: FakeCache) -> FastAPI:
-    app = FastAPI()
-    app.include_router(ws_router)
-    app.state.mediator = Mediator({m: inject(h, {"quote_service": service, "cache": cache})
-                                   for m, h in HANDLERS.items()})
-    app.state.quote_hub = hub
-    return app
+def _root(sim: TradingViewSimulator) -> Root:
+    provider = tradingview_provider(TradingViewConfig(ws_url=sim.ws_url, search_url=sim.search_url,
+                                                      signin_url=sim.signin_url, rate_limit=None))
+    settings = Settings(_env_file=None, scheduler_enabled=False, rate_limit_enabled=False,  # type: ignore[call-arg]
+                        live_bar_intervals=["1m", "5m", "15m", "1h", "1d"])
+    return bootstrap(settings, Overrides(
+        providers=[provider], bars=FakeOHLCVRepository(), sync_status=FakeSyncStatusRepository(),
+        symbols=FakeSymbolRepository(), dead_letters=FakeDeadLetterRepository(), job_lock=InProcessJobLock(),
+        cache=FakeCache(),
+    ))
 
 
 async def run() -> dict[str, float]:
     sim = TradingViewSimulator(heartbeat_interval=10.0)
     await sim.start("127.0.0.1", 0)
-    client = TradingViewClient(TradingViewConfig(ws_url=sim.ws_url, search_url=sim.search_url,
-                                                 signin_url=sim.signin_url, rate_limit=None))
-    cache = FakeCache()
-    service = QuoteService(client, FakeOHLCVRepository(), cache, EventBus(), SystemClock(),
-                           intervals=(Interval.M1, Interval.M5, Interval.M15, Interval.H1, Interval.D1))
-    hub = QuoteHub()
-    service.add_listener(hub)
+    root = _root(sim)
+    await root.lifecycle.start()
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says TCP.
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(_app(service, hub, cache), log_config=None, access_log=False,
+    server = uvicorn.Server(uvicorn.Config(http_app(root), log_config=None, access_log=False,
                                            lifespan="off", ws_ping_interval=None))
     serving = asyncio.create_task(server.serve(sockets=[listener]))
-    await service.start()
     probe = Probe()
     try:
         while not server.started:  # noqa: ASYNC110 - uvicorn exposes only a flag
             await asyncio.sleep(0.01)
         achieved = await _measure(listener.getsockname()[1], sim, probe)
     finally:
-        await service.stop()
-        await client.close()
+        await root.lifecycle.stop()
         server.should_exit = True
         await serving
         listener.close()

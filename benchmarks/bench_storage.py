@@ -16,7 +16,7 @@ from src.infrastructure.mongo.connection import MongoStore
 from src.infrastructure.mongo.ohlcv_repository import MongoOHLCVRepository
 from tests.fixtures.servers import free_port, wait_for_port
 
-KEY = SeriesKey(Symbol("BINANCE", "BTCUSDT"), Interval.M1)
+KEY = SeriesKey(Symbol("BINANCE", "BTCUSDT"), Interval.M1, "tradingview")
 T0 = 1_704_067_200  # 2024-01-01 00:00 UTC
 TOTAL, BATCH, READ = 50_000, 5_000, 5_000
 
@@ -37,7 +37,7 @@ async def _store_figures(directory: Path) -> tuple[dict[str, float], bytes]:
         # The median of three fresh series (the last one is the one read below): these machines are noisy.
         write_seconds = []
         for attempt in range(3):
-            series = KEY if attempt == 2 else SeriesKey(Symbol("BENCH", f"W{attempt}"), Interval.M1)
+            series = KEY if attempt == 2 else SeriesKey(Symbol("BENCH", f"W{attempt}"), Interval.M1, "tradingview")
             started = time.perf_counter()
             for i in range(0, TOTAL, BATCH):
                 await repo.upsert(series, bars[i : i + BATCH])

@@ -6,12 +6,12 @@ import time
 
 import orjson
 
+from simulators.tradingview import TradingViewSimulator
 from src.domain.market_data import Interval, OHLCVBar, Symbol
-from src.infrastructure.tradingview.client import TradingViewClient, TradingViewConfig
-from src.infrastructure.tradingview.framing import decode_frames, encode_frame
-from src.infrastructure.tradingview.messages import as_message, decode_payload
-from src.infrastructure.tradingview.parsing import parse_bars, series_rows
-from src.infrastructure.tradingview.simulator import TradingViewSimulator
+from src.providers.tradingview.client import TradingViewClient, TradingViewConfig
+from src.providers.tradingview.framing import decode_frames, encode_frame
+from src.providers.tradingview.messages import as_message, decode_payload
+from src.providers.tradingview.parsing import parse_bars, series_rows
 
 BARS_PER_FRAME = 5_000
 

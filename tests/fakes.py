@@ -8,13 +8,15 @@ from dataclasses import replace
 from src.common.errors import SymbolNotFound, UpstreamUnavailable
 from src.common.ports import (
     BarColumns,
+    DeadLetter,
+    Provider,
     SeriesCoverage,
     SymbolInfo,
     SymbolMatch,
     SyncStatusFilter,
     TrackedSymbol,
 )
-from src.domain.market_data import Interval, OHLCVBar, SeriesKey, Symbol
+from src.domain.market_data import Instrument, Interval, OHLCVBar, SeriesKey, Symbol
 from src.domain.sync.status import SyncState
 
 
@@ -30,7 +32,8 @@ class FakeClock:
 
 
 class FakeProvider:
-    """Serves bars from a dict per (symbol, interval); records every fetch."""
+    """A source's history and symbol directory: serves bars from a dict per (symbol, interval); records
+    every fetch."""
 
     def __init__(self) -> None:
         self.bars: dict[tuple[Symbol, Interval], list[OHLCVBar]] = {}
@@ -114,7 +117,8 @@ class FakeSyncStatusRepository:
     async def list(self, where: SyncStatusFilter) -> list[SyncState]:
         return [
             s for s in self.states.values()
-            if (where.exchange is None or s.key.symbol.exchange == where.exchange)
+            if (where.source is None or s.key.source == where.source)
+            and (where.exchange is None or s.key.symbol.exchange == where.exchange)
             and (where.symbol is None or s.key.symbol.code == where.symbol)
             and (where.interval is None or s.key.interval is where.interval)
             and (where.status is None or s.status is where.status)
@@ -123,19 +127,40 @@ class FakeSyncStatusRepository:
 
 class FakeSymbolRepository:
     def __init__(self) -> None:
-        self.symbols: dict[Symbol, TrackedSymbol] = {}
+        self.symbols: dict[Instrument, TrackedSymbol] = {}
 
-    async def get(self, symbol: Symbol) -> TrackedSymbol | None:
-        return self.symbols.get(symbol)
+    async def get(self, instrument: Instrument) -> TrackedSymbol | None:
+        return self.symbols.get(instrument)
 
     async def save(self, tracked: TrackedSymbol) -> None:
-        self.symbols[tracked.symbol] = replace(tracked)
+        self.symbols[tracked.instrument] = replace(tracked)
 
     async def list(self, *, active_only: bool = True) -> list[TrackedSymbol]:
         return [t for t in self.symbols.values() if t.active or not active_only]
 
-    async def delete(self, symbol: Symbol) -> bool:
-        return self.symbols.pop(symbol, None) is not None
+    async def delete(self, instrument: Instrument) -> bool:
+        return self.symbols.pop(instrument, None) is not None
+
+
+class FakeDeadLetterRepository:
+    def __init__(self) -> None:
+        self.letters: list[DeadLetter] = []
+
+    async def add(self, letter: DeadLetter) -> None:
+        self.letters.append(letter)
+
+    async def list(self, limit: int = 100) -> list[DeadLetter]:
+        return list(reversed(self.letters))[:limit]
+
+
+class FakeWebhookSender:
+    """Records what would be delivered."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict, float, str | None]] = []
+
+    def send(self, event_type, data, *, occurred_at, correlation_id) -> None:
+        self.sent.append((event_type, data, occurred_at, correlation_id))
 
 
 class FakeCache:
@@ -207,3 +232,9 @@ class FakeQuoteFeed:
     async def push(self, tick) -> None:
         for callback in list(self.callbacks):
             await callback(tick)
+
+
+def fake_provider(source: str = "tradingview", history: FakeProvider | None = None,
+                  quotes: "FakeQuoteFeed | None" = None) -> Provider:
+    history = history or FakeProvider()
+    return Provider(source, history=history, symbols=history, quotes=quotes)

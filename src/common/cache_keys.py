@@ -1,20 +1,23 @@
-"""Cache key names and lifetimes, in one place for every writer and reader."""
+"""Cache key names and lifetimes, in one place for every writer and reader. Every key names its source:
+the same symbol from two sources is two entries."""
 
-from src.domain.market_data import Interval, SeriesKey, Symbol
+from src.domain.market_data import Instrument, Interval, SeriesKey
 
 QUOTE_TTL_S = 60
 CURRENT_BAR_TTL_S = 300
 OHLCV_QUERY_TTL_S = 300
 # Also kept in each process in front of Redis (hot, rarely written); quotes and bars change every tick.
 NEAR_CACHED_PREFIXES = ("ohlcv:",)
+_SERIES_PARTS = 5  # "ohlcv", source, code, exchange, interval
 
 
-def latest_quote(symbol: Symbol) -> str:
-    return f"quote:latest:{symbol.exchange}:{symbol.code}"
+def latest_quote(instrument: Instrument) -> str:
+    return f"quote:latest:{instrument.source}:{instrument.symbol.exchange}:{instrument.symbol.code}"
 
 
-def current_bar(symbol: Symbol, interval: Interval) -> str:
-    return f"bar:current:{symbol.exchange}:{symbol.code}:{interval.code}"
+def current_bar(instrument: Instrument, interval: Interval) -> str:
+    symbol = instrument.symbol
+    return f"bar:current:{instrument.source}:{symbol.exchange}:{symbol.code}:{interval.code}"
 
 
 def ohlcv_query(key: SeriesKey, *parts: object) -> str:
@@ -28,8 +31,8 @@ def ohlcv_series_pattern(key: SeriesKey) -> str:
 
 
 def _ohlcv_prefix(key: SeriesKey) -> str:
-    # Symbol first, then exchange, as the product's key scheme has it.
-    return f"ohlcv:{key.symbol.code}:{key.symbol.exchange}:{key.interval.code}"
+    # Symbol before exchange, as the product's key scheme has it; the source first.
+    return f"ohlcv:{key.source}:{key.symbol.code}:{key.symbol.exchange}:{key.interval.code}"
 
 
 def series_generation(key_or_pattern: str) -> str | None:
@@ -38,7 +41,8 @@ def series_generation(key_or_pattern: str) -> str | None:
     Invalidating a series bumps it; a query result computed from the store is cached only if the
     generation is still the one read before computing, so a read racing a write cannot cache old bars.
     """
-    parts = key_or_pattern.split(":", 4)
-    if parts[0] != "ohlcv" or len(parts) < 5 or any(c in "".join(parts[1:4]) for c in "*?["):
+    parts = key_or_pattern.split(":", _SERIES_PARTS)
+    series = parts[:_SERIES_PARTS]
+    if parts[0] != "ohlcv" or len(parts) <= _SERIES_PARTS or any(c in "".join(series[1:]) for c in "*?["):
         return None
-    return "gen:" + ":".join(parts[:4])
+    return "gen:" + ":".join(series)

@@ -9,6 +9,10 @@ class ApplicationError(Exception):
         self.field = field
 
 
+class InvalidRequest(ApplicationError):
+    """A well-formed request naming something that does not fit (e.g. an unregistered source)."""
+
+
 class NotFound(ApplicationError):
     pass
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import structlog
 
+from src.common.ports import ComponentHealth
+
 log = structlog.get_logger("lifecycle")
 
 Action = Callable[[], Awaitable[object]]
@@ -20,18 +22,17 @@ class Component:
     check: Callable[[], Awaitable[bool | None]] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ComponentHealth:
-    name: str
-    healthy: bool
-    detail: str = "ok"
-
-
 class Lifecycle:
-    def __init__(self, components: list[Component], *, stop_timeout_s: float = 10.0) -> None:
-        self.components = components
+    """The root adds every component (its own resources first, then the slices'), starts them in that
+    order and stops them in reverse; `health` runs every component's check (the `HealthCheck` port)."""
+
+    def __init__(self, components: list[Component] | None = None, *, stop_timeout_s: float = 10.0) -> None:
+        self.components = list(components or ())
         self._started: list[Component] = []
         self._stop_timeout_s = stop_timeout_s
+
+    def add(self, *components: Component) -> None:
+        self.components.extend(components)
 
     async def start(self) -> None:
         for component in self.components:

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from src.domain.market_data import Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
+from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
 from src.domain.sync.status import SyncState, SyncStatus
 
 
@@ -78,6 +78,7 @@ class OHLCVRepository(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SyncStatusFilter:
+    source: str | None = None
     exchange: str | None = None
     symbol: str | None = None
     interval: Interval | None = None
@@ -95,6 +96,7 @@ class SyncStatusRepository(Protocol):
 @dataclass(frozen=True, slots=True)
 class TrackedSymbol:
     symbol: Symbol
+    source: str
     description: str = ""
     type: str = ""
     currency: str = ""
@@ -103,15 +105,19 @@ class TrackedSymbol:
     created_at: float = 0.0
     updated_at: float = 0.0
 
+    @property
+    def instrument(self) -> Instrument:
+        return Instrument(self.source, self.symbol)
+
 
 class SymbolRepository(Protocol):
-    async def get(self, symbol: Symbol) -> TrackedSymbol | None: ...
+    async def get(self, instrument: Instrument) -> TrackedSymbol | None: ...
 
     async def save(self, tracked: TrackedSymbol) -> None: ...
 
     async def list(self, *, active_only: bool = True) -> list[TrackedSymbol]: ...
 
-    async def delete(self, symbol: Symbol) -> bool: ...
+    async def delete(self, instrument: Instrument) -> bool: ...
 
 
 class Cache(Protocol):
@@ -134,7 +140,7 @@ class Cache(Protocol):
     async def ping(self) -> bool: ...
 
 
-# --- market data provider (TradingView today, others later) --------------------------------------
+# --- market data providers (TradingView, and one adapter package per further source) --------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,14 +161,17 @@ class SymbolMatch:
     type: str = ""
     currency: str = ""
     country: str = ""
+    source: str = ""
 
 
-class MarketDataProvider(Protocol):
+class HistoryProvider(Protocol):
     async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int) -> list[OHLCVBar]:
         """The newest `n_bars` bars (fewer if history is shorter), oldest first, unique by time.
         Raises SymbolNotFound, UpstreamUnavailable or UpstreamRejected."""
         ...
 
+
+class SymbolDirectory(Protocol):
     async def resolve_symbol(self, symbol: Symbol) -> SymbolInfo: ...
 
     async def search_symbols(self, query: str, *, exchange: str | None = None) -> list[SymbolMatch]: ...
@@ -188,8 +197,8 @@ QuoteCallback = Callable[[QuoteTick], Awaitable[None]]
 
 
 class QuoteFeed(Protocol):
-    """A live quote session (TradingView's `TradingViewClient` satisfies it): subscriptions survive
-    reconnects; every merged quote goes to the registered callbacks, one at a time, in arrival order."""
+    """A source's live quote session: subscriptions survive reconnects; every merged quote goes to the
+    registered callbacks, one at a time, in arrival order."""
 
     async def subscribe(self, symbols: Iterable[Symbol]) -> None:
         """Add symbols and wait for their snapshots; unknown ones raise SymbolNotFound after the others
@@ -210,3 +219,59 @@ class QuoteFeed(Protocol):
 
     @property
     def reconnect_count(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """Everything one source offers, registered under its id (`source`)."""
+
+    source: str
+    history: HistoryProvider
+    symbols: SymbolDirectory
+    quotes: QuoteFeed | None = None
+    close: Callable[[], Awaitable[None]] | None = None  # releases its connections on shutdown
+
+
+# --- webhooks ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A webhook delivery that failed for good."""
+
+    delivery_id: str
+    url: str
+    event_type: str
+    body: bytes
+    attempts: int
+    error: str
+    correlation_id: str | None
+    failed_at: float  # epoch seconds
+
+
+class DeadLetterRepository(Protocol):
+    async def add(self, letter: DeadLetter) -> None: ...
+
+    async def list(self, limit: int = 100) -> list[DeadLetter]:
+        """Newest first."""
+        ...
+
+
+class WebhookSender(Protocol):
+    def send(self, event_type: str, data: dict[str, Any], *, occurred_at: float, correlation_id: str | None) -> None:
+        """Deliver in the background to every configured URL; returns at once."""
+        ...
+
+
+# --- health --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentHealth:
+    name: str
+    healthy: bool
+    detail: str = "ok"
+
+
+class HealthCheck(Protocol):
+    async def health(self, timeout_s: float) -> list[ComponentHealth]: ...

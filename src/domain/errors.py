@@ -13,6 +13,10 @@ class InvalidSymbol(DomainError):
     pass
 
 
+class InvalidSource(DomainError):
+    pass
+
+
 class InvalidInterval(DomainError):
     pass
 

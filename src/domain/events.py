@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from src.domain.market_data.bar import OHLCVBar
-from src.domain.market_data.quote import QuoteTick
 from src.domain.market_data.series import SeriesKey
 
 
@@ -33,8 +32,3 @@ class SyncFailedEvent(DomainEvent):
 class BarCompletedEvent(DomainEvent):
     key: SeriesKey
     bar: OHLCVBar
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class QuoteReceivedEvent(DomainEvent):
-    quote: QuoteTick

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import redis
 
-from src.infrastructure.config.settings import Settings
-from src.main import create_app
+from src.app.http import create_app
+from src.common.settings import Settings
 
 
 @pytest.fixture

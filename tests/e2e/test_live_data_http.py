@@ -64,5 +64,5 @@ async def test_ticks_become_quotes_live_bars_stored_bars_and_websocket_frames(ap
     assert [b["timestamp"] for b in bars] == [T0, T0 + 60] and bars[1]["close"] == 101.0
 
     metrics = (await api.get("/metrics")).text
-    quotes_line = next(line for line in metrics.splitlines() if line.startswith("quotes_received_total"))
-    assert float(quotes_line.split()[-1]) >= 4
+    ticks_line = next(line for line in metrics.splitlines() if line.startswith("quote_ticks_aggregated_total"))
+    assert float(ticks_line.split()[-1]) >= 4

@@ -7,8 +7,8 @@ import io
 import httpx
 import pytest
 
+from src.app.http import create_app
 from src.domain.market_data import Interval
-from src.main import create_app
 
 pytestmark = pytest.mark.e2e
 BTC = {"exchange": "BINANCE", "symbol": "BTCUSDT"}
@@ -142,7 +142,7 @@ async def test_reads_are_cached_in_redis_and_invalidated_by_a_sync(api, tv_simul
     await sync(api, n_bars=50)
     first = (await api.get(OHLCV, params={"interval": "1m", "limit": 500})).json()
     cache = aioredis.Redis.from_url(redis_server.url)
-    keys = [k async for k in cache.scan_iter("ohlcv:BTCUSDT:BINANCE:1m:*")]
+    keys = [k async for k in cache.scan_iter("ohlcv:tradingview:BTCUSDT:BINANCE:1m:*")]
     assert len(keys) == 1
     second = (await api.get(OHLCV, params={"interval": "1m", "limit": 500})).json()
     assert second == first
@@ -152,7 +152,7 @@ async def test_reads_are_cached_in_redis_and_invalidated_by_a_sync(api, tv_simul
     rows[-1] = [*rows[-1][:4], rows[-1][4] + 1.5, *rows[-1][5:]]  # the forming bar's close moved
     rows[-1][2] = max(rows[-1][2], rows[-1][4])
     assert (await sync(api, n_bars=50)).json()["bars_written"] == 1
-    assert [k async for k in cache.scan_iter("ohlcv:BTCUSDT:BINANCE:1m:*")] == []
+    assert [k async for k in cache.scan_iter("ohlcv:tradingview:BTCUSDT:BINANCE:1m:*")] == []
     fresh = (await api.get(OHLCV, params={"interval": "1m", "limit": 500})).json()
     assert fresh["bars"][-1]["close"] == rows[-1][4] != first["bars"][-1]["close"]
     await cache.aclose()

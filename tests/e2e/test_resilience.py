@@ -14,9 +14,9 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from src.app.http import create_app
 from src.domain.market_data import Interval
 from src.infrastructure.mongo.embedded import EmbeddedMongo
-from src.main import create_app
 
 pytestmark = pytest.mark.e2e
 BTC = {"exchange": "BINANCE", "symbol": "BTCUSDT"}
@@ -163,7 +163,7 @@ async def test_redis_outage_degrades_to_cache_misses_and_the_cache_reconnects_by
     assert refill.status_code == 200 and refill.json()["count"] == 100
     cache = aioredis.Redis.from_url(redis_server.url)
     try:
-        assert [k async for k in cache.scan_iter("ohlcv:BTCUSDT:BINANCE:1m:*")]
+        assert [k async for k in cache.scan_iter("ohlcv:tradingview:BTCUSDT:BINANCE:1m:*")]
     finally:
         await cache.aclose()
     hits_before = cache_hits((await api.get("/metrics")).text)

@@ -1,7 +1,11 @@
 from src.domain.market_data.bar import OHLCVBar
+from src.domain.market_data.instrument import Instrument
 from src.domain.market_data.interval import Interval
 from src.domain.market_data.quote import QuoteTick
-from src.domain.market_data.series import OHLCVAggregate, SeriesKey
+from src.domain.market_data.series import OHLCVAggregate, SeriesKey, gaps, gaps_between, runs
 from src.domain.market_data.symbol import Symbol
 
-__all__ = ["Interval", "OHLCVAggregate", "OHLCVBar", "QuoteTick", "SeriesKey", "Symbol"]
+__all__ = [
+    "Instrument", "Interval", "OHLCVAggregate", "OHLCVBar", "QuoteTick", "SeriesKey", "Symbol", "gaps", "gaps_between",
+    "runs",
+]

@@ -2,7 +2,6 @@
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from src.domain.errors import InvalidBar
 from src.domain.market_data.interval import Interval
@@ -33,11 +32,3 @@ class OHLCVBar:
             raise InvalidBar(
                 f"bar time {self.time!r} is not aligned to {self.interval.code}", field="time"
             )
-
-    @property
-    def opened_at(self) -> datetime:
-        return datetime.fromtimestamp(self.time, UTC)
-
-    @property
-    def closes_at(self) -> int:
-        return self.interval.next_open(self.time)

@@ -1,21 +1,33 @@
-"""The bars of one series (exchange, symbol, interval): sorted, unique by time, aligned."""
+"""The bars of one series (source, exchange, symbol, interval): sorted, unique by time, aligned."""
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from src.domain.errors import InvalidSeries
 from src.domain.market_data.bar import OHLCVBar
+from src.domain.market_data.instrument import Instrument, validate_source
 from src.domain.market_data.interval import Interval
 from src.domain.market_data.symbol import Symbol
 
 
 @dataclass(frozen=True, slots=True)
 class SeriesKey:
+    """One series' identity: the same symbol from two sources is two series."""
+
     symbol: Symbol
     interval: Interval
+    source: str
+
+    def __post_init__(self) -> None:
+        validate_source(self.source)
+
+    @property
+    def instrument(self) -> Instrument:
+        return Instrument(self.source, self.symbol)
 
     def __str__(self) -> str:
-        return f"{self.symbol.ticker}:{self.interval.code}"
+        return f"{self.source}:{self.symbol.ticker}:{self.interval.code}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +70,30 @@ class OHLCVAggregate:
     def __len__(self) -> int:
         return len(self.bars)
 
-    def missing_times(self, start: int, end: int) -> list[int]:
-        """Aligned intraday bar times in [start, end] that are absent: the gaps of this series."""
-        interval = self.key.interval
-        if not interval.is_intraday:
-            return []
-        present = {bar.time for bar in self.bars}
-        first = interval.align(start)
-        if first < start:
-            first += interval.seconds
-        return [t for t in range(first, end + 1, interval.seconds) if t not in present]
+
+def runs(times: Sequence[int], interval: Interval) -> list[tuple[int, int]]:
+    """Sorted, unique bar times as stretches of consecutive bars, each as its (first, last) open time."""
+    found: list[tuple[int, int]] = []
+    for t in times:
+        if found and t - found[-1][1] <= _step(interval):
+            found[-1] = (found[-1][0], t)
+        else:
+            found.append((t, t))
+    return found
+
+
+def gaps_between(stretches: Iterable[tuple[int, int]], interval: Interval) -> list[tuple[int, int]]:
+    """The missing bars between sorted stretches of consecutive intraday bars, as inclusive (first, last)
+    open times; nothing for daily and longer intervals, whose calendar has closed days."""
+    if not interval.is_intraday:
+        return []
+    step = interval.seconds
+    return [(a + step, b - step) for (_, a), (b, _) in itertools.pairwise(stretches) if b - a > step]
+
+
+def gaps(times: Sequence[int], interval: Interval) -> list[tuple[int, int]]:
+    return gaps_between(runs(times, interval), interval)
+
+
+def _step(interval: Interval) -> int:
+    return interval.seconds or 31 * 86_400

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 
 from src.domain.errors import InvalidQuote
 from src.domain.market_data.bar import OHLCVBar
+from src.domain.market_data.instrument import Instrument
 from src.domain.market_data.interval import Interval
 from src.domain.market_data.quote import QuoteTick
 from src.domain.market_data.series import SeriesKey
@@ -62,16 +63,20 @@ _INTERVAL_ORDER = {interval: index for index, interval in enumerate(Interval)}
 
 @dataclass(frozen=True, slots=True)
 class BarUpdate:
-    """A bar of one symbol, as the aggregator reports it: closed (final) or forming/partial."""
+    """A bar of one instrument, as the aggregator reports it: closed (final) or forming/partial."""
 
-    symbol: Symbol
+    instrument: Instrument
     bar: OHLCVBar
     closed: bool
     full_period: bool = True
 
     @property
+    def symbol(self) -> Symbol:
+        return self.instrument.symbol
+
+    @property
     def key(self) -> SeriesKey:
-        return SeriesKey(self.symbol, self.bar.interval)
+        return SeriesKey(self.instrument.symbol, self.bar.interval, self.instrument.source)
 
 
 _NO_UPDATES: tuple[BarUpdate, ...] = ()
@@ -121,18 +126,18 @@ class _Slot:
         self.tracking = True
         self.has_bar = True
 
-    def materialise(self, symbol: Symbol, *, closed: bool) -> BarUpdate:
+    def materialise(self, instrument: Instrument, *, closed: bool) -> BarUpdate:
         bar = OHLCVBar(
             self.interval, self.open_time, self.open, self.high, self.low, self.close, self.volume
         )
-        return BarUpdate(symbol, bar, closed, self.full_period)
+        return BarUpdate(instrument, bar, closed, self.full_period)
 
 
 class _SymbolState:
-    __slots__ = ("last_time", "last_total", "slots", "stale_ticks", "symbol", "watermark")
+    __slots__ = ("instrument", "last_time", "last_total", "slots", "stale_ticks", "watermark")
 
-    def __init__(self, symbol: Symbol, intervals: Iterable[Interval]) -> None:
-        self.symbol = symbol
+    def __init__(self, instrument: Instrument, intervals: Iterable[Interval]) -> None:
+        self.instrument = instrument
         self.slots = [_Slot(interval) for interval in intervals]
         self.last_time = -math.inf  # latest accepted tick time
         self.last_total: float | None = None  # reference cumulative volume
@@ -144,7 +149,7 @@ class _SymbolState:
     ) -> list[BarUpdate] | None:
         """Close the slot's bar (if any), open the one containing `time`; returns the closed bars."""
         if slot.has_bar:
-            update = slot.materialise(self.symbol, closed=True)
+            update = slot.materialise(self.instrument, closed=True)
             if closed is None:
                 closed = [update]
             else:
@@ -155,9 +160,11 @@ class _SymbolState:
 
 
 class BarAggregator:
-    """Builds live bars at every configured interval for every symbol it sees. See the module rules."""
+    """Builds live bars at every configured interval for every symbol of one source it sees. See the
+    module rules."""
 
-    def __init__(self, intervals: Iterable[Interval] = ()) -> None:
+    def __init__(self, intervals: Iterable[Interval] = (), *, source: str) -> None:
+        self.source = source
         self._intervals: list[Interval] = sorted(set(intervals), key=_INTERVAL_ORDER.__getitem__)
         self._symbols: dict[Symbol, _SymbolState] = {}
         self._stale_total = 0
@@ -192,7 +199,7 @@ class BarAggregator:
         for state in self._symbols.values():
             slot = state.slots.pop(position)
             if slot.has_bar:
-                dropped.append(slot.materialise(state.symbol, closed=False))
+                dropped.append(slot.materialise(state.instrument, closed=False))
         return dropped
 
     def set_intervals(self, intervals: Iterable[Interval]) -> list[BarUpdate]:
@@ -210,7 +217,7 @@ class BarAggregator:
         state = self._symbols.pop(symbol, None)
         if state is None:
             return []
-        return [slot.materialise(symbol, closed=False) for slot in state.slots if slot.has_bar]
+        return [slot.materialise(state.instrument, closed=False) for slot in state.slots if slot.has_bar]
 
     # -- ticks -----------------------------------------------------------------------------------
 
@@ -238,7 +245,7 @@ class BarAggregator:
     ) -> Sequence[BarUpdate]:
         state = self._symbols.get(symbol)
         if state is None:
-            state = self._symbols[symbol] = _SymbolState(symbol, self._intervals)
+            state = self._symbols[symbol] = _SymbolState(Instrument(self.source, symbol), self._intervals)
         if time < state.watermark:
             state.stale_ticks += 1
             self._stale_total += 1
@@ -298,7 +305,7 @@ class BarAggregator:
         for state in self._symbols.values():
             for slot in state.slots:
                 if slot.has_bar and slot.end <= now:
-                    closed.append(slot.materialise(state.symbol, closed=True))
+                    closed.append(slot.materialise(state.instrument, closed=True))
                     slot.has_bar = False
                     state.watermark = max(state.watermark, slot.end)
         return closed
@@ -309,14 +316,14 @@ class BarAggregator:
         if state is None or interval not in self._intervals:
             return None
         slot = state.slots[self._intervals.index(interval)]
-        return slot.materialise(symbol, closed=False).bar if slot.has_bar else None
+        return slot.materialise(state.instrument, closed=False).bar if slot.has_bar else None
 
     def forming_bars(self, symbol: Symbol) -> list[BarUpdate]:
         """Every forming bar of `symbol`, in interval order (closed=False)."""
         state = self._symbols.get(symbol)
         if state is None:
             return []
-        return [slot.materialise(symbol, closed=False) for slot in state.slots if slot.has_bar]
+        return [slot.materialise(state.instrument, closed=False) for slot in state.slots if slot.has_bar]
 
     def flush(self) -> list[BarUpdate]:
         """Snapshot every forming bar (closed=False) for persisting on stop; the bars keep forming."""

@@ -8,7 +8,6 @@ from src.common.errors import NotFound
 from src.common.ports import (
     Cache,
     Clock,
-    MarketDataProvider,
     OHLCVRepository,
     SeriesCoverage,
     SymbolMatch,
@@ -17,6 +16,7 @@ from src.common.ports import (
     SyncStatusRepository,
     TrackedSymbol,
 )
+from src.common.providers import ProviderRegistry
 from src.domain.sync.status import SyncState
 from src.features.market_data.messages import (
     BarsFormat,
@@ -86,13 +86,16 @@ class BulkSyncHandler:
 
 
 class GetBarsHandler:
-    """Read side: cached response bytes when warm, else the store serialized in one pass."""
+    """Read side: cached response bytes when warm, else the store serialized in one pass. A source nobody
+    registered is refused (a typo would otherwise read as an empty series)."""
 
-    def __init__(self, bars: OHLCVRepository, cache: Cache) -> None:
+    def __init__(self, bars: OHLCVRepository, cache: Cache, providers: ProviderRegistry) -> None:
         self._bars = bars
         self._cache = cache
+        self._providers = providers
 
     async def __call__(self, query: GetBarsQuery) -> bytes:
+        self._providers.get(query.key.source)
         key = cache_keys.ohlcv_query(
             query.key, query.limit, query.start, query.end, "desc" if query.descending else "asc", query.format
         )
@@ -118,25 +121,27 @@ class GetSyncStatusHandler:
         self._bars = bars
 
     async def __call__(self, query: GetSyncStatusQuery) -> list[SyncStatusView]:
-        where = SyncStatusFilter(query.exchange, query.symbol, query.interval, query.status)
+        where = SyncStatusFilter(query.source, query.exchange, query.symbol, query.interval, query.status)
         states = await self._status.list(where)
         coverages = await asyncio.gather(*(self._bars.coverage(s.key) for s in states))
         return [SyncStatusView(s, c) for s, c in zip(states, coverages, strict=True)]
 
 
 class TrackSymbolHandler:
-    def __init__(self, provider: MarketDataProvider, symbols: SymbolRepository, clock: Clock) -> None:
-        self._provider = provider
+    def __init__(self, providers: ProviderRegistry, symbols: SymbolRepository, clock: Clock) -> None:
+        self._providers = providers
         self._symbols = symbols
         self._clock = clock
 
     async def __call__(self, command: TrackSymbolCommand) -> TrackedSymbol:
-        info = await self._provider.resolve_symbol(command.symbol)  # unknown symbols stop here
-        existing = await self._symbols.get(command.symbol)
+        instrument = command.instrument
+        info = await self._providers.symbols(instrument.source).resolve_symbol(instrument.symbol)  # unknown: stops
+        existing = await self._symbols.get(instrument)
         now = self._clock.now()
         intervals = tuple(dict.fromkeys((*(existing.intervals if existing else ()), *command.intervals)))
         tracked = TrackedSymbol(
-            command.symbol,
+            instrument.symbol,
+            instrument.source,
             description=info.description,
             type=info.type,
             currency=info.currency,
@@ -155,9 +160,9 @@ class UntrackSymbolHandler:
         self._clock = clock
 
     async def __call__(self, command: UntrackSymbolCommand) -> TrackedSymbol:
-        existing = await self._symbols.get(command.symbol)
+        existing = await self._symbols.get(command.instrument)
         if existing is None or not existing.active:
-            raise NotFound(f"{command.symbol} is not tracked", field="symbol")
+            raise NotFound(f"{command.instrument} is not tracked", field="symbol")
         # Untracking some intervals keeps the symbol tracked for the others; untracking all deactivates it.
         remaining = tuple(i for i in existing.intervals if command.intervals and i not in command.intervals)
         untracked = replace(existing, intervals=remaining, active=bool(remaining), updated_at=self._clock.now())
@@ -174,21 +179,16 @@ class ListSymbolsHandler:
 
 
 class SearchSymbolsHandler:
-    def __init__(self, provider: MarketDataProvider) -> None:
-        self._provider = provider
+    """One source, or every registered source at once (merged in registration order)."""
+
+    def __init__(self, providers: ProviderRegistry) -> None:
+        self._providers = providers
 
     async def __call__(self, query: SearchSymbolsQuery) -> list[SymbolMatch]:
-        return await self._provider.search_symbols(query.text, exchange=query.exchange)
+        sources = (query.source,) if query.source else self._providers.sources
+        found = await asyncio.gather(*(self._search(source, query) for source in sources))
+        return [match for matches in found for match in matches]
 
-
-HANDLERS: dict[type, type] = {
-    SyncSymbolCommand: SyncSymbolHandler,
-    StartBackgroundSyncCommand: StartBackgroundSyncHandler,
-    BulkSyncCommand: BulkSyncHandler,
-    TrackSymbolCommand: TrackSymbolHandler,
-    UntrackSymbolCommand: UntrackSymbolHandler,
-    GetBarsQuery: GetBarsHandler,
-    GetSyncStatusQuery: GetSyncStatusHandler,
-    ListSymbolsQuery: ListSymbolsHandler,
-    SearchSymbolsQuery: SearchSymbolsHandler,
-}
+    async def _search(self, source: str, query: SearchSymbolsQuery) -> list[SymbolMatch]:
+        matches = await self._providers.symbols(source).search_symbols(query.text, exchange=query.exchange)
+        return [replace(match, source=source) for match in matches]

@@ -33,7 +33,7 @@ def _summary(results: list[BulkItemResult]) -> JobSummary:
 
 
 class SyncAllSymbolsJob:
-    """Every tracked symbol at every tracked interval, the newest 500 bars (incremental when stored)."""
+    """Every tracked symbol at every tracked interval, from its source: the newest 500 bars."""
 
     def __init__(self, mediator: Mediator, symbols: SymbolRepository) -> None:
         self._mediator = mediator
@@ -41,7 +41,7 @@ class SyncAllSymbolsJob:
 
     async def __call__(self) -> JobSummary:
         commands = tuple(
-            SyncSymbolCommand(SeriesKey(t.symbol, interval), ALL_SYMBOLS_BARS)
+            SyncSymbolCommand(SeriesKey(t.symbol, interval, t.source), ALL_SYMBOLS_BARS)
             for t in await self._symbols.list(active_only=True)
             for interval in t.intervals
         )
@@ -57,7 +57,7 @@ class SyncDailyDataJob:
 
     async def __call__(self) -> JobSummary:
         commands = tuple(
-            SyncSymbolCommand(SeriesKey(t.symbol, Interval.D1), DAILY_BARS)
+            SyncSymbolCommand(SeriesKey(t.symbol, Interval.D1, t.source), DAILY_BARS)
             for t in await self._symbols.list(active_only=True)
         )
         return _summary(await self._mediator.send(BulkSyncCommand(commands)) if commands else [])

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
-from src.domain.market_data import Interval, SeriesKey, Symbol
+from src.domain.market_data import Instrument, Interval, SeriesKey
 from src.domain.sync.status import SyncStatus
 
 DEFAULT_SYNC_BARS = 5_000
@@ -32,13 +32,13 @@ class BulkSyncCommand:
 
 @dataclass(frozen=True, slots=True)
 class TrackSymbolCommand:
-    symbol: Symbol
+    instrument: Instrument
     intervals: tuple[Interval, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class UntrackSymbolCommand:
-    symbol: Symbol
+    instrument: Instrument
     intervals: tuple[Interval, ...] = ()  # empty: every interval
 
 
@@ -66,10 +66,12 @@ class ListSymbolsQuery:
 class SearchSymbolsQuery:
     text: str
     exchange: str | None = None
+    source: str | None = None  # None: every registered source
 
 
 @dataclass(frozen=True, slots=True)
 class GetSyncStatusQuery:
+    source: str | None = None
     exchange: str | None = None
     symbol: str | None = None
     interval: Interval | None = None

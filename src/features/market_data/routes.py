@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from src.common.errors import NotFound
-from src.domain.market_data import Interval, SeriesKey, Symbol
+from src.domain.market_data import Instrument, Interval, SeriesKey, Symbol
 from src.domain.sync.status import SyncStatus
 from src.features.market_data.messages import (
     BarsFormat,
@@ -32,7 +32,7 @@ from src.features.market_data.schemas import (
     TrackRequest,
 )
 from src.features.shared.dependencies import MediatorDep, mediator_of
-from src.features.shared.fields import IntervalCode
+from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode, SourceId
 from src.features.shared.query_models import openapi_parameters, parse_query
 
 router = APIRouter(prefix="/api/v1/market-data", tags=["market data"])
@@ -46,7 +46,8 @@ def _epoch(moment: datetime | None) -> int | None:
 
 
 def _status_url(key: SeriesKey) -> str:
-    return f"/api/v1/market-data/sync-status/{key.symbol.exchange}/{key.symbol.code}/{key.interval.code}"
+    path = f"/api/v1/market-data/sync-status/{key.symbol.exchange}/{key.symbol.code}/{key.interval.code}"
+    return f"{path}?source={key.source}"
 
 
 @router.post("/sync")
@@ -72,7 +73,7 @@ async def sync_bulk(body: BulkSyncRequest, mediator: MediatorDep) -> list[BulkIt
     results = await mediator.send(BulkSyncCommand(commands))
     return [
         BulkItemBody(
-            exchange=r.command.key.symbol.exchange, symbol=r.command.key.symbol.code,
+            source=r.command.key.source, exchange=r.command.key.symbol.exchange, symbol=r.command.key.symbol.code,
             interval=r.command.key.interval.code, ok=r.error is None,
             result=SyncResponse.of(r.result) if r.result else None,
             error=str(r.error) if r.error else None,
@@ -94,12 +95,12 @@ async def ohlcv(exchange: str, symbol: str, request: Request) -> Response:
     limit = params.limit
     if limit is None and params.start is None and params.end is None:
         limit = DEFAULT_LIMIT
-    key = SeriesKey(Symbol(exchange, symbol), Interval.parse(params.interval))
+    key = SeriesKey(Symbol(exchange, symbol), Interval.parse(params.interval), params.source)
     form = BarsFormat(params.format)
     query = GetBarsQuery(key, limit, _epoch(params.start), _epoch(params.end), params.order == "desc", form)
     body = await mediator_of(request).send(query)
     if form is BarsFormat.CSV:
-        filename = f"{key.symbol.exchange}_{key.symbol.code}_{key.interval.code}.csv"
+        filename = f"{key.source}_{key.symbol.exchange}_{key.symbol.code}_{key.interval.code}.csv"
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         return Response(body, media_type="text/csv", headers=headers)
     return Response(body, media_type="application/json")
@@ -114,7 +115,8 @@ async def list_symbols(mediator: MediatorDep, include_inactive: bool = False) ->
 @router.post("/symbols", status_code=status.HTTP_201_CREATED)
 async def track_symbol(body: TrackRequest, mediator: MediatorDep) -> TrackedSymbolBody:
     intervals = tuple(Interval.parse(code) for code in body.intervals)
-    return TrackedSymbolBody.of(await mediator.send(TrackSymbolCommand(Symbol(body.exchange, body.symbol), intervals)))
+    instrument = Instrument(body.source, Symbol(body.exchange, body.symbol))
+    return TrackedSymbolBody.of(await mediator.send(TrackSymbolCommand(instrument, intervals)))
 
 
 @router.get("/symbols/search")
@@ -122,10 +124,11 @@ async def search_symbols(
     mediator: MediatorDep,
     q: Annotated[str, Query(min_length=1, max_length=64)],
     exchange: Annotated[str | None, Query(max_length=32)] = None,
+    source: Annotated[SourceId | None, Query(description="one source; all registered sources when omitted")] = None,
 ) -> list[SymbolMatchBody]:
-    matches = await mediator.send(SearchSymbolsQuery(q, exchange))
+    matches = await mediator.send(SearchSymbolsQuery(q, exchange, source))
     return [
-        SymbolMatchBody(exchange=m.symbol.exchange, symbol=m.symbol.code, description=m.description,
+        SymbolMatchBody(source=m.source, exchange=m.symbol.exchange, symbol=m.symbol.code, description=m.description,
                         type=m.type, currency=m.currency, country=m.country)
         for m in matches
     ]
@@ -133,32 +136,37 @@ async def search_symbols(
 
 @router.delete("/symbols/{exchange}/{symbol}")
 async def untrack_symbol(
-    exchange: str, symbol: str, mediator: MediatorDep, intervals: Annotated[list[IntervalCode] | None, Query()] = None
+    exchange: str, symbol: str, mediator: MediatorDep, intervals: Annotated[list[IntervalCode] | None, Query()] = None,
+    source: SourceId = DEFAULT_SOURCE,
 ) -> TrackedSymbolBody:
     """Untrack the given intervals, or the whole symbol when none are given."""
-    command = UntrackSymbolCommand(Symbol(exchange, symbol), tuple(Interval.parse(i) for i in intervals or ()))
+    instrument = Instrument(source, Symbol(exchange, symbol))
+    command = UntrackSymbolCommand(instrument, tuple(Interval.parse(i) for i in intervals or ()))
     return TrackedSymbolBody.of(await mediator.send(command))
 
 
 @router.get("/sync-status")
 async def sync_statuses(
     mediator: MediatorDep,
+    source: SourceId | None = None,
     exchange: str | None = None,
     symbol: str | None = None,
     interval: IntervalCode | None = None,
     status: SyncStatus | None = None,
 ) -> list[SyncStatusBody]:
     query = GetSyncStatusQuery(
-        exchange.upper() if exchange else None, symbol.upper() if symbol else None,
+        source, exchange.upper() if exchange else None, symbol.upper() if symbol else None,
         Interval.parse(interval) if interval else None, status,
     )
     return [SyncStatusBody.of(v.state, v.coverage) for v in await mediator.send(query)]
 
 
 @router.get("/sync-status/{exchange}/{symbol}/{interval}")
-async def sync_status(exchange: str, symbol: str, interval: str, mediator: MediatorDep) -> SyncStatusBody:
-    key = SeriesKey(Symbol(exchange, symbol), Interval.parse(interval))
-    query = GetSyncStatusQuery(key.symbol.exchange, key.symbol.code, key.interval)
+async def sync_status(
+    exchange: str, symbol: str, interval: str, mediator: MediatorDep, source: SourceId = DEFAULT_SOURCE
+) -> SyncStatusBody:
+    key = SeriesKey(Symbol(exchange, symbol), Interval.parse(interval), source)
+    query = GetSyncStatusQuery(key.source, key.symbol.exchange, key.symbol.code, key.interval)
     views = await mediator.send(query)
     if not views:
         raise NotFound(f"no sync recorded for {key}", field="symbol")

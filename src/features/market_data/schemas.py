@@ -6,12 +6,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from src.common.ports import SeriesCoverage, TrackedSymbol
+from src.common.time_format import iso_utc, iso_utc_or_none
 from src.domain.market_data import Interval, SeriesKey, Symbol
 from src.domain.sync.status import SyncState
 from src.features.market_data.messages import DEFAULT_SYNC_BARS
 from src.features.market_data.series_sync import SyncResult
-from src.features.shared.fields import IntervalCode
-from src.features.shared.time_format import iso_utc, iso_utc_or_none
+from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode, SourceId
 
 MAX_SYNC_BARS = 100_000
 MAX_QUERY_LIMIT = 100_000
@@ -20,12 +20,13 @@ MAX_QUERY_LIMIT = 100_000
 class SeriesRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    source: SourceId = DEFAULT_SOURCE
     exchange: str = Field(min_length=1, max_length=32, examples=["BINANCE"])
     symbol: str = Field(min_length=1, max_length=40, examples=["BTCUSDT"])
     interval: IntervalCode
 
     def series_key(self) -> SeriesKey:
-        return SeriesKey(Symbol(self.exchange, self.symbol), Interval.parse(self.interval))
+        return SeriesKey(Symbol(self.exchange, self.symbol), Interval.parse(self.interval), self.source)
 
 
 class SyncRequest(SeriesRequest):
@@ -39,6 +40,7 @@ class BulkSyncRequest(BaseModel):
 
 
 class SyncResponse(BaseModel):
+    source: str
     exchange: str
     symbol: str
     interval: str
@@ -52,7 +54,7 @@ class SyncResponse(BaseModel):
     def of(cls, result: SyncResult) -> "SyncResponse":
         key = result.key
         return cls(
-            exchange=key.symbol.exchange, symbol=key.symbol.code, interval=key.interval.code,
+            source=key.source, exchange=key.symbol.exchange, symbol=key.symbol.code, interval=key.interval.code,
             status=result.status, bars_fetched=result.bars_fetched, bars_written=result.bars_written,
             first_bar_time=iso_utc_or_none(result.first_bar_time), last_bar_time=iso_utc_or_none(result.last_bar_time),
         )
@@ -74,6 +76,7 @@ class CoverageBody(BaseModel):
 
 
 class SyncStatusBody(BaseModel):
+    source: str
     exchange: str
     symbol: str
     interval: str
@@ -88,7 +91,7 @@ class SyncStatusBody(BaseModel):
     @classmethod
     def of(cls, s: SyncState, coverage: SeriesCoverage | None = None) -> "SyncStatusBody":
         return cls(
-            exchange=s.key.symbol.exchange, symbol=s.key.symbol.code, interval=s.key.interval.code,
+            source=s.key.source, exchange=s.key.symbol.exchange, symbol=s.key.symbol.code, interval=s.key.interval.code,
             status=s.status, requested_at=iso_utc_or_none(s.requested_at), started_at=iso_utc_or_none(s.started_at),
             finished_at=iso_utc_or_none(s.finished_at), bars_written=s.bars_written, error=s.error,
             coverage=CoverageBody.of(coverage) if coverage else None,
@@ -96,6 +99,7 @@ class SyncStatusBody(BaseModel):
 
 
 class BulkItemBody(BaseModel):
+    source: str
     exchange: str
     symbol: str
     interval: str
@@ -108,12 +112,14 @@ class BulkItemBody(BaseModel):
 class TrackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    source: SourceId = DEFAULT_SOURCE
     exchange: str = Field(min_length=1, max_length=32)
     symbol: str = Field(min_length=1, max_length=40)
     intervals: list[IntervalCode] = Field(default_factory=lambda: ["1d"], min_length=1, max_length=13)
 
 
 class TrackedSymbolBody(BaseModel):
+    source: str
     exchange: str
     symbol: str
     description: str
@@ -127,13 +133,14 @@ class TrackedSymbolBody(BaseModel):
     @classmethod
     def of(cls, t: TrackedSymbol) -> "TrackedSymbolBody":
         return cls(
-            exchange=t.symbol.exchange, symbol=t.symbol.code, description=t.description, type=t.type,
+            source=t.source, exchange=t.symbol.exchange, symbol=t.symbol.code, description=t.description, type=t.type,
             currency=t.currency, active=t.active, intervals=[i.code for i in t.intervals],
             created_at=iso_utc_or_none(t.created_at), updated_at=iso_utc_or_none(t.updated_at),
         )
 
 
 class SymbolMatchBody(BaseModel):
+    source: str
     exchange: str
     symbol: str
     description: str
@@ -147,6 +154,7 @@ class OhlcvParams(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
+    source: str = Field(default=DEFAULT_SOURCE, pattern=r"^[a-z][a-z0-9_]{0,31}$", description="data source")
     interval: IntervalCode = Field(default="1d", description="bar interval, e.g. 1m, 1h, 1d, 1M")
     limit: int | None = Field(
         default=None, ge=1, le=MAX_QUERY_LIMIT, description="the newest N bars (1,000 without a range)"

@@ -1,28 +1,21 @@
-"""Bars to response bytes, column by column, in one pass: JSON (orjson) and CSV."""
+"""Stored bars to response bytes, column by column, in one pass: JSON (orjson) and CSV. The rows have the
+shape of `common.bar_shape.bar_fields` (a test holds them to it) without building a bar object each."""
 
 import orjson
 
+from src.common.bar_shape import series_fields
 from src.common.ports import BarColumns
-from src.features.shared.time_format import iso_utc
+from src.common.time_format import iso_utc
 
 
 def bars_to_json(columns: BarColumns) -> bytes:
-    key = columns.key
     rows = [
         {"time": iso_utc(t), "timestamp": t, "open": o, "high": h, "low": lo, "close": c, "volume": v}
         for t, o, h, lo, c, v in zip(
             columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume, strict=True
         )
     ]
-    return orjson.dumps(
-        {
-            "exchange": key.symbol.exchange,
-            "symbol": key.symbol.code,
-            "interval": key.interval.code,
-            "count": len(rows),
-            "bars": rows,
-        }
-    )
+    return orjson.dumps({**series_fields(columns.key), "count": len(rows), "bars": rows})
 
 
 def bars_to_csv(columns: BarColumns) -> bytes:

@@ -1,5 +1,5 @@
-"""Syncing one series: fetch from the provider, validate through the aggregate, upsert, record the
-status and publish BarSyncedEvent. Used by the sync commands, the bulk sync and the scheduled jobs."""
+"""Syncing one series: fetch from its source's history provider, validate through the aggregate, upsert,
+record the status and publish BarSyncedEvent. Used by the sync commands, the bulk sync and the jobs."""
 
 import asyncio
 import contextlib
@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from src.common.correlation import get_correlation_id
 from src.common.errors import UpstreamRejected
 from src.common.event_bus import EventBus
-from src.common.ports import Clock, MarketDataProvider, OHLCVRepository, SyncStatusRepository
+from src.common.ports import Clock, OHLCVRepository, SyncStatusRepository
+from src.common.providers import ProviderRegistry
 from src.domain.errors import DomainError
 from src.domain.events import BarSyncedEvent, SyncFailedEvent
 from src.domain.market_data import OHLCVAggregate, SeriesKey
@@ -32,13 +33,13 @@ class SyncResult:
 class SeriesSync:
     def __init__(
         self,
-        provider: MarketDataProvider,
+        providers: ProviderRegistry,
         bars: OHLCVRepository,
         sync_status: SyncStatusRepository,
         event_bus: EventBus,
         clock: Clock,
     ) -> None:
-        self._provider = provider
+        self._providers = providers
         self._bars = bars
         self._status = sync_status
         self._bus = event_bus
@@ -105,7 +106,7 @@ class SeriesSync:
     async def _fetch_and_store(self, key: SeriesKey, n_bars: int) -> SyncResult:
         coverage = await self._bars.coverage(key)
         wanted = bars_to_fetch(key.interval, n_bars, coverage.last_bar_time, self._clock.now())
-        fetched = await self._provider.fetch_bars(key.symbol, key.interval, wanted)
+        fetched = await self._providers.history(key.source).fetch_bars(key.symbol, key.interval, wanted)
         try:
             series = OHLCVAggregate.from_bars(key, fetched)
         except DomainError as error:

@@ -15,4 +15,4 @@ class InvalidateBarCacheOnSync:
         await self._cache.delete_pattern(cache_keys.ohlcv_series_pattern(event.key))
 
 
-SUBSCRIBERS: dict[type, list[type]] = {BarSyncedEvent: [InvalidateBarCacheOnSync]}
+

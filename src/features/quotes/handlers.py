@@ -5,12 +5,13 @@ from typing import Any
 from src.common import cache_keys
 from src.common.errors import NotFound
 from src.common.ports import Cache
-from src.domain.market_data import Interval, Symbol
+from src.domain.market_data import Instrument, Interval
 from src.features.quotes.messages import (
     GetAllQuotesQuery,
     GetCurrentBarQuery,
     GetLatestQuoteQuery,
     GetQuoteStatusQuery,
+    ServeQuoteStreamCommand,
     SetBarIntervalsCommand,
     StartQuotesCommand,
     StopQuotesCommand,
@@ -19,6 +20,7 @@ from src.features.quotes.messages import (
 )
 from src.features.quotes.payloads import bar_payload, quote_payload
 from src.features.quotes.service import QuoteService, QuoteStatus
+from src.features.quotes.ws import QuoteHub
 
 
 class StartQuotesHandler:
@@ -27,8 +29,8 @@ class StartQuotesHandler:
 
     async def __call__(self, command: StartQuotesCommand) -> QuoteStatus:
         await self._service.start()
-        if command.symbols:
-            await self._service.subscribe(command.symbols)
+        if command.instruments:
+            await self._service.subscribe(command.instruments)
         return self._service.status()
 
 
@@ -45,16 +47,16 @@ class SubscribeQuotesHandler:
     def __init__(self, quote_service: QuoteService) -> None:
         self._service = quote_service
 
-    async def __call__(self, command: SubscribeQuotesCommand) -> list[Symbol]:
-        return await self._service.subscribe(command.symbols, command.intervals)
+    async def __call__(self, command: SubscribeQuotesCommand) -> list[Instrument]:
+        return await self._service.subscribe(command.instruments, command.intervals)
 
 
 class UnsubscribeQuotesHandler:
     def __init__(self, quote_service: QuoteService) -> None:
         self._service = quote_service
 
-    async def __call__(self, command: UnsubscribeQuotesCommand) -> list[Symbol]:
-        return await self._service.unsubscribe(command.symbols)
+    async def __call__(self, command: UnsubscribeQuotesCommand) -> list[Instrument]:
+        return await self._service.unsubscribe(command.instruments)
 
 
 class SetBarIntervalsHandler:
@@ -73,12 +75,12 @@ class GetLatestQuoteHandler:
         self._cache = cache
 
     async def __call__(self, query: GetLatestQuoteQuery) -> dict[str, Any]:
-        tick = self._service.latest_quote(query.symbol)
+        tick = self._service.latest_quote(query.instrument)
         if tick is not None:
-            return quote_payload(tick)
-        cached = await self._cache.get(cache_keys.latest_quote(query.symbol))
+            return quote_payload(query.instrument, tick)
+        cached = await self._cache.get(cache_keys.latest_quote(query.instrument))
         if cached is None:
-            raise NotFound(f"no quote for {query.symbol}", field="symbol")
+            raise NotFound(f"no quote for {query.instrument}", field="symbol")
         return dict(cached)
 
 
@@ -87,7 +89,7 @@ class GetAllQuotesHandler:
         self._service = quote_service
 
     async def __call__(self, query: GetAllQuotesQuery) -> list[dict[str, Any]]:
-        return [quote_payload(tick) for tick in self._service.latest_quotes()]
+        return [quote_payload(instrument, tick) for instrument, tick in self._service.latest_quotes()]
 
 
 class GetCurrentBarHandler:
@@ -98,12 +100,12 @@ class GetCurrentBarHandler:
         self._cache = cache
 
     async def __call__(self, query: GetCurrentBarQuery) -> dict[str, Any]:
-        current = self._service.current_bar(query.symbol, query.interval)
+        current = self._service.current_bar(query.instrument, query.interval)
         if current is not None:
-            return bar_payload(current.symbol, current.bar, closed=current.closed)
-        cached = await self._cache.get(cache_keys.current_bar(query.symbol, query.interval))
+            return bar_payload(current.instrument, current.bar, closed=current.closed)
+        cached = await self._cache.get(cache_keys.current_bar(query.instrument, query.interval))
         if cached is None:
-            raise NotFound(f"no {query.interval.code} bar for {query.symbol}", field="symbol")
+            raise NotFound(f"no {query.interval.code} bar for {query.instrument}", field="symbol")
         return dict(cached)
 
 
@@ -115,14 +117,9 @@ class GetQuoteStatusHandler:
         return self._service.status()
 
 
-HANDLERS: dict[type, type] = {
-    StartQuotesCommand: StartQuotesHandler,
-    StopQuotesCommand: StopQuotesHandler,
-    SubscribeQuotesCommand: SubscribeQuotesHandler,
-    UnsubscribeQuotesCommand: UnsubscribeQuotesHandler,
-    SetBarIntervalsCommand: SetBarIntervalsHandler,
-    GetLatestQuoteQuery: GetLatestQuoteHandler,
-    GetAllQuotesQuery: GetAllQuotesHandler,
-    GetCurrentBarQuery: GetCurrentBarHandler,
-    GetQuoteStatusQuery: GetQuoteStatusHandler,
-}
+class ServeQuoteStreamHandler:
+    def __init__(self, hub: QuoteHub) -> None:
+        self._hub = hub
+
+    async def __call__(self, command: ServeQuoteStreamCommand) -> None:
+        await self._hub.serve(command.websocket)

@@ -1,15 +1,16 @@
 """Commands and Queries of the quotes slice: plain immutable requests built by the routes and the hub."""
 
 from dataclasses import dataclass
+from typing import Any
 
-from src.domain.market_data import Interval, Symbol
+from src.domain.market_data import Instrument, Interval
 
 
 @dataclass(frozen=True, slots=True)
 class StartQuotesCommand:
-    """Start the quote session (idempotent), then subscribe `symbols` if any."""
+    """Start the quote sessions (idempotent), then subscribe `instruments` if any."""
 
-    symbols: tuple[Symbol, ...] = ()
+    instruments: tuple[Instrument, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,13 +20,13 @@ class StopQuotesCommand:
 
 @dataclass(frozen=True, slots=True)
 class SubscribeQuotesCommand:
-    symbols: tuple[Symbol, ...]
+    instruments: tuple[Instrument, ...]
     intervals: tuple[Interval, ...] = ()  # added to the intervals built for every symbol
 
 
 @dataclass(frozen=True, slots=True)
 class UnsubscribeQuotesCommand:
-    symbols: tuple[Symbol, ...]
+    instruments: tuple[Instrument, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ class SetBarIntervalsCommand:
 
 @dataclass(frozen=True, slots=True)
 class GetLatestQuoteQuery:
-    symbol: Symbol
+    instrument: Instrument
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +46,17 @@ class GetAllQuotesQuery:
 
 @dataclass(frozen=True, slots=True)
 class GetCurrentBarQuery:
-    symbol: Symbol
+    instrument: Instrument
     interval: Interval
 
 
 @dataclass(frozen=True, slots=True)
 class GetQuoteStatusQuery:
     """Connection, subscriptions and last tick per symbol."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServeQuoteStreamCommand:
+    """Run one client WebSocket (`/api/v1/ws/quotes`, accepted by the handler) until it closes."""
+
+    websocket: Any  # starlette's WebSocket: the one framework object a command carries, by necessity

@@ -1,15 +1,17 @@
 """Plain-dict shapes of quotes and bars, shared by the cache entries, the HTTP routes and the WebSocket.
-As in the stored-bars API, `time` is ISO 8601 (UTC) and `timestamp` the same instant in epoch seconds."""
+Bars have the one public bar shape (`common.bar_shape`); quotes the same time fields."""
 
 from typing import Any
 
-from src.domain.market_data import OHLCVBar, QuoteTick, Symbol
-from src.features.shared.time_format import iso_utc
+from src.common.bar_shape import bar_fields
+from src.common.time_format import iso_utc
+from src.domain.market_data import Instrument, OHLCVBar, QuoteTick
 
 
-def quote_payload(tick: QuoteTick) -> dict[str, Any]:
+def quote_payload(instrument: Instrument, tick: QuoteTick) -> dict[str, Any]:
     return {
         "type": "quote",
+        "source": instrument.source,
         "symbol": tick.symbol.ticker,
         "time": iso_utc(tick.time),
         "timestamp": tick.time,
@@ -22,18 +24,12 @@ def quote_payload(tick: QuoteTick) -> dict[str, Any]:
     }
 
 
-def bar_payload(symbol: Symbol, bar: OHLCVBar, *, closed: bool) -> dict[str, Any]:
+def bar_payload(instrument: Instrument, bar: OHLCVBar, *, closed: bool) -> dict[str, Any]:
     return {
         "type": "bar",
-        "symbol": symbol.ticker,
+        "source": instrument.source,
+        "symbol": instrument.symbol.ticker,
         "interval": bar.interval.code,
         "closed": closed,
-        "time": iso_utc(bar.time),
-        "timestamp": bar.time,
-        "open": bar.open,
-        "high": bar.high,
-        "low": bar.low,
-        "close": bar.close,
-        "volume": bar.volume,
+        **bar_fields(bar),
     }
-

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from src.domain.market_data import Interval, Symbol
+from src.domain.market_data import Instrument, Interval, Symbol
 from src.features.quotes.messages import (
     GetAllQuotesQuery,
     GetCurrentBarQuery,
@@ -27,7 +27,7 @@ from src.features.quotes.schemas import (
     SymbolsRequest,
 )
 from src.features.shared.dependencies import MediatorDep
-from src.features.shared.fields import IntervalCode
+from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode, SourceId
 from src.features.shared.responses import OrjsonResponse
 
 router = APIRouter(prefix="/api/v1/quotes", tags=["quotes"])
@@ -35,9 +35,9 @@ router = APIRouter(prefix="/api/v1/quotes", tags=["quotes"])
 
 @router.post("/start")
 async def start(mediator: MediatorDep, body: StartRequest | None = None) -> QuoteStatusBody:
-    """Start the live quote session (idempotent), optionally subscribing symbols."""
-    symbols = body.parsed() if body is not None else ()
-    return QuoteStatusBody.of(await mediator.send(StartQuotesCommand(symbols)))
+    """Start the live quote sessions (idempotent), optionally subscribing symbols of one source."""
+    instruments = body.parsed() if body is not None else ()
+    return QuoteStatusBody.of(await mediator.send(StartQuotesCommand(instruments)))
 
 
 @router.post("/stop")
@@ -49,14 +49,14 @@ async def stop(mediator: MediatorDep) -> QuoteStatusBody:
 @router.post("/subscribe")
 async def subscribe(body: SubscribeRequest, mediator: MediatorDep) -> SubscriptionsBody:
     """Subscribe symbols (`EXCHANGE:CODE`); `intervals` are added to the bar intervals built."""
-    symbols = await mediator.send(SubscribeQuotesCommand(body.parsed(), body.parsed_intervals()))
-    return SubscriptionsBody(symbols=[s.ticker for s in symbols])
+    instruments = await mediator.send(SubscribeQuotesCommand(body.parsed(), body.parsed_intervals()))
+    return SubscriptionsBody.of(instruments)
 
 
 @router.post("/unsubscribe")
 async def unsubscribe(body: SymbolsRequest, mediator: MediatorDep) -> SubscriptionsBody:
-    symbols = await mediator.send(UnsubscribeQuotesCommand(body.parsed()))
-    return SubscriptionsBody(symbols=[s.ticker for s in symbols])
+    instruments = await mediator.send(UnsubscribeQuotesCommand(body.parsed()))
+    return SubscriptionsBody.of(instruments)
 
 
 @router.put("/intervals")
@@ -67,8 +67,8 @@ async def set_intervals(body: IntervalsRequest, mediator: MediatorDep) -> Interv
 
 
 @router.get("/latest/{exchange}/{symbol}", response_class=OrjsonResponse)
-async def latest(exchange: str, symbol: str, mediator: MediatorDep) -> Any:
-    return OrjsonResponse(await mediator.send(GetLatestQuoteQuery(Symbol(exchange, symbol))))
+async def latest(exchange: str, symbol: str, mediator: MediatorDep, source: SourceId = DEFAULT_SOURCE) -> Any:
+    return OrjsonResponse(await mediator.send(GetLatestQuoteQuery(Instrument(source, Symbol(exchange, symbol)))))
 
 
 @router.get("/all", response_class=OrjsonResponse)
@@ -78,9 +78,10 @@ async def all_quotes(mediator: MediatorDep) -> Any:
 
 @router.get("/current-bar/{exchange}/{symbol}", response_class=OrjsonResponse)
 async def current_bar(
-    exchange: str, symbol: str, mediator: MediatorDep, interval: Annotated[IntervalCode, Query()] = "1m"
+    exchange: str, symbol: str, mediator: MediatorDep, interval: Annotated[IntervalCode, Query()] = "1m",
+    source: SourceId = DEFAULT_SOURCE,
 ) -> Any:
-    query = GetCurrentBarQuery(Symbol(exchange, symbol), Interval.parse(interval))
+    query = GetCurrentBarQuery(Instrument(source, Symbol(exchange, symbol)), Interval.parse(interval))
     return OrjsonResponse(await mediator.send(query))
 
 

@@ -4,10 +4,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from src.domain.market_data import Interval, Symbol
+from src.common.time_format import iso_utc_or_none
+from src.domain.market_data import Instrument, Interval, Symbol
 from src.features.quotes.service import QuoteStatus
-from src.features.shared.fields import IntervalCode
-from src.features.shared.time_format import iso_utc_or_none
+from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode, SourceId
 
 
 def _symbol(value: str) -> str:
@@ -20,19 +20,21 @@ Ticker = Annotated[str, AfterValidator(_symbol), Field(examples=["BINANCE:BTCUSD
 class SymbolsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    source: SourceId = DEFAULT_SOURCE
     symbols: list[Ticker] = Field(min_length=1, max_length=500)
 
-    def parsed(self) -> tuple[Symbol, ...]:
-        return tuple(Symbol.parse(s) for s in self.symbols)
+    def parsed(self) -> tuple[Instrument, ...]:
+        return tuple(Instrument(self.source, Symbol.parse(s)) for s in self.symbols)
 
 
 class StartRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    source: SourceId = DEFAULT_SOURCE
     symbols: list[Ticker] = Field(default_factory=list, max_length=500)
 
-    def parsed(self) -> tuple[Symbol, ...]:
-        return tuple(Symbol.parse(s) for s in self.symbols)
+    def parsed(self) -> tuple[Instrument, ...]:
+        return tuple(Instrument(self.source, Symbol.parse(s)) for s in self.symbols)
 
 
 class SubscribeRequest(SymbolsRequest):
@@ -51,8 +53,19 @@ class IntervalsRequest(BaseModel):
         return tuple(Interval.parse(i) for i in self.intervals)
 
 
+class SubscriptionBody(BaseModel):
+    source: str
+    symbol: str  # EXCHANGE:CODE
+
+
 class SubscriptionsBody(BaseModel):
-    symbols: list[str]
+    """Every symbol subscribed now, of every source."""
+
+    subscriptions: list[SubscriptionBody]
+
+    @classmethod
+    def of(cls, instruments: list[Instrument]) -> "SubscriptionsBody":
+        return cls(subscriptions=[SubscriptionBody(source=i.source, symbol=i.symbol.ticker) for i in instruments])
 
 
 class IntervalsBody(BaseModel):
@@ -60,6 +73,7 @@ class IntervalsBody(BaseModel):
 
 
 class SymbolStatusBody(BaseModel):
+    source: str
     symbol: str
     last_tick_time: str | None
     last_received_at: str | None
@@ -87,7 +101,8 @@ class QuoteStatusBody(BaseModel):
             running=status.running, connected=status.connected, reconnect_count=status.reconnect_count,
             intervals=[i.code for i in status.intervals],
             symbols=[
-                SymbolStatusBody(symbol=s.symbol.ticker, last_tick_time=iso_utc_or_none(s.last_tick_time),
+                SymbolStatusBody(source=s.instrument.source, symbol=s.instrument.symbol.ticker,
+                                 last_tick_time=iso_utc_or_none(s.last_tick_time),
                                  last_received_at=iso_utc_or_none(s.last_received_at), ticks=s.ticks,
                                  stale_ticks=s.stale_ticks)
                 for s in status.symbols

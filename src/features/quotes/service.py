@@ -1,14 +1,16 @@
-"""`QuoteService`: the process's one live quote session, turning ticks into cached quotes, events and bars.
+"""`QuoteService`: the process's live quote sessions, one per source with live quotes, turning ticks into
+cached quotes, bars and pushes. Everything live is keyed by `Instrument` (source + symbol).
 
 Per tick (on the feed's callback, never awaiting storage): the latest quote is kept in memory and marked
 for the coalescing cache writer (`quote:latest:…`), the tick goes to the `BarAggregator`, bars it closed
 go to the `BarWriter` (persisted, then published as `BarCompletedEvent`), the forming bars are marked for
-the cache (`bar:current:…`), the listeners (the WebSocket hub) are called synchronously, and a
-`QuoteReceivedEvent` is published. A timer calls `close_due(clock.now() - close_grace_s)` so bars close
-when their period ends without a further tick; the grace lets ticks stamped just before a boundary arrive.
+the cache (`bar:current:…`) and the listeners (the WebSocket hub) are called synchronously; ticks are
+counted, not published as events (nothing needs one per tick). A timer calls
+`close_due(clock.now() - close_grace_s)` so bars close when their period ends without a further tick; the
+grace lets ticks stamped just before a boundary arrive.
 
-Lifecycle: `start()` registers the callback and starts the writers and the timer (no network: TradingView
-is contacted on the first subscribe). `stop()` unsubscribes everything, closes due bars, flushes every
+Lifecycle: `start()` starts the writers and the timer (no network: a source's feed is registered and
+contacted on the first subscribe to it). `stop()` unsubscribes everything, closes due bars, flushes every
 forming bar (persisted by the rule in `writers`) and forgets the symbols' aggregation state (a restart
 begins afresh: its first bars are partial), then drains both writers. `check()` is the health check.
 
@@ -21,6 +23,7 @@ import contextlib
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any, Protocol
 
 import structlog
@@ -28,10 +31,10 @@ import structlog
 from src.common import cache_keys
 from src.common.errors import ApplicationError, Conflict
 from src.common.event_bus import EventBus
-from src.common.ports import Cache, Clock, OHLCVRepository, QuoteFeed
+from src.common.ports import Cache, Clock, OHLCVRepository, QuoteCallback, QuoteFeed
+from src.common.providers import ProviderRegistry
 from src.domain.errors import InvalidInterval
-from src.domain.events import QuoteReceivedEvent
-from src.domain.market_data import Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
+from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
 from src.domain.realtime.aggregator import BarAggregator, BarUpdate
 from src.features.quotes.payloads import bar_payload, quote_payload
 from src.features.quotes.writers import BarWriter, CoalescingCacheWriter
@@ -44,16 +47,16 @@ DEFAULT_INTERVALS: tuple[Interval, ...] = (Interval.M1, Interval.M5, Interval.M1
 class QuoteListener(Protocol):
     """Called synchronously on the tick path: must not block (the hub only enqueues)."""
 
-    def wants(self, symbol: Symbol) -> bool: ...
+    def wants(self, instrument: Instrument) -> bool: ...
 
-    def on_quote(self, tick: QuoteTick, forming: Sequence[BarUpdate]) -> None: ...
+    def on_quote(self, instrument: Instrument, tick: QuoteTick, forming: Sequence[BarUpdate]) -> None: ...
 
     def on_bar_closed(self, update: BarUpdate) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class SymbolQuoteStatus:
-    symbol: Symbol
+    instrument: Instrument
     last_tick_time: float | None  # the quote's own trade time
     last_received_at: float | None  # when it reached us (clock)
     ticks: int
@@ -78,15 +81,26 @@ class QuoteStatus:
 
 @dataclass(frozen=True, slots=True)
 class CurrentBar:
-    symbol: Symbol
+    instrument: Instrument
     bar: OHLCVBar
     closed: bool  # True: the latest bar of the series closed and the next has no tick yet
+
+
+class _SourceSession:
+    """One source's feed, its aggregator and the symbols subscribed to it."""
+
+    def __init__(self, source: str, feed: QuoteFeed, intervals: Iterable[Interval], callback: QuoteCallback) -> None:
+        self.source = source
+        self.feed = feed
+        self.aggregator = BarAggregator(intervals, source=source)
+        self.subscribed: dict[Symbol, Instrument] = {}  # in subscription order
+        self.callback = callback
 
 
 class QuoteService:
     def __init__(
         self,
-        quote_feed: QuoteFeed,
+        providers: ProviderRegistry,
         bars: OHLCVRepository,
         cache: Cache,
         event_bus: EventBus,
@@ -98,24 +112,22 @@ class QuoteService:
         cache_flush_s: float = 0.05,
         bar_flush_s: float = 0.05,
     ) -> None:
-        self._feed = quote_feed
-        self._cache = cache
-        self._event_bus = event_bus
+        self._providers = providers
         self._clock = clock
         self._close_every_s = close_every_s
         self._close_grace_s = close_grace_s
-        self._aggregator = BarAggregator(intervals)
+        self._intervals: tuple[Interval, ...] = BarAggregator(intervals, source="none").intervals
+        self._sessions: dict[str, _SourceSession] = {}
         self._cache_writer = CoalescingCacheWriter(cache, period_s=cache_flush_s)
         self._bar_writer = BarWriter(bars, cache, event_bus, clock, period_s=bar_flush_s)
-        self._symbols: dict[Symbol, None] = {}  # subscribed, in subscription order
-        self._latest: dict[Symbol, QuoteTick] = {}
-        self._received_at: dict[Symbol, float] = {}
-        self._ticks: dict[Symbol, int] = {}
+        self._latest: dict[Instrument, QuoteTick] = {}
+        self._received_at: dict[Instrument, float] = {}
+        self._ticks: dict[Instrument, int] = {}
         self._last_closed: dict[SeriesKey, OHLCVBar] = {}
         self._listeners: list[QuoteListener] = []
         self._timer: asyncio.Task[None] | None = None
         self._running = False
-        self._ticks_received = 0
+        self.ticks_received = 0
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -129,9 +141,8 @@ class QuoteService:
         self._running = True
         self._cache_writer.start()
         self._bar_writer.start()
-        self._feed.add_quote_callback(self._on_tick)
         self._timer = asyncio.create_task(self._close_loop(), name="quotes-close-timer")
-        log.info("quotes_started", intervals=[i.code for i in self._aggregator.intervals])
+        log.info("quotes_started", intervals=[i.code for i in self._intervals])
 
     async def stop(self) -> None:
         if not self._running:
@@ -142,21 +153,28 @@ class QuoteService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
             self._timer = None
-        self._feed.remove_quote_callback(self._on_tick)
-        symbols = list(self._symbols)
-        if symbols:
-            with contextlib.suppress(ApplicationError):  # the upstream may be gone at shutdown
-                await self._feed.unsubscribe(symbols)
-        self.close_due()
-        for symbol in symbols:
-            self._forget(symbol)
+        symbols = 0
+        for session in self._sessions.values():
+            symbols += await self._stop_session(session)
+        self._sessions.clear()
         await self._bar_writer.stop()
         await self._cache_writer.stop()
-        log.info("quotes_stopped", symbols=len(symbols), bars_written=self._bar_writer.written)
+        log.info("quotes_stopped", symbols=symbols, bars_written=self._bar_writer.written)
+
+    async def _stop_session(self, session: _SourceSession) -> int:
+        session.feed.remove_quote_callback(session.callback)
+        instruments = list(session.subscribed.values())
+        if instruments:
+            with contextlib.suppress(ApplicationError):  # the upstream may be gone at shutdown
+                await session.feed.unsubscribe([i.symbol for i in instruments])
+        self._close_due(session)
+        for instrument in instruments:
+            self._forget(session, instrument)
+        return len(instruments)
 
     async def check(self) -> bool:
-        """Healthy when stopped, or running with the upstream connected (or nothing subscribed)."""
-        return not self._running or not self._symbols or self._feed.connected
+        """Healthy when stopped, or running with every feed that has subscriptions connected."""
+        return not self._running or all(s.feed.connected for s in self._sessions.values() if s.subscribed)
 
     async def drain(self) -> None:
         """Write everything pending now (cache and bars); for tests and orderly handovers."""
@@ -166,39 +184,43 @@ class QuoteService:
     def add_listener(self, listener: QuoteListener) -> None:
         self._listeners.append(listener)
 
-    def remove_listener(self, listener: QuoteListener) -> None:
-        with contextlib.suppress(ValueError):
-            self._listeners.remove(listener)
-
     # --- subscriptions and intervals -------------------------------------------------------------
 
-    async def subscribe(self, symbols: Sequence[Symbol], intervals: Iterable[Interval] = ()) -> list[Symbol]:
+    async def subscribe(
+        self, instruments: Sequence[Instrument], intervals: Iterable[Interval] = ()
+    ) -> list[Instrument]:
         """Subscribe upstream (waits for the snapshots); `intervals` are added to the built set.
         Unknown symbols raise SymbolNotFound after the others are subscribed."""
         if not self._running:
             raise Conflict("quotes are stopped: start them first (POST /api/v1/quotes/start)")
-        for interval in intervals:
-            self._aggregator.add_interval(interval)
-        new = [s for s in dict.fromkeys(symbols) if s not in self._symbols]
-        self._symbols.update(dict.fromkeys(new))  # before the call: the snapshot tick arrives inside it
-        try:
-            await self._feed.subscribe(new)
-        except BaseException:
-            upstream = set(self._feed.subscriptions)
-            for symbol in new:
-                if symbol not in upstream:
-                    self._forget(symbol)
-            raise
-        return list(self._symbols)
+        self._add_intervals(intervals)
+        for source, group in groupby(dict.fromkeys(instruments), key=lambda i: i.source):
+            await self._subscribe(self._session(source), list(group))
+        return self.instruments
 
-    async def unsubscribe(self, symbols: Sequence[Symbol]) -> list[Symbol]:
+    async def _subscribe(self, session: _SourceSession, instruments: list[Instrument]) -> None:
+        new = [i for i in instruments if i.symbol not in session.subscribed]
+        session.subscribed.update((i.symbol, i) for i in new)  # before the call: the snapshot tick arrives inside it
+        try:
+            await session.feed.subscribe([i.symbol for i in new])
+        except BaseException:
+            upstream = set(session.feed.subscriptions)
+            for instrument in new:
+                if instrument.symbol not in upstream:
+                    self._forget(session, instrument)
+            raise
+
+    async def unsubscribe(self, instruments: Sequence[Instrument]) -> list[Instrument]:
         """Unsubscribe upstream; the symbols' forming bars are persisted and their state forgotten."""
-        known = [s for s in dict.fromkeys(symbols) if s in self._symbols]
-        if known:
-            await self._feed.unsubscribe(known)
-        for symbol in known:
-            self._forget(symbol)
-        return list(self._symbols)
+        for source, group in groupby(dict.fromkeys(instruments), key=lambda i: i.source):
+            session = self._sessions.get(source)
+            known = [i for i in group if session is not None and i.symbol in session.subscribed]
+            if session is None or not known:
+                continue
+            await session.feed.unsubscribe([i.symbol for i in known])
+            for instrument in known:
+                self._forget(session, instrument)
+        return self.instruments
 
     def set_intervals(self, intervals: Iterable[Interval]) -> tuple[Interval, ...]:
         """Build exactly these intervals from now on; forming bars of removed ones are persisted, new ones
@@ -206,43 +228,63 @@ class QuoteService:
         wanted = tuple(dict.fromkeys(intervals))
         if not wanted:
             raise InvalidInterval("at least one bar interval is needed", field="intervals")
-        for update in self._aggregator.set_intervals(wanted):
-            self._bar_writer.put(update)
-        return self._aggregator.intervals
+        self._intervals = BarAggregator(wanted, source="none").intervals
+        for session in self._sessions.values():
+            for update in session.aggregator.set_intervals(wanted):
+                self._bar_writer.put(update)
+        return self._intervals
 
-    def _forget(self, symbol: Symbol) -> None:
-        self._symbols.pop(symbol, None)
-        self._latest.pop(symbol, None)
-        for update in self._aggregator.remove_symbol(symbol):
+    def _add_intervals(self, intervals: Iterable[Interval]) -> None:
+        added = tuple(i for i in intervals if i not in self._intervals)
+        if added:
+            self.set_intervals((*self._intervals, *added))
+
+    def _session(self, source: str) -> _SourceSession:
+        session = self._sessions.get(source)
+        if session is None:
+            feed = self._providers.quotes(source)  # an unknown source or one without quotes stops here
+            callback = functools.partial(self._on_tick, source)
+            session = self._sessions[source] = _SourceSession(source, feed, self._intervals, callback)
+            feed.add_quote_callback(callback)
+        return session
+
+    def _forget(self, session: _SourceSession, instrument: Instrument) -> None:
+        session.subscribed.pop(instrument.symbol, None)
+        self._latest.pop(instrument, None)
+        for update in session.aggregator.remove_symbol(instrument.symbol):
             self._bar_writer.put(update)
 
     # --- the tick path ---------------------------------------------------------------------------
 
-    async def _on_tick(self, tick: QuoteTick) -> None:
-        symbol = tick.symbol
-        if not self._running or symbol not in self._symbols:
+    async def _on_tick(self, source: str, tick: QuoteTick) -> None:
+        session = self._sessions.get(source)
+        instrument = None if session is None else session.subscribed.get(tick.symbol)
+        if not self._running or session is None or instrument is None:
             return  # a late update for a symbol just unsubscribed
         now = self._clock.now()
-        self._ticks_received += 1
-        self._latest[symbol] = tick
-        self._received_at[symbol] = now
-        self._ticks[symbol] = self._ticks.get(symbol, 0) + 1
-        self._cache_writer.mark(cache_keys.latest_quote(symbol), functools.partial(quote_payload, tick),
+        self.ticks_received += 1
+        self._latest[instrument] = tick
+        self._received_at[instrument] = now
+        self._ticks[instrument] = self._ticks.get(instrument, 0) + 1
+        self._cache_writer.mark(cache_keys.latest_quote(instrument), functools.partial(quote_payload, instrument, tick),
                                 cache_keys.QUOTE_TTL_S)
-        for update in self._aggregator.on_quote(tick):
+        aggregator = session.aggregator
+        for update in aggregator.on_quote(tick):
             self._on_closed(update)
-        for interval in self._aggregator.intervals:
-            self._mark_current_bar(symbol, interval)
-        listeners = [listener for listener in self._listeners if listener.wants(symbol)]
+        for interval in aggregator.intervals:
+            self._mark_current_bar(instrument, interval)
+        listeners = [listener for listener in self._listeners if listener.wants(instrument)]
         if listeners:
-            forming = self._aggregator.forming_bars(symbol)
+            forming = aggregator.forming_bars(tick.symbol)
             for listener in listeners:
-                listener.on_quote(tick, forming)
-        await self._event_bus.publish(QuoteReceivedEvent(quote=tick, occurred_at=now))
+                listener.on_quote(instrument, tick, forming)
 
     def close_due(self) -> list[BarUpdate]:
         """One timer pass: close every bar whose period ended `close_grace_s` before the clock's now."""
-        closed = self._aggregator.close_due(self._clock.now() - self._close_grace_s)
+        return [update for session in self._sessions.values() for update in self._close_due(session)]
+
+    def _close_due(self, session: _SourceSession) -> list[BarUpdate]:
+        closed = session.aggregator.close_due(self._clock.now() - self._close_grace_s)
         for update in closed:
             self._on_closed(update)
         return closed
@@ -250,19 +292,19 @@ class QuoteService:
     def _on_closed(self, update: BarUpdate) -> None:
         self._last_closed[update.key] = update.bar
         self._bar_writer.put(update)
-        self._mark_current_bar(update.symbol, update.bar.interval)
+        self._mark_current_bar(update.instrument, update.bar.interval)
         for listener in self._listeners:
-            if listener.wants(update.symbol):
+            if listener.wants(update.instrument):
                 listener.on_bar_closed(update)
 
-    def _mark_current_bar(self, symbol: Symbol, interval: Interval) -> None:
-        self._cache_writer.mark(cache_keys.current_bar(symbol, interval),
-                                functools.partial(self._current_bar_payload, symbol, interval),
+    def _mark_current_bar(self, instrument: Instrument, interval: Interval) -> None:
+        self._cache_writer.mark(cache_keys.current_bar(instrument, interval),
+                                functools.partial(self._current_bar_payload, instrument, interval),
                                 cache_keys.CURRENT_BAR_TTL_S)
 
-    def _current_bar_payload(self, symbol: Symbol, interval: Interval) -> dict[str, Any] | None:
-        current = self.current_bar(symbol, interval)
-        return None if current is None else bar_payload(symbol, current.bar, closed=current.closed)
+    def _current_bar_payload(self, instrument: Instrument, interval: Interval) -> dict[str, Any] | None:
+        current = self.current_bar(instrument, interval)
+        return None if current is None else bar_payload(current.instrument, current.bar, closed=current.closed)
 
     async def _close_loop(self) -> None:
         while True:
@@ -274,45 +316,51 @@ class QuoteService:
 
     # --- reads -----------------------------------------------------------------------------------
 
-    def latest_quote(self, symbol: Symbol) -> QuoteTick | None:
-        return self._latest.get(symbol)
+    def latest_quote(self, instrument: Instrument) -> QuoteTick | None:
+        return self._latest.get(instrument)
 
-    def latest_quotes(self) -> list[QuoteTick]:
-        return [self._latest[s] for s in self._symbols if s in self._latest]
+    def latest_quotes(self) -> list[tuple[Instrument, QuoteTick]]:
+        return [(i, self._latest[i]) for i in self.instruments if i in self._latest]
 
-    def current_bar(self, symbol: Symbol, interval: Interval) -> CurrentBar | None:
+    def current_bar(self, instrument: Instrument, interval: Interval) -> CurrentBar | None:
         """The forming bar, else the last bar closed for this series (closed=True), else None."""
-        forming = self._aggregator.forming(symbol, interval)
+        session = self._sessions.get(instrument.source)
+        forming = None if session is None else session.aggregator.forming(instrument.symbol, interval)
         if forming is not None:
-            return CurrentBar(symbol, forming, closed=False)
-        last = self._last_closed.get(SeriesKey(symbol, interval))
-        return None if last is None else CurrentBar(symbol, last, closed=True)
+            return CurrentBar(instrument, forming, closed=False)
+        last = self._last_closed.get(SeriesKey(instrument.symbol, interval, instrument.source))
+        return None if last is None else CurrentBar(instrument, last, closed=True)
 
     @property
     def intervals(self) -> tuple[Interval, ...]:
-        return self._aggregator.intervals
+        return self._intervals
 
     @property
-    def symbols(self) -> list[Symbol]:
-        return list(self._symbols)
+    def cache_write_failures(self) -> int:
+        return self._cache_writer.failures
+
+    @property
+    def instruments(self) -> list[Instrument]:
+        return [i for session in self._sessions.values() for i in session.subscribed.values()]
 
     def status(self) -> QuoteStatus:
-        agg, writer = self._aggregator, self._bar_writer
+        writer = self._bar_writer
         return QuoteStatus(
             running=self._running,
-            connected=self._feed.connected,
-            reconnect_count=self._feed.reconnect_count,
-            intervals=agg.intervals,
-            symbols=tuple(
-                SymbolQuoteStatus(s, t.time if (t := self._latest.get(s)) else None,
-                                  self._received_at.get(s), self._ticks.get(s, 0), agg.stale_ticks(s))
-                for s in self._symbols
-            ),
-            ticks_received=self._ticks_received,
-            stale_ticks_total=agg.stale_ticks_total,
+            connected=all(s.feed.connected for s in self._sessions.values()),
+            reconnect_count=sum(s.feed.reconnect_count for s in self._sessions.values()),
+            intervals=self._intervals,
+            symbols=tuple(self._symbol_status(s, i) for s in self._sessions.values() for i in s.subscribed.values()),
+            ticks_received=self.ticks_received,
+            stale_ticks_total=sum(s.aggregator.stale_ticks_total for s in self._sessions.values()),
             bars_written=writer.written,
             bars_skipped=writer.skipped,
             bars_dropped=writer.dropped,
             bars_pending=writer.pending,
             cache_writes=self._cache_writer.writes,
         )
+
+    def _symbol_status(self, session: _SourceSession, instrument: Instrument) -> SymbolQuoteStatus:
+        tick = self._latest.get(instrument)
+        return SymbolQuoteStatus(instrument, tick.time if tick else None, self._received_at.get(instrument),
+                                 self._ticks.get(instrument, 0), session.aggregator.stale_ticks(instrument.symbol))

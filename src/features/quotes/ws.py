@@ -1,7 +1,7 @@
 """WebSocket for clients at `/api/v1/ws/quotes`: live quotes and bars pushed as JSON text frames.
 
-Protocol (client → server), one JSON object per message:
-  {"action": "subscribe", "symbols": ["BINANCE:BTCUSDT"], "intervals": ["1m", "5m"]}
+Protocol (client → server), one JSON object per message (`source` defaults to "tradingview"):
+  {"action": "subscribe", "source": "tradingview", "symbols": ["BINANCE:BTCUSDT"], "intervals": ["1m", "5m"]}
   {"action": "unsubscribe", "symbols": ["BINANCE:BTCUSDT"]}           (the symbol entirely)
   {"action": "unsubscribe", "symbols": [...], "intervals": ["5m"]}     (only those bar intervals)
   {"action": "ping"}
@@ -38,10 +38,12 @@ from starlette.websockets import WebSocketDisconnect
 
 from src.common.errors import ApplicationError
 from src.domain.errors import DomainError
-from src.domain.market_data import Interval, QuoteTick, Symbol
+from src.domain.market_data import Instrument, Interval, QuoteTick, Symbol
 from src.domain.realtime.aggregator import BarUpdate
-from src.features.quotes.messages import SubscribeQuotesCommand
+from src.features.quotes.messages import ServeQuoteStreamCommand, SubscribeQuotesCommand
 from src.features.quotes.payloads import bar_payload, quote_payload
+from src.features.shared.dependencies import MediatorDep
+from src.features.shared.fields import DEFAULT_SOURCE
 
 log = structlog.get_logger("quotes.ws")
 
@@ -51,7 +53,7 @@ MAX_MESSAGE_CHARS = 16_384
 MAX_SYMBOLS_PER_MESSAGE = 500
 
 Send = Callable[[Any], Awaitable[Any]]
-FrameKey = tuple[str, Symbol, Interval | None]
+FrameKey = tuple[str, Instrument, Interval | None]
 ALL_INTERVALS: frozenset[Interval] = frozenset(Interval)
 
 
@@ -69,7 +71,7 @@ class HubClient:
     def __init__(self, websocket: WebSocket, *, max_closed: int, send_timeout_s: float,
                  min_interval_s: float) -> None:
         self.websocket = websocket
-        self.subscriptions: dict[Symbol, frozenset[Interval]] = {}
+        self.subscriptions: dict[Instrument, frozenset[Interval]] = {}
         self._coalesced: dict[FrameKey, str] = {}
         self._closed: deque[str] = deque()
         self._control: deque[str] = deque()
@@ -136,13 +138,14 @@ class HubClient:
 class QuoteHub:
     """Fans quotes and bars out to WebSocket clients; a `QuoteListener` of the `QuoteService`."""
 
-    def __init__(self, *, max_closed_per_client: int = 256, send_timeout_s: float = 5.0,
+    def __init__(self, send: Send, *, max_closed_per_client: int = 256, send_timeout_s: float = 5.0,
                  min_interval_s: float = 0.0) -> None:
+        self._send = send  # the Mediator's: a client's subscribe goes upstream through it
         self._max_closed = max_closed_per_client
         self._send_timeout_s = send_timeout_s
         self._min_interval_s = min_interval_s
         self._clients: set[HubClient] = set()
-        self._by_symbol: dict[Symbol, set[HubClient]] = {}
+        self._by_instrument: dict[Instrument, set[HubClient]] = {}
         self.clients_dropped = 0
 
     @property
@@ -151,36 +154,35 @@ class QuoteHub:
 
     # --- QuoteListener ---------------------------------------------------------------------------
 
-    def wants(self, symbol: Symbol) -> bool:
-        return symbol in self._by_symbol
+    def wants(self, instrument: Instrument) -> bool:
+        return instrument in self._by_instrument
 
-    def on_quote(self, tick: QuoteTick, forming: Sequence[BarUpdate]) -> None:
-        clients = self._by_symbol.get(tick.symbol)
+    def on_quote(self, instrument: Instrument, tick: QuoteTick, forming: Sequence[BarUpdate]) -> None:
+        clients = self._by_instrument.get(instrument)
         if not clients:
             return
-        symbol = tick.symbol
-        quote = _frame(quote_payload(tick))
+        quote = _frame(quote_payload(instrument, tick))
         bars: dict[Interval, str] = {}
         for client in clients:
-            client.offer(("quote", symbol, None), quote)
-            wanted = client.subscriptions.get(symbol, ALL_INTERVALS)
+            client.offer(("quote", instrument, None), quote)
+            wanted = client.subscriptions.get(instrument, ALL_INTERVALS)
             for update in forming:
                 interval = update.bar.interval
                 if interval in wanted:
                     frame = bars.get(interval)
                     if frame is None:
-                        frame = bars[interval] = _frame(bar_payload(symbol, update.bar, closed=False))
-                    client.offer(("bar", symbol, interval), frame)
+                        frame = bars[interval] = _frame(bar_payload(instrument, update.bar, closed=False))
+                    client.offer(("bar", instrument, interval), frame)
 
     def on_bar_closed(self, update: BarUpdate) -> None:
-        clients = self._by_symbol.get(update.symbol)
+        clients = self._by_instrument.get(update.instrument)
         if not clients:
             return
         interval = update.bar.interval
-        frame = _frame(bar_payload(update.symbol, update.bar, closed=True))
+        frame = _frame(bar_payload(update.instrument, update.bar, closed=True))
         for client in list(clients):
-            wanted = interval in client.subscriptions.get(update.symbol, ())
-            if wanted and not client.offer_closed(("bar", update.symbol, interval), frame):
+            wanted = interval in client.subscriptions.get(update.instrument, ())
+            if wanted and not client.offer_closed(("bar", update.instrument, interval), frame):
                 self.kick(client, "too slow: completed-bar queue overflowed")
 
     # --- clients ---------------------------------------------------------------------------------
@@ -201,14 +203,14 @@ class QuoteHub:
         for client in list(self._clients):
             self.kick(client, "server shutting down")
 
-    async def serve(self, websocket: WebSocket, send: Send) -> None:
-        """Run one client connection to its end; `send` is the Mediator's (subscribes upstream)."""
+    async def serve(self, websocket: WebSocket) -> None:
+        """Run one client connection to its end."""
         await websocket.accept()
         client = HubClient(websocket, max_closed=self._max_closed, send_timeout_s=self._send_timeout_s,
                            min_interval_s=self._min_interval_s)
         self._clients.add(client)
         client.sender = asyncio.create_task(client.run(), name="quotes-ws-sender")
-        receiver = asyncio.create_task(self._receive(client, send), name="quotes-ws-receiver")
+        receiver = asyncio.create_task(self._receive(client), name="quotes-ws-receiver")
         try:
             await asyncio.wait({client.sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -235,7 +237,7 @@ class QuoteHub:
                 else:
                     await client.websocket.close()
 
-    async def _receive(self, client: HubClient, send: Send) -> None:
+    async def _receive(self, client: HubClient) -> None:
         with contextlib.suppress(WebSocketDisconnect):
             while True:
                 message = await client.websocket.receive()
@@ -244,27 +246,29 @@ class QuoteHub:
                 text = message.get("text")
                 if text is None and message.get("bytes") is not None:
                     text = message["bytes"].decode("utf-8", "replace")
-                await self._handle(client, text or "", send)
+                await self._handle(client, text or "")
 
-    async def _handle(self, client: HubClient, text: str, send: Send) -> None:
+    async def _handle(self, client: HubClient, text: str) -> None:
         try:
             action, symbols, intervals = _parse(text)
             if action == "ping":
                 client.control(_frame({"type": "pong"}))
             elif action == "subscribe":
-                await send(SubscribeQuotesCommand(symbols, intervals or ()))
+                await self._send(SubscribeQuotesCommand(symbols, intervals or ()))
                 self._subscribe(client, symbols, intervals)
-                client.control(_frame({"type": "subscribed", "symbols": [s.ticker for s in symbols],
+                client.control(_frame({"type": "subscribed", "source": symbols[0].source,
+                                       "symbols": [s.symbol.ticker for s in symbols],
                                        "intervals": None if intervals is None else [i.code for i in intervals]}))
             else:
                 self._unsubscribe(client, symbols, intervals)
-                client.control(_frame({"type": "unsubscribed", "symbols": [s.ticker for s in symbols],
+                client.control(_frame({"type": "unsubscribed", "source": symbols[0].source,
+                                       "symbols": [s.symbol.ticker for s in symbols],
                                        "intervals": None if intervals is None else [i.code for i in intervals]}))
         except (BadMessage, DomainError, ApplicationError) as error:
             client.control(_frame({"type": "error", "error": type(error).__name__, "detail": str(error),
                                    "field": getattr(error, "field", None)}))
 
-    def _subscribe(self, client: HubClient, symbols: Sequence[Symbol],
+    def _subscribe(self, client: HubClient, symbols: Sequence[Instrument],
                    intervals: tuple[Interval, ...] | None) -> None:
         for symbol in symbols:
             wanted = ALL_INTERVALS if intervals is None else frozenset(intervals)
@@ -273,9 +277,9 @@ class QuoteHub:
                 wanted = current if current == ALL_INTERVALS else current | wanted
             client.subscriptions[symbol] = wanted
             if client.kick_reason is None:
-                self._by_symbol.setdefault(symbol, set()).add(client)
+                self._by_instrument.setdefault(symbol, set()).add(client)
 
-    def _unsubscribe(self, client: HubClient, symbols: Sequence[Symbol],
+    def _unsubscribe(self, client: HubClient, symbols: Sequence[Instrument],
                      intervals: tuple[Interval, ...] | None) -> None:
         for symbol in symbols:
             if symbol not in client.subscriptions:
@@ -284,22 +288,22 @@ class QuoteHub:
                 client.subscriptions[symbol] = client.subscriptions[symbol] - frozenset(intervals)
                 continue  # still subscribed to the quotes
             del client.subscriptions[symbol]
-            clients = self._by_symbol.get(symbol)
+            clients = self._by_instrument.get(symbol)
             if clients is not None:
                 clients.discard(client)
                 if not clients:
-                    del self._by_symbol[symbol]
+                    del self._by_instrument[symbol]
 
     def _unindex(self, client: HubClient) -> None:
         for symbol in list(client.subscriptions):
-            clients = self._by_symbol.get(symbol)
+            clients = self._by_instrument.get(symbol)
             if clients is not None:
                 clients.discard(client)
                 if not clients:
-                    del self._by_symbol[symbol]
+                    del self._by_instrument[symbol]
 
 
-def _parse(text: str) -> tuple[str, tuple[Symbol, ...], tuple[Interval, ...] | None]:
+def _parse(text: str) -> tuple[str, tuple[Instrument, ...], tuple[Interval, ...] | None]:
     if len(text) > MAX_MESSAGE_CHARS:
         raise BadMessage(f"message longer than {MAX_MESSAGE_CHARS} characters")
     try:
@@ -323,14 +327,15 @@ def _parse(text: str) -> tuple[str, tuple[Symbol, ...], tuple[Interval, ...] | N
         if not isinstance(raw_intervals, list) or not all(isinstance(i, str) for i in raw_intervals):
             raise BadMessage("'intervals' must be a list of interval codes such as '1m'")
         intervals = tuple(dict.fromkeys(Interval.parse(i) for i in raw_intervals))
-    return action, tuple(dict.fromkeys(Symbol.parse(s) for s in symbols)), intervals
+    source = message.get("source", DEFAULT_SOURCE)
+    if not isinstance(source, str):
+        raise BadMessage("'source' must be a provider id such as 'tradingview'")
+    return action, tuple(dict.fromkeys(Instrument(source, Symbol.parse(s)) for s in symbols)), intervals
 
 
 router = APIRouter(tags=["quotes"])
 
 
 @router.websocket("/api/v1/ws/quotes")
-async def quotes_socket(websocket: WebSocket) -> None:
-    state = websocket.app.state
-    hub: QuoteHub = state.quote_hub
-    await hub.serve(websocket, state.mediator.send)
+async def quotes_socket(websocket: WebSocket, mediator: MediatorDep) -> None:
+    await mediator.send(ServeQuoteStreamCommand(websocket))

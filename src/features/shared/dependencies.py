@@ -1,12 +1,11 @@
-"""FastAPI dependency aliases shared by the feature slices: the objects the composition root put on
-`app.state`, typed for route signatures."""
+"""The one FastAPI dependency routes take: the Mediator the composition root built (on `app.state`).
+Routes build a Command or Query and send it; they reach nothing else of the application."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
-from src.common.event_bus import EventBus
-from src.common.lifecycle import Lifecycle
 from src.common.mediator import Mediator
 
 
@@ -16,21 +15,9 @@ def mediator_of(request: Request) -> Mediator:
     return mediator
 
 
-async def _mediator(request: Request) -> Mediator:
-    mediator: Mediator = request.app.state.mediator
+async def _mediator(connection: HTTPConnection) -> Mediator:  # HTTP requests and WebSockets alike
+    mediator: Mediator = connection.app.state.mediator
     return mediator
 
 
-def _event_bus(request: Request) -> EventBus:
-    bus: EventBus = request.app.state.event_bus
-    return bus
-
-
-def _lifecycle(request: Request) -> Lifecycle:
-    lifecycle: Lifecycle = request.app.state.lifecycle
-    return lifecycle
-
-
 MediatorDep = Annotated[Mediator, Depends(_mediator)]
-EventBusDep = Annotated[EventBus, Depends(_event_bus)]
-LifecycleDep = Annotated[Lifecycle, Depends(_lifecycle)]

@@ -25,9 +25,7 @@ import orjson
 import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from src.infrastructure.cache import codec
 from src.infrastructure.cache.near_cache import NearCache
@@ -50,7 +48,8 @@ _ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
 
 class RedisCache:
-    """`Cache` on Redis at `url`. `socket_timeout` bounds every command (seconds); `lock_seconds` is the
+    """`Cache` on the shared `redis` client. `socket_timeout` is the client's command timeout (seconds), used
+    to bound the near cache's liveness; `lock_seconds` is the
     cross-worker compute lock's lifetime (0 disables it) and `lock_wait` how long a worker waits for
     another's value before computing itself. `near_prefixes` (empty: no near cache) names the keys also
     cached in this process, within `near_max_entries` and `near_max_bytes`; `near_heartbeat_s` is how often
@@ -58,7 +57,7 @@ class RedisCache:
 
     def __init__(
         self,
-        url: str,
+        redis: Redis,
         *,
         socket_timeout: float = 0.5,
         lock_seconds: float = 10.0,
@@ -71,15 +70,7 @@ class RedisCache:
         near_reconnect_max_s: float = 5.0,
         generation_of: Callable[[str], str | None] = lambda _: None,
     ) -> None:
-        self._redis = Redis.from_url(
-            url,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
-            # One immediate retry: a pooled connection that died with a Redis restart fails on first use and
-            # is replaced; a real outage still fails within about two socket timeouts.
-            retry=Retry(NoBackoff(), 1),
-            health_check_interval=0,
-        )
+        self._redis = redis  # shared; its owner closes it
         self._socket_timeout = socket_timeout
         self._lock_seconds = lock_seconds
         self._lock_wait = lock_wait
@@ -113,7 +104,6 @@ class RedisCache:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
             self._listener = None
-        await self._redis.aclose()
 
     @property
     def near_active(self) -> bool:

@@ -21,9 +21,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from src.infrastructure.http.metrics import Metrics
 from src.infrastructure.http.problems import problem_body, send_problem
 from src.infrastructure.http.rate_limit import CLIENT_SCOPE_KEY
+from src.infrastructure.observability.metrics import Metrics
 
 log = structlog.get_logger("http.idempotency")
 HEADER = b"idempotency-key"

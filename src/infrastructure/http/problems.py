@@ -19,6 +19,7 @@ from src.common.correlation import get_correlation_id
 from src.common.errors import (
     ApplicationError,
     Conflict,
+    InvalidRequest,
     NotFound,
     StoreUnavailable,
     UpstreamRejected,
@@ -32,6 +33,7 @@ log = structlog.get_logger("http.problems")
 
 # Most specific first: the first class in an error's MRO found here decides its status and type.
 APPLICATION_ERRORS: dict[type[ApplicationError], tuple[int, str]] = {
+    InvalidRequest: (422, "invalid-request"),
     NotFound: (404, "not-found"),
     Conflict: (409, "conflict"),
     UpstreamUnavailable: (503, "upstream-unavailable"),
@@ -156,7 +158,9 @@ async def _application_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApplicationError)
     status, slug = status_of(error)
     headers = {"Retry-After": "5"} if status == 503 else None
-    extra = {"field": error.field} if error.field else {}
+    extra: dict[str, Any] = {"field": error.field} if error.field else {}
+    if error.field and status == 422:
+        extra["errors"] = [{"field": error.field, "message": str(error)}]
     return problem_response(
         status, slug=slug, title=type(error).__name__, detail=str(error) or _phrase(status),
         instance=request.url.path, headers=headers, **extra,

@@ -20,8 +20,8 @@ from redis.exceptions import NoScriptError, RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from src.infrastructure.http.correlation_middleware import RESPONSE_HEADERS_SCOPE_KEY
-from src.infrastructure.http.metrics import Metrics
 from src.infrastructure.http.problems import problem_body, send_problem
+from src.infrastructure.observability.metrics import Metrics
 
 log = structlog.get_logger("http.rate_limit")
 CLIENT_SCOPE_KEY = "pocketquant.client"  # the resolved client address, reused by the idempotency layer

@@ -12,20 +12,14 @@ Chunk periods hold roughly 1,000-10,000 bars each, so a 5,000-bar read touches a
 Columns are packed little-endian: `array('q')` for times, `array('d')` for prices and volume.
 """
 
-import calendar
 import sys
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from src.domain.market_data import Interval
-
-_DAY = 86_400
-_WEEK = 7 * _DAY
-_MONDAY_OFFSET = 4 * _DAY  # 1970-01-05 was the first Monday after the epoch
+from src.domain.market_data import Interval, utc_calendar
 
 Row = tuple[float, float, float, float, float]  # open, high, low, close, volume
 PRICE_COLUMNS = ("o", "h", "l", "c", "v")
@@ -63,28 +57,24 @@ def chunk_start(interval: Interval, ts: int) -> int:
     """Start (epoch seconds) of the chunk period that contains `ts`."""
     period = CHUNK_PERIOD[interval]
     if period is Period.DAY:
-        return ts - ts % _DAY
+        return utc_calendar.day_start(ts)
     if period is Period.WEEK:
-        return ts - (ts - _MONDAY_OFFSET) % _WEEK
-    moment = datetime.fromtimestamp(ts, UTC)
+        return utc_calendar.week_start(ts)
     if period is Period.MONTH:
-        return calendar.timegm((moment.year, moment.month, 1, 0, 0, 0))
-    years = _YEARS[period]
-    return calendar.timegm((moment.year - moment.year % years, 1, 1, 0, 0, 0))
+        return utc_calendar.month_start(ts)
+    return utc_calendar.year_start(ts, _YEARS[period])
 
 
 def chunk_end(interval: Interval, start: int) -> int:
     """Start of the chunk after the one starting at `start` (exclusive end)."""
     period = CHUNK_PERIOD[interval]
     if period is Period.DAY:
-        return start + _DAY
+        return start + utc_calendar.DAY
     if period is Period.WEEK:
-        return start + _WEEK
-    moment = datetime.fromtimestamp(start, UTC)
+        return start + utc_calendar.WEEK
     if period is Period.MONTH:
-        year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
-        return calendar.timegm((year, month, 1, 0, 0, 0))
-    return calendar.timegm((moment.year + _YEARS[period], 1, 1, 0, 0, 0))
+        return utc_calendar.add_months(start, 1)
+    return utc_calendar.add_years(start, _YEARS[period])
 
 
 def nominal_bars(interval: Interval) -> int:
@@ -105,10 +95,6 @@ class ChunkColumns:
     l: "array[float]"  # noqa: E741 - the column is called "l" (low) throughout
     c: "array[float]"
     v: "array[float]"
-
-    @classmethod
-    def empty(cls) -> "ChunkColumns":
-        return cls(array("q"), *(array("d") for _ in PRICE_COLUMNS))
 
     @classmethod
     def from_rows(cls, rows: Mapping[int, Row]) -> "ChunkColumns":

@@ -7,8 +7,8 @@ from bson import Binary
 from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from src.common.ports import DeadLetter
 from src.infrastructure.mongo.connection import translate_errors
-from src.infrastructure.webhooks.dead_letters import DeadLetter
 
 
 class MongoDeadLetterStore:

@@ -1,15 +1,15 @@
 """OHLCV bars in chunk documents (one per series and calendar period), on pymongo's async API.
 
 Collections:
-- chunk documents: `_id` = "EXCHANGE:CODE:interval:start" (the series and chunk start, unique by
+- chunk documents: `_id` = "source:EXCHANGE:CODE:interval:start" (the series and chunk start, unique by
   construction as the primary key), the same parts as fields, `end`, `version`, `writer`,
   `n`/`first`/`last` and the packed columns `t o h l c v` (see `chunking`). By default each series has
-  its own collection `ohlcv_chunks.EXCHANGE:CODE:interval`: mongoeco scans the whole collection on every
+  its own collection `ohlcv_chunks.source:EXCHANGE:CODE:interval`: mongoeco scans the whole collection on every
   insert (its unique-`_id` check decodes each document), so one shared collection makes a new chunk cost
   time proportional to all chunks of all series (measured: 64k bars/s with one series stored, 9k with
   ten). Per series, the cost depends only on that series' own few chunks. MongoDB handles thousands of
   collections well; `collection_per_series=False` keeps everything in one `ohlcv_chunks` collection.
-- `ohlcv_series`: one small directory document per series, `_id` = "EXCHANGE:CODE:interval", with
+- `ohlcv_series`: one small directory document per series, `_id` = "source:EXCHANGE:CODE:interval", with
   `chunks.<start> = {n, first, last}` so reads and coverage know which chunks exist without a query.
 
 Every read and write addresses documents by `_id` only. That is the cheapest query on MongoDB and the
@@ -27,7 +27,6 @@ directory (with n=0) before it is first inserted, so a crash between the two can
 
 import asyncio
 import contextlib
-import itertools
 import uuid
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -40,7 +39,7 @@ from pymongo.errors import CollectionInvalid, DuplicateKeyError
 
 from src.common.errors import Conflict
 from src.common.ports import BarColumns, SeriesCoverage
-from src.domain.market_data import OHLCVBar, SeriesKey
+from src.domain.market_data import OHLCVBar, SeriesKey, gaps_between, runs
 from src.infrastructure.mongo.chunking import (
     PRICE_COLUMNS,
     ChunkColumns,
@@ -58,7 +57,7 @@ SERIES = "ohlcv_series"
 
 
 def series_id(key: SeriesKey) -> str:
-    return f"{key.symbol.exchange}:{key.symbol.code}:{key.interval.code}"
+    return f"{key.source}:{key.symbol.exchange}:{key.symbol.code}:{key.interval.code}"
 
 
 def chunk_id(key: SeriesKey, start: int) -> str:
@@ -275,26 +274,20 @@ class MongoOHLCVRepository:
         return [(n, first, last) for _, n, first, last in entries]
 
     async def _gaps(self, key: SeriesKey, entries: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+        """The domain's gap rule over the series' stretches of consecutive bars: a complete chunk is one
+        stretch (first, last); only chunks with holes are read to find theirs."""
         step = key.interval.seconds
         holey = [first for n, first, last in entries if n < (last - first) // step + 1]
         inner: dict[int, list[tuple[int, int]]] = {}
         if holey:
-            interval = key.interval
-            docs = await self._fetch(key, [chunk_start(interval, f) for f in holey], {"t": 1, "first": 1})
-            for doc in docs:
-                inner[doc["first"]] = _time_gaps(decode_times(doc["t"]), step)
-        gaps: list[tuple[int, int]] = []
-        previous_last: int | None = None
-        for _, first, last in entries:
-            if previous_last is not None and first > previous_last + step:
-                gaps.append((previous_last + step, first - step))
-            gaps.extend(inner.get(first, ()))
-            previous_last = last
-        return gaps
-
+            docs = await self._fetch(key, [chunk_start(key.interval, f) for f in holey], {"t": 1, "first": 1})
+            inner = {doc["first"]: runs(decode_times(doc["t"]), key.interval) for doc in docs}
+        stretches = [stretch for _, first, last in entries for stretch in inner.get(first, [(first, last)])]
+        return gaps_between(stretches, key.interval)
 
 def _series_fields(key: SeriesKey) -> dict[str, str]:
-    return {"exchange": key.symbol.exchange, "symbol": key.symbol.code, "interval": key.interval.code}
+    return {"source": key.source, "exchange": key.symbol.exchange, "symbol": key.symbol.code,
+            "interval": key.interval.code}
 
 
 def _stats_fields(chunk: ChunkColumns) -> dict[str, int]:
@@ -310,10 +303,6 @@ def _slice(chunk: ChunkColumns, lo: int, hi: int) -> ChunkColumns:
     if i == 0 and j == len(chunk):
         return chunk
     return ChunkColumns(*(getattr(chunk, name)[i:j] for name in ("t", *PRICE_COLUMNS)))
-
-
-def _time_gaps(times: Sequence[int], step: int) -> list[tuple[int, int]]:
-    return [(a + step, b - step) for a, b in itertools.pairwise(times) if b - a > step]
 
 
 def _columns(key: SeriesKey, pieces: list[ChunkColumns], descending: bool, limit: int | None) -> BarColumns:

@@ -1,4 +1,4 @@
-"""The symbol registry: tracked symbols, one document per (exchange, code) in `symbols`."""
+"""The symbol registry: tracked symbols, one document per (source, exchange, code) in `symbols`."""
 
 from typing import Any
 
@@ -6,14 +6,15 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from src.common.ports import TrackedSymbol
-from src.domain.market_data import Interval, Symbol
+from src.domain.market_data import Instrument, Interval, Symbol
 from src.infrastructure.mongo.connection import translate_errors
 
 SYMBOLS = "symbols"
 
 
 class MongoSymbolRepository:
-    """`SymbolRepository`: `_id` is "EXCHANGE:CODE"; times are epoch seconds as the caller passed them."""
+    """`SymbolRepository`: `_id` is "source:EXCHANGE:CODE" (the only unique key); times are epoch seconds as
+    the caller passed them."""
 
     def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
         self._collection = database[SYMBOLS]
@@ -21,33 +22,34 @@ class MongoSymbolRepository:
     @translate_errors
     async def ensure_indexes(self) -> None:
         await self._collection.create_index(
-            [("exchange", ASCENDING), ("code", ASCENDING)], name="exchange_code", unique=True
+            [("source", ASCENDING), ("exchange", ASCENDING), ("code", ASCENDING)], name="source_exchange_code"
         )
         await self._collection.create_index("active", name="active")
 
     @translate_errors
-    async def get(self, symbol: Symbol) -> TrackedSymbol | None:
-        doc = await self._collection.find_one({"_id": symbol.ticker})
+    async def get(self, instrument: Instrument) -> TrackedSymbol | None:
+        doc = await self._collection.find_one({"_id": str(instrument)})
         return _from_doc(doc) if doc is not None else None
 
     @translate_errors
     async def save(self, tracked: TrackedSymbol) -> None:
-        await self._collection.replace_one({"_id": tracked.symbol.ticker}, _to_doc(tracked), upsert=True)
+        await self._collection.replace_one({"_id": str(tracked.instrument)}, _to_doc(tracked), upsert=True)
 
     @translate_errors
     async def list(self, *, active_only: bool = True) -> list[TrackedSymbol]:
         docs = await self._collection.find({"active": True} if active_only else {}).to_list()
-        return sorted((_from_doc(d) for d in docs), key=lambda t: (t.symbol.exchange, t.symbol.code))
+        return sorted((_from_doc(d) for d in docs), key=lambda t: (t.source, t.symbol.exchange, t.symbol.code))
 
     @translate_errors
-    async def delete(self, symbol: Symbol) -> bool:
-        result = await self._collection.delete_one({"_id": symbol.ticker})
+    async def delete(self, instrument: Instrument) -> bool:
+        result = await self._collection.delete_one({"_id": str(instrument)})
         return result.deleted_count == 1
 
 
 def _to_doc(tracked: TrackedSymbol) -> dict[str, Any]:
     return {
-        "_id": tracked.symbol.ticker,
+        "_id": str(tracked.instrument),
+        "source": tracked.source,
         "exchange": tracked.symbol.exchange,
         "code": tracked.symbol.code,
         "description": tracked.description,
@@ -63,6 +65,7 @@ def _to_doc(tracked: TrackedSymbol) -> dict[str, Any]:
 def _from_doc(doc: dict[str, Any]) -> TrackedSymbol:
     return TrackedSymbol(
         symbol=Symbol(doc["exchange"], doc["code"]),
+        source=doc["source"],
         description=doc.get("description", ""),
         type=doc.get("type", ""),
         currency=doc.get("currency", ""),

@@ -1,4 +1,4 @@
-"""Sync status per series, one document per (exchange, symbol, interval) in `sync_status`."""
+"""Sync status per series, one document per (source, exchange, symbol, interval) in `sync_status`."""
 
 from typing import Any
 
@@ -16,7 +16,9 @@ _ORDER = {interval: i for i, interval in enumerate(Interval)}
 
 
 class MongoSyncStatusRepository:
-    """`SyncStatusRepository`: `_id` is "EXCHANGE:CODE:interval"; transitions are checked by `SyncState`."""
+    """`SyncStatusRepository`: `_id` is the series id ("source:EXCHANGE:CODE:interval"), which is the only
+    unique key (a second unique index would only cost every save a lookup); transitions are checked by
+    `SyncState`."""
 
     def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
         self._collection = database[SYNC_STATUS]
@@ -24,9 +26,8 @@ class MongoSyncStatusRepository:
     @translate_errors
     async def ensure_indexes(self) -> None:
         await self._collection.create_index(
-            [("exchange", ASCENDING), ("symbol", ASCENDING), ("interval", ASCENDING)],
-            name="series",
-            unique=True,
+            [("source", ASCENDING), ("exchange", ASCENDING), ("symbol", ASCENDING), ("interval", ASCENDING)],
+            name="series_fields",
         )
         await self._collection.create_index("status", name="status")
 
@@ -42,6 +43,8 @@ class MongoSyncStatusRepository:
     @translate_errors
     async def list(self, where: SyncStatusFilter) -> list[SyncState]:
         query: dict[str, Any] = {}
+        if where.source is not None:
+            query["source"] = where.source
         if where.exchange is not None:
             query["exchange"] = where.exchange.upper()
         if where.symbol is not None:
@@ -52,12 +55,14 @@ class MongoSyncStatusRepository:
             query["status"] = where.status.value
         docs = await self._collection.find(query).to_list()
         states = [_from_doc(doc) for doc in docs]
-        return sorted(states, key=lambda s: (s.key.symbol.exchange, s.key.symbol.code, _ORDER[s.key.interval]))
+        return sorted(states, key=lambda s: (s.key.source, s.key.symbol.exchange, s.key.symbol.code,
+                                             _ORDER[s.key.interval]))
 
 
 def _to_doc(state: SyncState) -> dict[str, Any]:
     return {
         "_id": series_id(state.key),
+        "source": state.key.source,
         "exchange": state.key.symbol.exchange,
         "symbol": state.key.symbol.code,
         "interval": state.key.interval.code,
@@ -72,7 +77,7 @@ def _to_doc(state: SyncState) -> dict[str, Any]:
 
 def _from_doc(doc: dict[str, Any]) -> SyncState:
     return SyncState(
-        key=SeriesKey(Symbol(doc["exchange"], doc["symbol"]), Interval.parse(doc["interval"])),
+        key=SeriesKey(Symbol(doc["exchange"], doc["symbol"]), Interval.parse(doc["interval"]), doc["source"]),
         status=SyncStatus(doc["status"]),
         requested_at=doc.get("requested_at"),
         started_at=doc.get("started_at"),

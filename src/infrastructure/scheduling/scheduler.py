@@ -13,8 +13,11 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from src.common.correlation import correlation_scope
+from src.common.jobs import Every, JobSpec, Trigger
 from src.infrastructure.scheduling.locks import JobLock
 
 log = structlog.get_logger("scheduler")
@@ -44,10 +47,10 @@ class JobScheduler:
         self._jobs: dict[str, _Job] = {}
         self._scheduler: AsyncIOScheduler | None = None
 
-    def add(
-        self, name: str, func: Callable[[], Awaitable[Any]], trigger: BaseTrigger, lock_ttl_s: float = 3600
-    ) -> None:
-        self._jobs[name] = _Job(name, func, trigger, lock_ttl_s)
+    def add(self, spec: JobSpec, lock_ttl_s: float = 3600) -> None:
+        if spec.name in self._jobs:
+            raise ValueError(f"a job named {spec.name!r} is already scheduled")
+        self._jobs[spec.name] = _Job(spec.name, spec.run, apscheduler_trigger(spec.trigger), lock_ttl_s)
 
     @property
     def names(self) -> list[str]:
@@ -113,6 +116,12 @@ class JobScheduler:
                 }
             )
         return rows
+
+
+def apscheduler_trigger(trigger: Trigger) -> BaseTrigger:
+    if isinstance(trigger, Every):
+        return IntervalTrigger(seconds=trigger.seconds, timezone="UTC")
+    return CronTrigger(day_of_week=trigger.day_of_week, hour=trigger.hour, minute=trigger.minute, timezone="UTC")
 
 
 def _as_detail(summary: Any) -> dict[str, Any]:

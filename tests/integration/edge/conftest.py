@@ -1,4 +1,5 @@
-"""Apps built by `create_app` (the real composition root and edge) with a test-only router mounted."""
+"""Apps built by the real composition root and edge (`bootstrap` + `http_app`) with a test-only router mounted;
+`server.root` is what the root built."""
 
 import asyncio
 import logging
@@ -9,9 +10,11 @@ from typing import Annotated, Any
 
 import pytest
 import structlog
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query
 from pydantic import BaseModel
 
+from src.app.http import http_app
+from src.app.root import Root, bootstrap
 from src.common.correlation import get_correlation_id
 from src.common.errors import (
     Conflict,
@@ -20,13 +23,12 @@ from src.common.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
+from src.common.settings import Settings
 from src.domain.errors import InvalidInterval
 from src.domain.events import BarCompletedEvent, BarSyncedEvent
 from src.domain.market_data import Interval, OHLCVBar, SeriesKey, Symbol
 from src.features.shared.responses import OrjsonResponse
-from src.infrastructure.config.logging import configure_logging
-from src.infrastructure.config.settings import Settings
-from src.main import create_app
+from src.infrastructure.observability.logging import configure_logging
 from tests.fixtures.http_server import ServedApp
 
 pytestmark = pytest.mark.integration
@@ -50,6 +52,7 @@ class Probe:
     orders_run: int = 0
     flaky_calls: int = 0
     events: list[Any] = field(default_factory=list)
+    root: Root | None = None  # what the composition root built for the app under test
 
 
 class OrderIn(BaseModel):
@@ -66,7 +69,7 @@ ERRORS: dict[str, Callable[[], Exception]] = {
     "domain": lambda: InvalidInterval("unknown interval '7m'", field="interval"),
     "crash": lambda: RuntimeError("secret internals /etc/passwd"),
 }
-BAR_KEY = SeriesKey(Symbol("BINANCE", "BTCUSDT"), Interval.M1)
+BAR_KEY = SeriesKey(Symbol("BINANCE", "BTCUSDT"), Interval.M1, "tradingview")
 
 
 def make_test_router(probe: Probe) -> APIRouter:
@@ -106,9 +109,10 @@ def make_test_router(probe: Probe) -> APIRouter:
         return OrjsonResponse({"call": probe.flaky_calls}, status_code=201)
 
     @router.post("/publish")
-    async def publish(request: Request) -> dict[str, str | None]:
+    async def publish() -> dict[str, str | None]:
         cid = get_correlation_id()
-        bus = request.app.state.event_bus
+        assert probe.root is not None
+        bus = probe.root.event_bus
         await bus.publish(BarSyncedEvent(occurred_at=1.0, correlation_id=cid, key=BAR_KEY, bars_fetched=3,
                                          bars_written=2, first_bar_time=60, last_bar_time=180))
         bar = OHLCVBar(Interval.M1, 120, 1.0, 2.0, 0.5, 1.5, 10.0)
@@ -125,7 +129,8 @@ def edge_settings(**overrides: Any) -> Settings:
 
 def build_app(probe: Probe | None = None, **overrides: Any) -> tuple[FastAPI, Probe]:
     probe = probe or Probe()
-    app = create_app(edge_settings(**overrides))
+    probe.root = bootstrap(edge_settings(**overrides))
+    app = http_app(probe.root)
     app.include_router(make_test_router(probe))
     return app, probe
 
@@ -136,6 +141,8 @@ def edge_server(serve_app: Callable[..., ServedApp]) -> Callable[..., tuple[Serv
 
     def start(probe: Probe | None = None, **overrides: Any) -> tuple[ServedApp, Probe]:
         app, probe = build_app(probe, **overrides)
-        return serve_app(app), probe
+        server = serve_app(app)
+        server.root = probe.root  # type: ignore[attr-defined]
+        return server, probe
 
     return start

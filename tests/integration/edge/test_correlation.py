@@ -39,7 +39,7 @@ def test_missing_id_is_generated_and_differs_per_request(served):
 def test_events_published_while_handling_carry_the_id(served):
     server, _, client = served
     seen: list[BarSyncedEvent] = []
-    server.app.state.event_bus.subscribe(BarSyncedEvent, seen.append)
+    server.root.event_bus.subscribe(BarSyncedEvent, seen.append)
     response = client.post("/test/publish", headers={"X-Correlation-ID": "evt-77"})
     assert response.json() == {"correlation_id": "evt-77"}
     assert [e.correlation_id for e in seen] == ["evt-77"]

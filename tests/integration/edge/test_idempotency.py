@@ -131,7 +131,7 @@ def test_concurrent_duplicates_run_the_handler_once(edge_server):
 def test_concurrent_duplicates_across_two_servers_sharing_redis_run_once(edge_server, redis_server):
     settings = {"redis_url": redis_server.url}
     first, probe_a = edge_server(**settings)
-    second, probe_b = edge_server(**{**settings, "edge_redis_prefix": first.app.state.settings.edge_redis_prefix})
+    second, probe_b = edge_server(**{**settings, "edge_redis_prefix": first.root.settings.edge_redis_prefix})
     responses = asyncio.run(concurrent_posts([first.url, second.url], 12, "dup-redis"))
     assert_ran_once(responses)
     assert probe_a.orders_run + probe_b.orders_run == 1

@@ -36,7 +36,7 @@ def test_requests_are_counted_by_route_template_and_timed(edge_server):
 def test_edge_counters_move(edge_server):
     server, _ = edge_server(rate_limit_capacity=3, rate_limit_refill_per_s=0.01)
     seen: list[object] = []
-    server.app.state.event_bus.subscribe(BarSyncedEvent, seen.append)
+    server.root.event_bus.subscribe(BarSyncedEvent, seen.append)
     with httpx.Client(base_url=server.url) as client:
         client.post("/test/orders", json={"symbol": "X", "quantity": 1}, headers={"Idempotency-Key": "m"})
         client.post("/test/orders", json={"symbol": "X", "quantity": 1}, headers={"Idempotency-Key": "m"})
@@ -46,20 +46,23 @@ def test_edge_counters_move(edge_server):
         text = client.get("/metrics").text
     assert value(text, "idempotent_replays_total") == 1
     assert value(text, "rate_limit_rejections_total") == 1
-    subscribers = len(server.app.state.event_bus.subscribers(BarSyncedEvent))
-    subscribers += len(server.app.state.event_bus.subscribers(BarCompletedEvent))
+    subscribers = len(server.root.event_bus.subscribers(BarSyncedEvent))
+    subscribers += len(server.root.event_bus.subscribers(BarCompletedEvent))
     delivered = value(text, "eventbus_deliveries_total") - value(before, "eventbus_deliveries_total")
     assert delivered == subscribers  # ours and whatever the composition root subscribed
     assert value(text, "eventbus_subscriber_failures_total") == 0
-    for name in ("ticks_received_total", "quotes_received_total", "tradingview_reconnects_total"):
+    for name in ("quote_ticks_aggregated_total", "provider_reconnections_total", "syncs_total"):
         assert f"# TYPE {name} counter" in text
+    assert 'provider_reconnections_total{source="tradingview"} 0.0' in text
+    for dead in ("ticks_received_total", "quotes_received_total", "tradingview_reconnects_total"):
+        assert dead not in text  # exported once and never incremented: gone
 
 
 def test_metrics_object_is_per_app_and_takes_other_counters(edge_server):
     first, _ = edge_server()
     second, _ = edge_server()
-    metrics = first.app.state.metrics
-    assert metrics.registry is not second.app.state.metrics.registry
+    metrics = first.root.metrics
+    assert metrics.registry is not second.root.metrics.registry
     metrics.syncs.labels("completed").inc()
     metrics.observe_cache(hits=lambda: 7, misses=lambda: 2)
     text = httpx.get(first.url + "/metrics").text
@@ -102,6 +105,6 @@ def test_cors_opens_for_configured_origins_only(edge_server):
 
 def test_observing_the_same_counter_twice_exports_it_once(edge_server):
     server, _ = edge_server()
-    server.app.state.metrics.observe_event_bus(server.app.state.event_bus)
+    server.root.metrics.observe_event_bus(server.root.event_bus)
     text = httpx.get(server.url + "/metrics").text
     assert text.count("# TYPE eventbus_deliveries_total counter") == 1

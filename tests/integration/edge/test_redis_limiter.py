@@ -6,8 +6,8 @@ import uuid
 import pytest
 from redis.asyncio import Redis
 
-from src.infrastructure.http.metrics import Metrics
 from src.infrastructure.http.rate_limit import RedisLimiter
+from src.infrastructure.observability.metrics import Metrics
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,9 @@ import pytest
 from aiohttp import web
 
 from src.domain.events import BarSyncedEvent
-from src.infrastructure.http.metrics import Metrics
-from src.infrastructure.webhooks import WebhookDispatcher, verify
+from src.infrastructure.notify.signing import verify
+from src.infrastructure.notify.webhooks import WebhookDispatcher
+from tests.fakes import FakeDeadLetterRepository
 from tests.fixtures.servers import free_port
 
 from .conftest import BAR_KEY
@@ -85,12 +86,14 @@ async def test_deliveries_are_signed_and_carry_the_correlation_id(edge_server, r
     synced = orjson.loads(by_type["bar.synced"][1])
     assert synced["correlation_id"] == "wh-signed"
     assert synced["data"] == {
-        "exchange": "BINANCE", "symbol": "BTCUSDT", "interval": "1m", "bars_fetched": 3, "bars_written": 2,
-        "first_bar_time": 60, "last_bar_time": 180,
+        "source": "tradingview", "exchange": "BINANCE", "symbol": "BTCUSDT", "interval": "1m", "bars_fetched": 3,
+        "bars_written": 2, "first_bar_time": "1970-01-01T00:01:00Z", "first_bar_timestamp": 60,
+        "last_bar_time": "1970-01-01T00:03:00Z", "last_bar_timestamp": 180,
     }
+    assert (synced["occurred_at"], synced["occurred_at_timestamp"]) == ("1970-01-01T00:00:01Z", 1.0)
     completed = orjson.loads(by_type["bar.completed"][1])
-    assert completed["data"]["bar"] == {"time": 120, "open": 1.0, "high": 2.0, "low": 0.5, "close": 1.5,
-                                        "volume": 10.0}
+    assert completed["data"]["bar"] == {"time": "1970-01-01T00:02:00Z", "timestamp": 120, "open": 1.0,
+                                        "high": 2.0, "low": 0.5, "close": 1.5, "volume": 10.0}
 
 
 async def test_failures_are_retried_until_delivered(edge_server, receiver):
@@ -161,9 +164,10 @@ async def test_timeouts_are_retried(edge_server, receiver):
 
 async def test_stop_cancels_pending_deliveries_after_the_drain_timeout(receiver):
     receiver.delay_s = 1.0
-    dispatcher = WebhookDispatcher([receiver.url], secret=b"k", drain_timeout_s=0.1, metrics=Metrics())
+    dispatcher = WebhookDispatcher([receiver.url], secret=b"k", drain_timeout_s=0.1,
+                                   dead_letters=FakeDeadLetterRepository())
     await dispatcher.start()
-    dispatcher.deliver_bar_synced_webhooks(synced_event("wh-stop"))
+    dispatcher.send("bar.synced", {"n": 1}, occurred_at=1.0, correlation_id="wh-stop")
     await receiver.wait_for(1)
     started = time.monotonic()
     await dispatcher.stop()
@@ -175,9 +179,10 @@ async def test_stop_cancels_pending_deliveries_after_the_drain_timeout(receiver)
 
 async def test_stop_waits_for_deliveries_that_finish_in_time(receiver):
     receiver.delay_s = 0.1
-    dispatcher = WebhookDispatcher([receiver.url], secret=b"k", drain_timeout_s=2)
+    dispatcher = WebhookDispatcher([receiver.url], secret=b"k", drain_timeout_s=2,
+                                   dead_letters=FakeDeadLetterRepository())
     await dispatcher.start()
-    dispatcher.deliver_bar_synced_webhooks(synced_event("wh-drain"))
+    dispatcher.send("bar.synced", {"n": 1}, occurred_at=1.0, correlation_id="wh-drain")
     await dispatcher.stop()
     assert len(receiver.received) == 1
     assert await dispatcher.dead_letters.list() == []
@@ -193,10 +198,10 @@ def synced_event(correlation_id: str) -> BarSyncedEvent:
 
 async def server_publish_one(server, correlation_id: str = "wh-1") -> None:
     """Publish one BarSyncedEvent on the server's loop (one delivery per URL)."""
-    bus = server.app.state.event_bus
+    bus = server.root.event_bus
     await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(bus.publish(synced_event(correlation_id)), server.loop))
 
 
 async def server_dead_letters(server) -> list:
-    store = server.app.state.edge.webhooks.dead_letters
+    store = server.root.core.dead_letters
     return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(store.list(), server.loop))

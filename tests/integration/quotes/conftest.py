@@ -1,8 +1,8 @@
 """The quotes slice against the TradingView simulator over real sockets, with a controllable clock.
 
-`live` wires simulator → TradingViewClient → QuoteService (fake store and cache, FakeClock for the close
-timer); `served` mounts the slice's routes and WebSocket on a small FastAPI app (the composition root does
-not wire the quotes slice yet) and serves it with uvicorn on a free 127.0.0.1 port on the test's loop."""
+`live` builds the service through the composition root with the real TradingView provider pointed at the
+simulator and fakes for the store and cache (FakeClock for the close timer); `served` serves the root's
+HTTP app with uvicorn on a free 127.0.0.1 port on the test's loop."""
 
 import asyncio
 import socket
@@ -12,26 +12,30 @@ from dataclasses import dataclass
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 
-from src.common.event_bus import EventBus
-from src.common.injection import inject
+from src.app.http import http_app
+from src.app.root import Overrides, Root, bootstrap
 from src.common.mediator import Mediator
+from src.common.settings import Settings
 from src.domain.events import BarCompletedEvent
-from src.domain.market_data import Interval, OHLCVBar, SeriesKey, Symbol
-from src.features.quotes.handlers import HANDLERS
-from src.features.quotes.routes import router as quotes_router
+from src.domain.market_data import Instrument, Interval, OHLCVBar, SeriesKey, Symbol
 from src.features.quotes.service import QuoteService
 from src.features.quotes.ws import QuoteHub
-from src.features.quotes.ws import router as quotes_ws_router
-from src.infrastructure.http.problems import install_problem_handlers
-from src.infrastructure.tradingview import TradingViewClient
-from tests.fakes import FakeCache, FakeClock, FakeOHLCVRepository
+from src.infrastructure.scheduling.locks import InProcessJobLock
+from src.providers.tradingview import TradingViewClient, tradingview_provider
+from tests.fakes import (
+    FakeCache,
+    FakeClock,
+    FakeDeadLetterRepository,
+    FakeOHLCVRepository,
+    FakeSymbolRepository,
+    FakeSyncStatusRepository,
+)
 
 pytestmark = pytest.mark.integration
 
-BTC = Symbol("BINANCE", "BTCUSDT")
-ETH = Symbol("BINANCE", "ETHUSDT")
+BTC = Instrument("tradingview", Symbol("BINANCE", "BTCUSDT"))
+ETH = Instrument("tradingview", Symbol("BINANCE", "ETHUSDT"))
 # Pushed ticks are stamped in the future: the subscribe snapshot carries the simulator's last trade (now).
 T0 = (int(time.time()) // 86_400 + 2) * 86_400
 
@@ -45,42 +49,49 @@ async def until(predicate: Callable[[], object], within: float = 3.0) -> None:
 @dataclass
 class Live:
     sim: object
+    root: Root
     client: TradingViewClient
     service: QuoteService
+    hub: QuoteHub
     bars: FakeOHLCVRepository
     cache: FakeCache
     clock: FakeClock
-    event_bus: EventBus
-    mediator: Mediator
     completed: list[BarCompletedEvent]
 
-    def stored(self, symbol: Symbol, interval: Interval) -> dict[int, OHLCVBar]:
-        return self.bars.series.get(SeriesKey(symbol, interval), {})
+    @property
+    def mediator(self) -> Mediator:
+        return self.root.mediator
 
-    async def push(self, offset: float, price: float, volume: float, ticker: str = BTC.ticker) -> None:
+    def stored(self, instrument: Instrument, interval: Interval) -> dict[int, OHLCVBar]:
+        return self.bars.series.get(SeriesKey(instrument.symbol, interval, instrument.source), {})
+
+    async def push(self, offset: float, price: float, volume: float, ticker: str = BTC.symbol.ticker) -> None:
         """Push a trade at T0 + offset and wait until the service has seen it."""
         await self.sim.push_tick(ticker, price, volume, when=T0 + offset)
-        symbol = Symbol.parse(ticker)
-        await until(lambda: (q := self.service.latest_quote(symbol)) is not None
+        instrument = Instrument("tradingview", Symbol.parse(ticker))
+        await until(lambda: (q := self.service.latest_quote(instrument)) is not None
                     and q.time == int(T0 + offset) and q.price == price and q.cumulative_volume == volume)
 
 
 @pytest.fixture
 async def live(tv_simulator, tv_config) -> AsyncIterator[Live]:
-    client = TradingViewClient(tv_config)
-    bars, cache, clock, bus = FakeOHLCVRepository(), FakeCache(), FakeClock(T0), EventBus()
+    provider = tradingview_provider(tv_config)
+    bars, cache, clock = FakeOHLCVRepository(), FakeCache(), FakeClock(T0)
+    settings = Settings(scheduler_enabled=False, rate_limit_enabled=False, live_bar_intervals=["1m", "5m", "1h"],
+                        live_close_every_s=0.02, live_close_grace_s=2.0)
+    root = bootstrap(settings, Overrides(
+        clock=clock, providers=[provider], bars=bars, cache=cache, sync_status=FakeSyncStatusRepository(),
+        symbols=FakeSymbolRepository(), dead_letters=FakeDeadLetterRepository(), job_lock=InProcessJobLock(),
+    ))
     completed: list[BarCompletedEvent] = []
-    bus.subscribe(BarCompletedEvent, completed.append)
-    service = QuoteService(client, bars, cache, bus, clock,
-                           intervals=(Interval.M1, Interval.M5, Interval.H1),
-                           close_every_s=0.02, close_grace_s=2.0, cache_flush_s=0.01, bar_flush_s=0.01)
-    mediator = Mediator({m: inject(h, {"quote_service": service, "cache": cache}) for m, h in HANDLERS.items()})
-    await service.start()
+    root.event_bus.subscribe(BarCompletedEvent, completed.append)
+    exposed = root.slices["quotes"].exposed
+    await root.lifecycle.start()
     try:
-        yield Live(tv_simulator, client, service, bars, cache, clock, bus, mediator, completed)
+        yield Live(tv_simulator, root, provider.quotes, exposed["service"], exposed["hub"], bars, cache, clock,
+                   completed)
     finally:
-        await service.stop()
-        await client.close()
+        await root.lifecycle.stop()
 
 
 @dataclass
@@ -88,19 +99,11 @@ class Served:
     url: str
     ws_url: str
     hub: QuoteHub
-    app: FastAPI
 
 
 @pytest.fixture
 async def served(live) -> AsyncIterator[Served]:
-    hub = QuoteHub(max_closed_per_client=32, send_timeout_s=2.0)
-    live.service.add_listener(hub)
-    app = FastAPI()
-    app.include_router(quotes_router)
-    app.include_router(quotes_ws_router)
-    install_problem_handlers(app)
-    app.state.mediator = live.mediator
-    app.state.quote_hub = hub
+    app = http_app(live.root)  # the lifecycle is `live`'s: served without a lifespan
     # A small kernel send buffer (inherited by accepted sockets) so that a client that stops reading
     # exerts backpressure after ~100 KB instead of megabytes: keeps the slow-client test short.
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
@@ -112,11 +115,10 @@ async def served(live) -> AsyncIterator[Served]:
     task = asyncio.create_task(server.serve(sockets=[listener]))
     await until(lambda: server.started or task.done(), within=5.0)
     try:
-        yield Served(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/api/v1/ws/quotes", hub, app)
+        yield Served(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/api/v1/ws/quotes", live.hub)
     finally:
-        await hub.close()
+        await live.hub.close()
         server.should_exit = True
         async with asyncio.timeout(10):
             await task
         listener.close()
-        live.service.remove_listener(hub)

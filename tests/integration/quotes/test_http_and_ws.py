@@ -33,7 +33,8 @@ async def test_routes_drive_the_service_and_errors_are_problems(live, served):
     async with httpx.AsyncClient(base_url=served.url, timeout=5.0) as http:
         response = await http.post("/api/v1/quotes/subscribe", json={"symbols": ["BINANCE:BTCUSDT"],
                                                                      "intervals": ["15m"]})
-        assert response.status_code == 200 and response.json() == {"symbols": ["BINANCE:BTCUSDT"]}
+        assert response.status_code == 200 and response.json() == {
+            "subscriptions": [{"source": "tradingview", "symbol": "BINANCE:BTCUSDT"}]}
         await live.push(5, 123.5, 10.0)
         latest = (await http.get("/api/v1/quotes/latest/BINANCE/BTCUSDT")).json()
         assert (latest["symbol"], latest["price"], latest["volume"], latest["timestamp"]) == (
@@ -54,7 +55,7 @@ async def test_routes_drive_the_service_and_errors_are_problems(live, served):
         assert unknown.status_code == 404
         assert (await http.post("/api/v1/quotes/subscribe", json={"symbols": ["nope"]})).status_code == 422
         assert (await http.post("/api/v1/quotes/unsubscribe", json={"symbols": ["BINANCE:BTCUSDT"]})).json() \
-            == {"symbols": []}
+            == {"subscriptions": []}
         stopped = (await http.post("/api/v1/quotes/stop")).json()
         assert not stopped["running"]
         assert (await http.post("/api/v1/quotes/subscribe", json={"symbols": ["BINANCE:BTCUSDT"]})).status_code \
@@ -70,16 +71,16 @@ async def test_websocket_client_gets_quotes_forming_and_completed_bars(live, ser
         await ws.send(orjson.dumps({"action": "subscribe", "symbols": ["BINANCE:BTCUSDT"],
                                     "intervals": ["1m"]}).decode())
         assert orjson.loads(await ws.recv())["type"] == "subscribed"
-        await live.sim.push_tick(BTC.ticker, 100.0, 1_010.0, when=T0 + 1)
+        await live.sim.push_tick(BTC.symbol.ticker, 100.0, 1_010.0, when=T0 + 1)
         seen = await frames_until(ws, lambda f: f["type"] == "bar" and f["timestamp"] == T0)
         quote = next(f for f in seen if f["type"] == "quote" and f["price"] == 100.0)
         assert quote["symbol"] == "BINANCE:BTCUSDT" and quote["volume"] == 1_010.0
         assert seen[-1]["closed"] is False and seen[-1]["interval"] == "1m"
-        await live.sim.push_tick(BTC.ticker, 101.0, 1_020.0, when=T0 + 61)
+        await live.sim.push_tick(BTC.symbol.ticker, 101.0, 1_020.0, when=T0 + 61)
         seen = await frames_until(ws, lambda f: f["type"] == "bar" and f["closed"])
-        assert seen[-1] | {} == {"type": "bar", "symbol": "BINANCE:BTCUSDT", "interval": "1m", "closed": True,
-                                 "timestamp": T0, "time": iso(T0), "open": 100.0, "high": 100.0, "low": 100.0,
-                                 "close": 100.0, "volume": 10.0}
+        assert seen[-1] | {} == {"type": "bar", "source": "tradingview", "symbol": "BINANCE:BTCUSDT", "interval": "1m",
+                                 "closed": True, "timestamp": T0, "time": iso(T0), "open": 100.0, "high": 100.0,
+                                 "low": 100.0, "close": 100.0, "volume": 10.0}
         assert all(f.get("interval") in (None, "1m") for f in seen)  # only the interval asked for
 
 
@@ -130,7 +131,7 @@ async def test_slow_client_is_dropped_while_a_fast_client_keeps_receiving(live, 
         await until(lambda: served.hub.clients_dropped == 1 and len(served.hub.clients) == 1, within=5.0)
         assert n < 20_000
         # The fast client still gets live data from the simulator.
-        await live.sim.push_tick(BTC.ticker, 150.0, 1_100.0, when=T0 + 1)
+        await live.sim.push_tick(BTC.symbol.ticker, 150.0, 1_100.0, when=T0 + 1)
         await until(lambda: any(f["type"] == "quote" and f["price"] == 150.0 for f in received), within=3.0)
         assert sum(1 for f in received if f["type"] == "bar" and f["closed"]) > 32
         reader.cancel()

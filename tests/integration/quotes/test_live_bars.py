@@ -56,7 +56,7 @@ async def test_disconnect_in_the_middle_of_a_bar_loses_and_doubles_no_volume(liv
     await live.push(20, 102.0, 1_020.0)
     before = live.client.reconnect_count
     await live.sim.drop_all_connections()
-    await live.sim.push_tick(BTC.ticker, 120.0, 1_035.0, when=T0 + 30)  # traded while we were away
+    await live.sim.push_tick(BTC.symbol.ticker, 120.0, 1_035.0, when=T0 + 30)  # traded while we were away
     await until(lambda: live.client.reconnect_count > before and live.client.connected, within=5.0)
     await until(lambda: live.service.latest_quote(BTC).cumulative_volume == 1_035.0)  # the snapshot
     await live.push(40, 103.0, 1_040.0)

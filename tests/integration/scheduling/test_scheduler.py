@@ -1,7 +1,6 @@
 import asyncio
 
-from apscheduler.triggers.interval import IntervalTrigger
-
+from src.common.jobs import Cron, Every, JobSpec
 from src.infrastructure.scheduling.locks import InProcessJobLock, MongoJobLock
 from src.infrastructure.scheduling.scheduler import JobScheduler
 
@@ -13,7 +12,7 @@ async def test_a_scheduled_job_fires_by_itself_and_records_its_run():
         fired.set()
 
     scheduler = JobScheduler(InProcessJobLock())
-    scheduler.add("tick", job, IntervalTrigger(seconds=0.2))
+    scheduler.add(JobSpec("tick", Every(0.2), job))
     await scheduler.start()
     try:
         await asyncio.wait_for(fired.wait(), timeout=5)
@@ -37,7 +36,7 @@ async def test_only_one_worker_runs_a_job_at_a_time_through_the_mongo_lock(mongo
 
     worker_a, worker_b = JobScheduler(lock), JobScheduler(lock)
     for worker in (worker_a, worker_b):
-        worker.add("sync_all_symbols", slow_job, IntervalTrigger(hours=6))
+        worker.add(JobSpec("sync_all_symbols", Every(6 * 3600), slow_job))
     first = asyncio.create_task(worker_a.run("sync_all_symbols"))
     await asyncio.sleep(0.2)
     second = await worker_b.run("sync_all_symbols")
@@ -61,7 +60,19 @@ async def test_a_failing_job_is_recorded_as_error_and_releases_its_lock():
         raise RuntimeError("upstream exploded")
 
     scheduler = JobScheduler(InProcessJobLock())
-    scheduler.add("broken", broken, IntervalTrigger(hours=1))
+    scheduler.add(JobSpec("broken", Cron(hour="*", minute="0"), broken))
     run = await scheduler.run("broken")
     assert run.outcome == "error" and "upstream exploded" in run.detail["error"]
     assert (await scheduler.run("broken")).outcome == "error"  # not "skipped": the lock was released
+
+
+def test_a_job_name_is_scheduled_once():
+    import pytest
+
+    async def job():
+        return None
+
+    scheduler = JobScheduler(InProcessJobLock())
+    scheduler.add(JobSpec("once", Every(60), job))
+    with pytest.raises(ValueError, match="already scheduled"):
+        scheduler.add(JobSpec("once", Every(60), job))

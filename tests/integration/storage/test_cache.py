@@ -12,10 +12,11 @@ from src.common import cache_keys as keys
 from src.domain.market_data import Interval, SeriesKey, Symbol
 from src.infrastructure.cache.memory_cache import MemoryCache
 from src.infrastructure.cache.redis_cache import RedisCache
+from tests.fixtures.caches import OwnedRedisCache
 
 pytestmark = pytest.mark.integration
 
-SERIES = SeriesKey(Symbol("NASDAQ", "AAPL"), Interval.M1)
+SERIES = SeriesKey(Symbol("NASDAQ", "AAPL"), Interval.M1, "tradingview")
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ async def cache(request) -> AsyncIterator[RedisCache | MemoryCache]:
     if request.param == "memory":
         yield MemoryCache(generation_of=keys.series_generation)
         return
-    adapter = RedisCache(request.getfixturevalue("flushed_redis"), generation_of=keys.series_generation)
+    adapter = OwnedRedisCache(request.getfixturevalue("flushed_redis"), generation_of=keys.series_generation)
     yield adapter
     await adapter.aclose()
 
@@ -58,13 +59,13 @@ async def test_ttl_expires(cache) -> None:
 async def test_delete_and_delete_pattern(cache) -> None:
     for i in range(1200):  # more than one SCAN batch
         await cache.set(keys.ohlcv_query(SERIES, i, None), i, 60)
-    other = SeriesKey(Symbol("NASDAQ", "AAPL"), Interval.H1)
+    other = SeriesKey(Symbol("NASDAQ", "AAPL"), Interval.H1, "tradingview")
     await cache.set(keys.ohlcv_query(other, "limit=5"), 1, 60)
-    await cache.set(keys.latest_quote(SERIES.symbol), {"price": 1.0}, keys.QUOTE_TTL_S)
+    await cache.set(keys.latest_quote(SERIES.instrument), {"price": 1.0}, keys.QUOTE_TTL_S)
     assert await cache.delete_pattern(keys.ohlcv_series_pattern(SERIES)) == 1200
     assert await cache.get(keys.ohlcv_query(SERIES, 7, None)) is None
     assert await cache.get(keys.ohlcv_query(other, "limit=5")) == 1
-    assert await cache.delete(keys.latest_quote(SERIES.symbol), "nope") == 1
+    assert await cache.delete(keys.latest_quote(SERIES.instrument), "nope") == 1
 
 
 async def test_get_or_set_computes_once_for_concurrent_misses(cache) -> None:
@@ -97,13 +98,15 @@ async def test_ping(cache) -> None:
     assert await cache.ping()
 
 
-def test_key_scheme() -> None:
+def test_key_scheme_names_the_source_in_every_key() -> None:
     symbol = Symbol("CME", "ES1!")
-    assert keys.latest_quote(symbol) == "quote:latest:CME:ES1!"
-    assert keys.current_bar(symbol, Interval.M5) == "bar:current:CME:ES1!:5m"
-    series = SeriesKey(symbol, Interval.H1)
-    assert keys.ohlcv_query(series, "start=1", "end=2", 500) == "ohlcv:ES1!:CME:1h:start=1:end=2:500"
-    assert keys.ohlcv_series_pattern(series) == "ohlcv:ES1!:CME:1h:*"
+    series = SeriesKey(symbol, Interval.H1, "tradingview")
+    assert keys.latest_quote(series.instrument) == "quote:latest:tradingview:CME:ES1!"
+    assert keys.current_bar(series.instrument, Interval.M5) == "bar:current:tradingview:CME:ES1!:5m"
+    assert keys.ohlcv_query(series, "start=1", "end=2", 500) == "ohlcv:tradingview:ES1!:CME:1h:start=1:end=2:500"
+    assert keys.ohlcv_series_pattern(series) == "ohlcv:tradingview:ES1!:CME:1h:*"
+    binance = SeriesKey(symbol, Interval.H1, "binance")
+    assert keys.ohlcv_query(binance, 500) != keys.ohlcv_query(series, 500)
     assert (keys.QUOTE_TTL_S, keys.CURRENT_BAR_TTL_S, keys.OHLCV_QUERY_TTL_S) == (60, 300, 300)
 
 
@@ -123,7 +126,7 @@ async def test_memory_cache_ttl_uses_the_injected_clock() -> None:
 
 
 async def test_redis_outage_degrades_to_misses_and_recovers(redis_server, flushed_redis) -> None:
-    cache = RedisCache(redis_server.url, socket_timeout=0.3, lock_wait=0.1)
+    cache = OwnedRedisCache(redis_server.url, socket_timeout=0.3, lock_wait=0.1)
     try:
         await cache.set("k", {"v": 1}, 60)
         redis_server.stop()
@@ -151,7 +154,7 @@ async def _value() -> dict[str, int]:
 
 
 async def test_redis_workers_share_one_computation_through_the_lock(flushed_redis) -> None:
-    workers = [RedisCache(flushed_redis) for _ in range(3)]  # as if in three processes
+    workers = [OwnedRedisCache(flushed_redis) for _ in range(3)]  # as if in three processes
     calls = 0
 
     async def compute() -> list[int]:
@@ -196,6 +199,6 @@ async def test_a_result_computed_across_an_invalidation_is_returned_but_not_cach
 def test_series_generation_covers_query_keys_and_series_patterns_only() -> None:
     query = keys.ohlcv_query(SERIES, 500)
     assert keys.series_generation(query) == keys.series_generation(keys.ohlcv_series_pattern(SERIES))
-    assert keys.series_generation(query) == "gen:ohlcv:AAPL:NASDAQ:1m"
-    assert keys.series_generation(keys.latest_quote(SERIES.symbol)) is None
+    assert keys.series_generation(query) == "gen:ohlcv:tradingview:AAPL:NASDAQ:1m"
+    assert keys.series_generation(keys.latest_quote(SERIES.instrument)) is None
     assert keys.series_generation("ohlcv:*") is None

@@ -1,5 +1,5 @@
+from src.common.ports import DeadLetter
 from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
-from src.infrastructure.webhooks.dead_letters import DeadLetter
 
 
 def _letter(n: int) -> DeadLetter:

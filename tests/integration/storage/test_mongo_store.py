@@ -107,8 +107,8 @@ async def test_sync_status_round_trip_fills_every_field(mongo_db) -> None:
 
 async def test_sync_status_list_filters(mongo_db) -> None:
     repo = MongoSyncStatusRepository(mongo_db)
-    hourly = SeriesKey(KEY.symbol, Interval.H1)
-    other = SeriesKey(Symbol("NASDAQ", "AAPL"), Interval.M1)
+    hourly = SeriesKey(KEY.symbol, Interval.H1, "tradingview")
+    other = SeriesKey(Symbol("NASDAQ", "AAPL"), Interval.M1, "tradingview")
     await repo.save(SyncState.requested(KEY, 1.0))
     await repo.save(SyncState.requested(hourly, 1.0).start(2.0))
     await repo.save(SyncState.requested(other, 1.0).start(2.0).complete(3.0, 10))
@@ -130,6 +130,7 @@ async def test_symbol_round_trip_fills_every_field(mongo_db) -> None:
     await repo.ensure_indexes()
     tracked = TrackedSymbol(
         symbol=Symbol("NASDAQ", "AAPL"),
+        source="tradingview",
         description="Apple Inc.",
         type="stock",
         currency="USD",
@@ -139,11 +140,14 @@ async def test_symbol_round_trip_fills_every_field(mongo_db) -> None:
         updated_at=1_700_000_100.25,
     )
     await repo.save(tracked)
-    assert await repo.get(tracked.symbol) == tracked
-    inactive = TrackedSymbol(Symbol("CME", "ES1!"), active=False)
+    assert await repo.get(tracked.instrument) == tracked
+    inactive = TrackedSymbol(Symbol("CME", "ES1!"), "tradingview", active=False)
     await repo.save(inactive)
     assert await repo.list() == [tracked]
     assert await repo.list(active_only=False) == [inactive, tracked]
-    assert await repo.delete(inactive.symbol)
-    assert not await repo.delete(inactive.symbol)
-    assert await repo.get(inactive.symbol) is None
+    from_binance = TrackedSymbol(Symbol("NASDAQ", "AAPL"), "yahoo", description="Apple (Yahoo)")
+    await repo.save(from_binance)  # the same symbol from another source is another entry
+    assert await repo.get(tracked.instrument) == tracked and await repo.get(from_binance.instrument) == from_binance
+    assert await repo.delete(inactive.instrument)
+    assert not await repo.delete(inactive.instrument)
+    assert await repo.get(inactive.instrument) is None

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import redis
 
-from src.bootstrap import _cache
+from src.common.settings import Settings
 from src.infrastructure.cache.redis_cache import RedisCache
-from src.infrastructure.config.settings import Settings
+from tests.fixtures.caches import OwnedRedisCache
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ def url(redis_server) -> str:
 
 
 async def _started(url: str, **options: float) -> RedisCache:
-    cache = RedisCache(url, near_prefixes=("ohlcv:",), near_heartbeat_s=0.2, near_reconnect_max_s=0.3, **options)
+    cache = OwnedRedisCache(url, near_prefixes=("ohlcv:",), near_heartbeat_s=0.2, near_reconnect_max_s=0.3, **options)
     await cache.start()
     await _until(lambda: cache.near_active, "the near cache is active")
     return cache
@@ -206,7 +206,7 @@ async def test_outage_bypasses_and_clears_the_near_cache_and_recovery_resumes_it
 
 
 async def test_near_cache_is_bypassed_until_started(url) -> None:
-    cache = RedisCache(url, near_prefixes=("ohlcv:",))
+    cache = OwnedRedisCache(url, near_prefixes=("ohlcv:",))
     try:
         await cache.set(KEY, "v", 60)
         assert await cache.get(KEY) == "v"
@@ -217,11 +217,16 @@ async def test_near_cache_is_bypassed_until_started(url) -> None:
 
 
 def test_settings_configure_the_near_cache(url) -> None:
-    cache = _cache(Settings(_env_file=None, redis_url=url, cache_near_max_entries=5))  # type: ignore[call-arg]
-    assert isinstance(cache, RedisCache) and cache._near.covers(KEY) and not cache._near.covers("quote:x")
-    assert cache._near._max_entries == 5
-    off = _cache(Settings(_env_file=None, redis_url=url, cache_near_enabled=False))  # type: ignore[call-arg]
-    assert isinstance(off, RedisCache) and not off._near.enabled
+    from src.app.root import bootstrap
+
+    def cache_of(**values) -> RedisCache:
+        cache = bootstrap(Settings(_env_file=None, redis_url=url, **values)).core.cache  # type: ignore[call-arg]
+        assert isinstance(cache, RedisCache)
+        return cache
+
+    cache = cache_of(cache_near_max_entries=5)
+    assert cache._near.covers(KEY) and not cache._near.covers("quote:x") and cache._near._max_entries == 5
+    assert not cache_of(cache_near_enabled=False)._near.enabled
 
 
 async def _bars() -> dict[str, int]:

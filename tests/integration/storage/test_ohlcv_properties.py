@@ -23,7 +23,7 @@ batches = st.lists(st.lists(bar_rows, max_size=30), min_size=1, max_size=5)
 @given(batches)
 async def test_any_upsert_sequence_matches_last_write_wins(mongo_db, sequence) -> None:
     repo = MongoOHLCVRepository(mongo_db)
-    key = SeriesKey(Symbol("TEST", f"S{next(_series)}"), Interval.M1)
+    key = SeriesKey(Symbol("TEST", f"S{next(_series)}"), Interval.M1, "tradingview")
     model: dict[int, tuple[float, ...]] = {}
     for batch in sequence:
         bars = [OHLCVBar(Interval.M1, t, p, p + 1, p - 1 if p > 1 else p, p, v) for t, p, v in batch]

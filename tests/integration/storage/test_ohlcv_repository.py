@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 DAY = 86_400
 T0 = calendar.timegm((2024, 3, 1, 0, 0, 0))  # a Friday, 00:00 UTC
-KEY = SeriesKey(Symbol("BINANCE", "BTCUSDT"), Interval.M1)
+KEY = SeriesKey(Symbol("BINANCE", "BTCUSDT"), Interval.M1, "tradingview")
 
 
 def bar(t: int, price: float = 100.0, interval: Interval = Interval.M1, volume: float = 1.0) -> OHLCVBar:
@@ -61,8 +61,8 @@ async def test_same_time_twice_in_one_batch_last_wins(repo: MongoOHLCVRepository
 
 
 async def test_series_are_separate(repo: MongoOHLCVRepository) -> None:
-    other = SeriesKey(Symbol("BINANCE", "ETHUSDT"), Interval.M1)
-    hourly = SeriesKey(KEY.symbol, Interval.H1)
+    other = SeriesKey(Symbol("BINANCE", "ETHUSDT"), Interval.M1, "tradingview")
+    hourly = SeriesKey(KEY.symbol, Interval.H1, "tradingview")
     await repo.upsert(KEY, minutes(T0, 5))
     await repo.upsert(other, minutes(T0, 3))
     await repo.upsert(hourly, [bar(T0, interval=Interval.H1)])
@@ -115,7 +115,7 @@ async def test_newest_read_fetches_only_needed_chunks(repo: MongoOHLCVRepository
 async def test_one_document_per_chunk(mongo_db, per_series: bool) -> None:
     repo = MongoOHLCVRepository(mongo_db, collection_per_series=per_series)
     await repo.ensure_indexes()
-    other = SeriesKey(Symbol("NYSE", "BRK.B"), Interval.M1)
+    other = SeriesKey(Symbol("NYSE", "BRK.B"), Interval.M1, "tradingview")
     await repo.upsert(KEY, minutes(T0, 2 * 1440))
     await repo.upsert(KEY, minutes(T0 + 1440 * 60, 1440, price=5.0))
     await repo.upsert(other, minutes(T0, 3))
@@ -144,7 +144,7 @@ async def test_coverage_reports_first_last_count_and_gaps(repo: MongoOHLCVReposi
 
 
 async def test_coverage_without_gaps_for_daily_bars(repo: MongoOHLCVRepository) -> None:
-    key = SeriesKey(KEY.symbol, Interval.D1)
+    key = SeriesKey(KEY.symbol, Interval.D1, "tradingview")
     await repo.upsert(key, [bar(T0, interval=Interval.D1), bar(T0 + 5 * DAY, interval=Interval.D1)])
     coverage = await repo.coverage(key)
     assert (coverage.first_bar_time, coverage.last_bar_time, coverage.bar_count) == (T0, T0 + 5 * DAY, 2)
@@ -153,7 +153,7 @@ async def test_coverage_without_gaps_for_daily_bars(repo: MongoOHLCVRepository) 
 
 async def test_every_interval_round_trips(repo: MongoOHLCVRepository) -> None:
     for interval in Interval:
-        key = SeriesKey(KEY.symbol, interval)
+        key = SeriesKey(KEY.symbol, interval, "tradingview")
         t = interval.align(T0 + 40 * DAY)
         times = [t]
         for _ in range(4):

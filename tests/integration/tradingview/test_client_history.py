@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
+from simulators.tradingview import TradingViewSimulator
 from src.common.errors import SymbolNotFound, UpstreamRejected, UpstreamUnavailable
 from src.domain.market_data import Interval, Symbol
-from src.infrastructure.tradingview import TradingViewClient, TradingViewConfig
-from src.infrastructure.tradingview.simulator import TradingViewSimulator
+from src.providers.tradingview import TradingViewClient, TradingViewConfig
 
 pytestmark = pytest.mark.integration
 

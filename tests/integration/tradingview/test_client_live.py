@@ -7,14 +7,14 @@ from collections.abc import Callable
 import aiohttp
 import pytest
 
+from simulators.tradingview import TradingViewSimulator
+from simulators.tradingview.__main__ import parse_args, serve
 from src.common.errors import SymbolNotFound
 from src.domain.market_data import Interval, QuoteTick, Symbol
-from src.infrastructure.tradingview import TradingViewClient, TradingViewConfig
-from src.infrastructure.tradingview.framing import decode_frames
-from src.infrastructure.tradingview.messages import request_frame
-from src.infrastructure.tradingview.quotes import QuoteStream
-from src.infrastructure.tradingview.simulator import TradingViewSimulator
-from src.infrastructure.tradingview.simulator.__main__ import parse_args, serve
+from src.providers.tradingview import TradingViewClient, TradingViewConfig
+from src.providers.tradingview.framing import decode_frames
+from src.providers.tradingview.messages import request_frame
+from src.providers.tradingview.quotes import QuoteStream
 from tests.fixtures.servers import free_port
 
 pytestmark = pytest.mark.integration

@@ -5,8 +5,8 @@ import pytest
 import structlog
 
 from src.common.correlation import correlation_scope
-from src.infrastructure.config.logging import configure_logging
-from src.infrastructure.config.settings import SettingsError, load_settings
+from src.common.settings import SettingsError, load_settings
+from src.infrastructure.observability.logging import configure_logging
 
 
 def test_settings_come_from_the_environment(monkeypatch):
@@ -77,8 +77,11 @@ def test_console_logs_are_readable_lines(capsys):
 
 
 def test_chunk_layout_is_per_series_when_embedded_shared_on_mongodb_unless_set():
-    from src.bootstrap import _collection_per_series
+    from src.app.root import bootstrap
 
-    assert _collection_per_series(load_settings()) is True
-    assert _collection_per_series(load_settings(mongodb_url="mongodb://db:27017")) is False
-    assert _collection_per_series(load_settings(mongodb_url="mongodb://db", mongodb_collection_per_series=True))
+    def per_series(**values) -> bool:
+        return bootstrap(load_settings(**values)).core.bars.collection_per_series  # built, never started
+
+    assert per_series() is True
+    assert per_series(mongodb_url="mongodb://db:27017") is False
+    assert per_series(mongodb_url="mongodb://db", mongodb_collection_per_series=True)

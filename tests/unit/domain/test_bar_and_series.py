@@ -5,9 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from src.domain.errors import InvalidBar, InvalidSeries, InvalidSymbol
-from src.domain.market_data import Interval, OHLCVAggregate, OHLCVBar, SeriesKey, Symbol
+from src.domain.market_data import Interval, OHLCVAggregate, OHLCVBar, SeriesKey, Symbol, gaps
 
-KEY = SeriesKey(Symbol("binance", "btcusdt"), Interval.M1)
+KEY = SeriesKey(Symbol("binance", "btcusdt"), Interval.M1, "tradingview")
 prices = st.floats(min_value=0.01, max_value=1e6, allow_nan=False)
 
 
@@ -96,13 +96,26 @@ def test_aggregate_rejects_unsorted_or_foreign_interval_bars():
 
 
 def test_merge_refuses_another_series():
-    other = SeriesKey(Symbol("NASDAQ", "AAPL"), Interval.M1)
+    other = SeriesKey(Symbol("NASDAQ", "AAPL"), Interval.M1, "tradingview")
     with pytest.raises(InvalidSeries):
         OHLCVAggregate(KEY).merge(OHLCVAggregate(other))
 
 
-def test_missing_times_lists_intraday_gaps_only():
-    series = OHLCVAggregate.from_bars(KEY, [OHLCVBar(Interval.M1, t, 1, 1, 1, 1) for t in (0, 60, 240)])
-    assert series.missing_times(0, 240) == [120, 180]
-    daily = OHLCVAggregate(SeriesKey(KEY.symbol, Interval.D1))
-    assert daily.missing_times(0, 86_400 * 10) == []
+def test_gaps_lists_intraday_holes_as_inclusive_ranges_only():
+    assert gaps([0, 60, 240, 300, 600], Interval.M1) == [(120, 180), (360, 540)]
+    assert gaps([0, 60], Interval.M1) == [] and gaps([], Interval.M1) == []
+    assert gaps([0, 86_400 * 3], Interval.D1) == []
+
+
+def test_the_same_symbol_from_two_sources_is_two_series():
+    assert SeriesKey(KEY.symbol, Interval.M1, "tradingview") != SeriesKey(KEY.symbol, Interval.M1, "binance")
+    assert str(SeriesKey(KEY.symbol, Interval.M1, "binance")).startswith("binance:")
+
+
+@pytest.mark.parametrize("source", ["", "TradingView", "trading view", "1tv", "x" * 40, None])
+def test_a_source_must_be_a_lowercase_provider_id(source):
+    from src.domain.errors import InvalidSource
+
+    with pytest.raises(InvalidSource) as caught:
+        SeriesKey(KEY.symbol, Interval.M1, source)
+    assert caught.value.field == "source"

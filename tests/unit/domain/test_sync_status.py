@@ -4,7 +4,7 @@ from src.domain.errors import InvalidTransition
 from src.domain.market_data import Interval, SeriesKey, Symbol
 from src.domain.sync.status import TRANSITIONS, SyncState, SyncStatus, check_transition
 
-KEY = SeriesKey(Symbol("NASDAQ", "AAPL"), Interval.D1)
+KEY = SeriesKey(Symbol("NASDAQ", "AAPL"), Interval.D1, "tradingview")
 ALLOWED = {
     (SyncStatus.PENDING, SyncStatus.SYNCING),
     (SyncStatus.PENDING, SyncStatus.ERROR),

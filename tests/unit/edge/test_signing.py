@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 
-from src.infrastructure.webhooks import sign, verify
+from src.infrastructure.notify.signing import sign, verify
 
 
 def test_signature_is_hmac_sha256_of_timestamp_dot_body():

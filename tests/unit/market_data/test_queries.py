@@ -12,6 +12,7 @@ from src.features.market_data.messages import (
     UntrackSymbolCommand,
 )
 from tests.unit.market_data.conftest import BTC, KEY
+from tests.world import instrument
 
 
 async def _synced(world, count=20):
@@ -25,7 +26,8 @@ async def test_get_bars_by_limit_and_order(world):
     body = orjson.loads(await world.mediator.send(GetBarsQuery(KEY, limit=5, descending=True)))
     assert [b["timestamp"] for b in body["bars"]] == [b.time for b in reversed(bars[-5:])]
     assert body["bars"][0]["time"].endswith("Z")
-    assert (body["exchange"], body["symbol"], body["interval"], body["count"]) == ("BINANCE", "BTCUSDT", "1m", 5)
+    assert (body["source"], body["exchange"], body["symbol"], body["interval"], body["count"]) == (
+        "tradingview", "BINANCE", "BTCUSDT", "1m", 5)
 
 
 async def test_get_bars_by_range(world):
@@ -51,13 +53,13 @@ async def test_second_read_is_served_from_cache(world):
 
 async def test_track_untrack_and_list_symbols(world):
     await _synced(world)
-    tracked = await world.mediator.send(TrackSymbolCommand(BTC, (Interval.M1, Interval.D1)))
+    tracked = await world.mediator.send(TrackSymbolCommand(instrument(BTC), (Interval.M1, Interval.D1)))
     assert tracked.description and tracked.active and tracked.intervals == (Interval.M1, Interval.D1)
     world.clock.advance(5)
-    await world.mediator.send(UntrackSymbolCommand(BTC, (Interval.M1,)))
+    await world.mediator.send(UntrackSymbolCommand(instrument(BTC), (Interval.M1,)))
     [still] = await world.mediator.send(ListSymbolsQuery())
     assert still.intervals == (Interval.D1,) and still.created_at < still.updated_at
-    await world.mediator.send(UntrackSymbolCommand(BTC))
+    await world.mediator.send(UntrackSymbolCommand(instrument(BTC)))
     assert await world.mediator.send(ListSymbolsQuery()) == []
     assert len(await world.mediator.send(ListSymbolsQuery(active_only=False))) == 1
 
@@ -65,7 +67,25 @@ async def test_track_untrack_and_list_symbols(world):
 async def test_search_and_sync_status_with_coverage(world):
     await _synced(world)
     [match] = await world.mediator.send(SearchSymbolsQuery("btc"))
-    assert match.symbol == BTC
+    assert match.symbol == BTC and match.source == "tradingview"
     [view] = await world.mediator.send(GetSyncStatusQuery(exchange="BINANCE"))
     assert view.coverage.bar_count == 20 and view.state.bars_written == 20
     assert await world.mediator.send(GetSyncStatusQuery(exchange="NASDAQ")) == []
+
+
+async def test_search_of_an_unregistered_source_names_the_source_field(world):
+    import pytest
+
+    from src.common.errors import InvalidRequest
+
+    with pytest.raises(InvalidRequest) as caught:
+        await world.mediator.send(SearchSymbolsQuery("btc", source="nowhere"))
+    assert caught.value.field == "source"
+
+
+async def test_stored_bar_rows_have_the_one_public_bar_shape(world):
+    from src.common.bar_shape import bar_fields
+
+    bars = await _synced(world, count=4)
+    body = orjson.loads(await world.mediator.send(GetBarsQuery(KEY, limit=4)))
+    assert body["bars"] == [orjson.loads(orjson.dumps(bar_fields(bar))) for bar in bars]

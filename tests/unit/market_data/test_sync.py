@@ -61,7 +61,7 @@ async def test_incremental_sync_fetches_only_what_is_missing_plus_overlap(world)
 
 
 async def test_unknown_symbol_records_error_and_writes_no_bars(world):
-    key = SeriesKey(Symbol("BINANCE", "NOPE"), Interval.M1)
+    key = SeriesKey(Symbol("BINANCE", "NOPE"), Interval.M1, "tradingview")
     with pytest.raises(SymbolNotFound):
         await world.mediator.send(SyncSymbolCommand(key))
     assert world.sync_status.states[key].status is SyncStatus.ERROR
@@ -120,14 +120,14 @@ async def test_background_sync_returns_pending_then_completes_and_duplicates_joi
     again = await world.mediator.send(StartBackgroundSyncCommand(KEY))
     assert state.status in (SyncStatus.PENDING, SyncStatus.SYNCING) and again.is_running
     world.provider.gate.set()
-    await world.sync_runs.stop()
+    await world.exposed("market_data", "sync_runs").stop()
     assert world.sync_status.states[KEY].status is SyncStatus.COMPLETED
     assert len(world.provider.fetches) == 1
 
 
 async def test_bulk_sync_isolates_failures(world):
     _history(world)
-    bad = SeriesKey(Symbol("BINANCE", "NOPE"), Interval.M1)
+    bad = SeriesKey(Symbol("BINANCE", "NOPE"), Interval.M1, "tradingview")
     results = await world.mediator.send(BulkSyncCommand((SyncSymbolCommand(KEY), SyncSymbolCommand(bad))))
     assert results[0].result is not None and results[0].result.bars_written == 100
     assert isinstance(results[1].error, SymbolNotFound)
@@ -138,7 +138,7 @@ async def test_a_failed_sync_publishes_sync_failed_event_after_recording_the_err
 
     seen = []
     world.event_bus.subscribe(SyncFailedEvent, lambda e: seen.append((e, world.sync_status.states[e.key].status)))
-    key = SeriesKey(Symbol("BINANCE", "NOPE"), Interval.M1)
+    key = SeriesKey(Symbol("BINANCE", "NOPE"), Interval.M1, "tradingview")
     with pytest.raises(SymbolNotFound):
         await world.mediator.send(SyncSymbolCommand(key))
     event, recorded = seen[0]

@@ -51,7 +51,7 @@ class Upstream:
 
     async def __call__(self, command):
         self.commands.append(command)
-        if BAD in command.symbols:
+        if BAD in command.instruments:
             raise SymbolNotFound("unknown symbols: BINANCE:NOPE", field="symbol")
 
 
@@ -71,12 +71,12 @@ def closed(time: int) -> BarUpdate:
 
 @pytest.fixture
 async def hub_with():
-    hub = QuoteHub(max_closed_per_client=3, send_timeout_s=5.0)
     upstream = Upstream()
+    hub = QuoteHub(upstream, max_closed_per_client=3, send_timeout_s=5.0)
     tasks = []
 
     async def connect(socket: FakeSocket, message=None):
-        tasks.append(asyncio.create_task(hub.serve(socket, upstream)))
+        tasks.append(asyncio.create_task(hub.serve(socket)))
         if message is not None:
             socket.say(message)
             await until(lambda: socket.of_type("subscribed") or socket.of_type("error")
@@ -97,7 +97,7 @@ async def test_subscribe_goes_upstream_and_the_client_gets_quotes_and_its_bars(h
     socket = await connect(FakeSocket(), SUB_1M)
     assert upstream.commands == [SubscribeQuotesCommand((BTC,), (M1,))]
     hub.on_bar_closed(closed(T0 - 60))  # the service reports closed bars before the tick's quote
-    hub.on_quote(tick(T0 + 1, 100.0, 5.0), [forming(100.0), forming(100.0, M5)])
+    hub.on_quote(BTC, tick(T0 + 1, 100.0, 5.0), [forming(100.0), forming(100.0, M5)])
     await until(lambda: len(socket.frames) == 4)
     kinds = [(f["type"], f.get("interval"), f.get("closed")) for f in socket.frames]
     assert kinds == [("subscribed", None, None), ("bar", "1m", True), ("quote", None, None),
@@ -108,9 +108,9 @@ async def test_slow_client_gets_the_latest_value_per_key_while_a_fast_one_gets_e
     hub, _, connect = hub_with
     fast = await connect(FakeSocket(), SUB_1M)
     slow = await connect(FakeSocket(blocked=True), SUB_1M)
-    await until(lambda: hub.wants(BTC) and len(hub.clients) == 2 and len(hub._by_symbol[BTC]) == 2)
+    await until(lambda: hub.wants(BTC) and len(hub.clients) == 2 and len(hub._by_instrument[BTC]) == 2)
     for i in range(200):
-        hub.on_quote(tick(T0 + 1, 100.0 + i), [forming(100.0 + i)])
+        hub.on_quote(BTC, tick(T0 + 1, 100.0 + i), [forming(100.0 + i)])
         await asyncio.sleep(0)
     await until(lambda: fast.of_type("quote") and fast.of_type("quote")[-1]["price"] == 299.0)
     assert len(fast.of_type("quote")) > 50
@@ -127,7 +127,7 @@ async def test_a_client_overflowing_the_completed_bar_queue_is_dropped_with_1013
     hub, _, connect = hub_with
     fast = await connect(FakeSocket(), SUB_1M)
     slow = await connect(FakeSocket(blocked=True), SUB_1M)
-    await until(lambda: len(hub._by_symbol.get(BTC, ())) == 2)
+    await until(lambda: len(hub._by_instrument.get(BTC, ())) == 2)
     for n in range(6):
         hub.on_bar_closed(closed(T0 + 60 * n))
         await asyncio.sleep(0)
@@ -166,7 +166,7 @@ async def test_unsubscribe_stops_the_stream_and_interval_unsubscribe_keeps_quote
     socket = await connect(FakeSocket(), {"action": "subscribe", "symbols": ["BINANCE:BTCUSDT"]})
     socket.say({"action": "unsubscribe", "symbols": ["BINANCE:BTCUSDT"], "intervals": ["1m"]})
     await until(lambda: socket.of_type("unsubscribed"))
-    hub.on_quote(tick(T0 + 1, 1.0), [forming(1.0), forming(1.0, M5)])
+    hub.on_quote(BTC, tick(T0 + 1, 1.0), [forming(1.0), forming(1.0, M5)])
     await until(lambda: socket.of_type("quote"))
     await asyncio.sleep(0.01)
     assert [f["interval"] for f in socket.of_type("bar")] == ["5m"]

@@ -7,9 +7,8 @@ import pytest
 from src.common import cache_keys
 from src.common.errors import Conflict, NotFound, SymbolNotFound
 from src.domain.errors import InvalidInterval
-from src.domain.events import BarCompletedEvent, QuoteReceivedEvent
+from src.domain.events import BarCompletedEvent
 from src.domain.market_data import Interval, OHLCVBar, SeriesKey
-from src.features.quotes.handlers import HANDLERS
 from src.features.quotes.messages import (
     GetAllQuotesQuery,
     GetCurrentBarQuery,
@@ -21,30 +20,23 @@ from src.features.quotes.messages import (
     SubscribeQuotesCommand,
     UnsubscribeQuotesCommand,
 )
-from src.features.quotes.service import QuoteService
 from tests.fakes import FakeOHLCVRepository
-from tests.unit.quotes.conftest import BAD, BTC, ETH, T0, World, tick
+from tests.unit.quotes.conftest import BAD, BTC, ETH, T0, tick
+from tests.unit.quotes.conftest import QuotesWorld as World
 
 M1, M5 = Interval.M1, Interval.M5
-
-
-def test_every_command_and_query_has_exactly_one_handler():
-    from src.features.quotes import messages
-
-    message_types = {v for k, v in vars(messages).items() if k.endswith(("Command", "Query"))}
-    assert message_types == set(HANDLERS)
 
 
 async def subscribed(world: World, *symbols) -> None:
     await world.mediator.send(SubscribeQuotesCommand(symbols or (BTC,)))
 
 
-async def test_tick_is_cached_published_and_readable(world):
+async def test_tick_is_cached_counted_and_readable(world):
     await subscribed(world)
     await world.feed.push(tick(T0 + 5, 100.0, 10.0))
     quote = await world.mediator.send(GetLatestQuoteQuery(BTC))
-    assert quote["price"] == 100.0 and quote["symbol"] == "BINANCE:BTCUSDT"
-    assert [type(e) for e in world.events] == [QuoteReceivedEvent]
+    assert quote["price"] == 100.0 and quote["symbol"] == "BINANCE:BTCUSDT" and quote["source"] == "tradingview"
+    assert world.events == [] and world.service.ticks_received == 1  # counted, never one event per tick
     await world.service.drain()
     assert world.cache.values[cache_keys.latest_quote(BTC)]["price"] == 100.0
     assert world.cache.values[cache_keys.current_bar(BTC, M1)]["closed"] is False
@@ -68,7 +60,7 @@ async def test_crossing_a_boundary_persists_the_bar_then_publishes_bar_completed
     await world.service.drain()
     assert world.stored(BTC, M1)[T0] == OHLCVBar(M1, T0, 100.0, 105.0, 100.0, 105.0, 5.0)
     [event] = world.completed()
-    assert event.key == SeriesKey(BTC, M1) and event.bar.volume == 5.0
+    assert event.key == SeriesKey(BTC.symbol, M1, "tradingview") and event.bar.volume == 5.0
 
 
 async def test_timer_closes_a_bar_whose_period_ended_without_a_further_tick(world):
@@ -86,9 +78,7 @@ async def test_timer_closes_a_bar_whose_period_ended_without_a_further_tick(worl
 
 
 async def test_background_timer_uses_the_injected_clock():
-    world = World()
-    world.service = QuoteService(world.feed, world.bars, world.cache, world.event_bus, world.clock,
-                                 intervals=(M1,), close_every_s=0.01, close_grace_s=1.0, bar_flush_s=0.01)
+    world = World(live_bar_intervals=["1m"], live_close_every_s=0.01, live_close_grace_s=1.0)
     await world.service.start()
     try:
         await world.service.subscribe([BTC])
@@ -114,7 +104,7 @@ async def test_stale_tick_is_ignored_and_counted(world):
 
 async def test_partial_bar_never_overwrites_a_stored_bar_but_fills_an_empty_slot(world):
     synced = OHLCVBar(M5, T0, 50.0, 60.0, 40.0, 55.0, 1_000.0)
-    await world.bars.upsert(SeriesKey(BTC, M5), [synced])
+    await world.bars.upsert(SeriesKey(BTC.symbol, M5, "tradingview"), [synced])
     await subscribed(world)
     await world.feed.push(tick(T0 + 100, 100.0, 10.0))  # first tick: partial bars at 1m and 5m
     await world.feed.push(tick(T0 + 300, 101.0, 11.0))  # closes both
@@ -129,7 +119,7 @@ async def test_full_period_bar_overwrites_what_is_stored(world):
     await subscribed(world)
     await world.feed.push(tick(T0 + 30, 100.0, 10.0))
     await world.feed.push(tick(T0 + 61, 100.0, 10.0))  # the 1m bar at T0+60 covers its whole period
-    await world.bars.upsert(SeriesKey(BTC, M1), [OHLCVBar(M1, T0 + 60, 1.0, 1.0, 1.0, 1.0, 1.0)])
+    await world.bars.upsert(SeriesKey(BTC.symbol, M1, "tradingview"), [OHLCVBar(M1, T0 + 60, 1.0, 1.0, 1.0, 1.0, 1.0)])
     await world.feed.push(tick(T0 + 121, 102.0, 12.0))
     await world.service.drain()
     assert world.stored(BTC, M1)[T0 + 60] == OHLCVBar(M1, T0 + 60, 100.0, 100.0, 100.0, 100.0, 0.0)
@@ -154,7 +144,7 @@ async def test_unsubscribe_persists_the_symbols_forming_bars(world):
     await subscribed(world, BTC, ETH)
     await world.feed.push(tick(T0 + 10, 100.0, 1.0))
     remaining = await world.mediator.send(UnsubscribeQuotesCommand((BTC,)))
-    assert remaining == [ETH] and world.feed.subscribed == [ETH]
+    assert remaining == [ETH] and world.feed.subscribed == [ETH.symbol]
     await world.service.drain()
     assert T0 in world.stored(BTC, M1)
     with pytest.raises(NotFound):
@@ -164,7 +154,7 @@ async def test_unsubscribe_persists_the_symbols_forming_bars(world):
 async def test_unknown_symbol_raises_and_the_others_stay_subscribed(world):
     with pytest.raises(SymbolNotFound):
         await world.mediator.send(SubscribeQuotesCommand((BTC, BAD)))
-    assert world.service.symbols == [BTC]
+    assert world.service.instruments == [BTC]
 
 
 async def test_latest_quote_falls_back_to_the_cache_then_not_found(world):
@@ -209,7 +199,7 @@ async def test_status_reports_connection_symbols_and_last_tick(world):
     assert status.running and status.connected and status.reconnect_count == 2
     assert status.intervals == (M1, M5)
     [btc] = status.symbols
-    assert (btc.symbol, btc.last_tick_time, btc.last_received_at, btc.ticks) == (BTC, T0 + 7, T0, 1)
+    assert (btc.instrument, btc.last_tick_time, btc.last_received_at, btc.ticks) == (BTC, T0 + 7, T0, 1)
     assert await world.service.check()
     world.feed.connected = False
     assert not await world.service.check()
@@ -228,10 +218,7 @@ class FlakyRepository(FakeOHLCVRepository):
 
 
 async def test_bar_writer_retries_a_failed_write_and_publishes_only_after_it():
-    world = World()
-    world.bars = FlakyRepository(failures=1)
-    world.service = QuoteService(world.feed, world.bars, world.cache, world.event_bus, world.clock,
-                                 intervals=(M1,), close_every_s=3600, bar_flush_s=0.01)
+    world = World(bars=FlakyRepository(failures=1), live_bar_intervals=["1m"])
     await world.service.start()
     await world.service.subscribe([BTC])
     await world.feed.push(tick(T0 + 1, 100.0, 1.0))
@@ -249,7 +236,10 @@ async def test_start_and_stop_are_idempotent(world):
     await world.mediator.send(StopQuotesCommand())
     await world.mediator.send(StopQuotesCommand())
     status = await world.mediator.send(StartQuotesCommand())
-    assert status.running and len(world.feed.callbacks) == 1
+    assert status.running and world.feed.callbacks == []  # a feed is registered on its first subscribe
+    await subscribed(world)
+    await subscribed(world)
+    assert len(world.feed.callbacks) == 1
 
 
 async def test_bar_completed_event_is_only_for_closed_bars(world):

@@ -5,7 +5,7 @@ import calendar
 import pytest
 
 from src.domain.errors import InvalidQuote
-from src.domain.market_data import Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
+from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
 from src.domain.realtime import BarAggregator, BarUpdate
 
 BTC = Symbol("BINANCE", "BTCUSDT")
@@ -23,7 +23,7 @@ def closed_bars(updates):
 
 
 def test_bar_time_is_the_aligned_open_time_and_ohlc_follows_the_ticks():
-    agg = BarAggregator([M1, M5])
+    agg = BarAggregator([M1, M5], source="tradingview")
     agg.on_tick(BTC, T0 + 61.5, 10.0)
     agg.on_tick(BTC, T0 + 70, 12.0)
     agg.on_tick(BTC, T0 + 80, 9.0)
@@ -33,7 +33,7 @@ def test_bar_time_is_the_aligned_open_time_and_ohlc_follows_the_ticks():
 
 
 def test_tick_at_the_close_time_closes_the_bar_and_opens_the_next():
-    agg = BarAggregator([M1, M5])
+    agg = BarAggregator([M1, M5], source="tradingview")
     agg.on_tick(BTC, T0 + 30, 10.0)
     updates = agg.on_tick(BTC, T0 + 60, 11.0)
     assert closed_bars(updates) == [OHLCVBar(M1, T0, 10.0, 10.0, 10.0, 10.0, 0.0)]
@@ -42,13 +42,13 @@ def test_tick_at_the_close_time_closes_the_bar_and_opens_the_next():
 
 
 def test_tick_within_a_bar_returns_no_updates():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0, 10.0)
     assert agg.on_tick(BTC, T0 + 1, 10.5) == ()
 
 
 def test_symbols_are_aggregated_independently():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0, 100.0, 5.0)
     agg.on_tick(ETH, T0 + 1, 10.0, 50.0)
     agg.on_tick(BTC, T0 + 2, 101.0, 7.0)
@@ -59,7 +59,7 @@ def test_symbols_are_aggregated_independently():
 
 
 def test_gap_of_several_periods_closes_the_old_bar_once_without_empty_bars():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0, 10.0)
     updates = agg.on_tick(BTC, T0 + 600, 11.0)
     assert [b.time for b in closed_bars(updates)] == [T0]
@@ -71,7 +71,7 @@ def test_week_and_month_bars_close_at_calendar_edges():
     feb29 = calendar.timegm((2024, 2, 29, 12, 0, 0))
     mar1 = calendar.timegm((2024, 3, 1, 0, 0, 0))
     mar4 = calendar.timegm((2024, 3, 4, 0, 0, 0))
-    agg = BarAggregator([Interval.W1, Interval.MN1])
+    agg = BarAggregator([Interval.W1, Interval.MN1], source="tradingview")
     agg.on_tick(BTC, feb29, 10.0)
     month_closed = agg.on_tick(BTC, mar1, 11.0)
     assert [(b.interval, b.time) for b in closed_bars(month_closed)] == [
@@ -89,13 +89,13 @@ def test_week_and_month_bars_close_at_calendar_edges():
 
 
 def test_first_tick_ever_for_a_symbol_contributes_no_volume():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0, 10.0, 1_000_000.0)
     assert agg.forming(BTC, M1).volume == 0.0
 
 
 def test_bar_volume_is_the_increase_of_the_cumulative_total_never_the_raw_total():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0, 10.0, 1000.0)
     agg.on_tick(BTC, T0 + 10, 10.0, 1003.0)
     agg.on_tick(BTC, T0 + 20, 10.0, 1010.0)
@@ -103,7 +103,7 @@ def test_bar_volume_is_the_increase_of_the_cumulative_total_never_the_raw_total(
 
 
 def test_first_tick_of_a_bar_contributes_the_increase_since_the_previous_tick_of_the_symbol():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0 + 50, 10.0, 1000.0)
     agg.on_tick(BTC, T0 + 59, 10.0, 1004.0)
     [closed] = agg.on_tick(BTC, T0 + 65, 10.0, 1010.0)
@@ -112,7 +112,7 @@ def test_first_tick_of_a_bar_contributes_the_increase_since_the_previous_tick_of
 
 
 def test_a_drop_of_the_total_starts_a_new_session_counting_the_new_total():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0, 10.0, 5000.0)
     agg.on_tick(BTC, T0 + 1, 10.0, 5010.0)  # +10
     agg.on_tick(BTC, T0 + 2, 10.0, 30.0)  # new session: 30 traded since it started
@@ -121,7 +121,7 @@ def test_a_drop_of_the_total_starts_a_new_session_counting_the_new_total():
 
 
 def test_ticks_without_volume_contribute_nothing_and_keep_the_last_total():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0, 10.0, 100.0)
     agg.on_tick(BTC, T0 + 1, 11.0, None)
     agg.on_tick(BTC, T0 + 2, 12.0, 104.0)
@@ -129,14 +129,14 @@ def test_ticks_without_volume_contribute_nothing_and_keep_the_last_total():
 
 
 def test_volume_is_the_same_at_every_interval():
-    agg = BarAggregator([M1, M5, H1])
+    agg = BarAggregator([M1, M5, H1], source="tradingview")
     agg.on_tick(BTC, T0, 10.0, 100.0)
     agg.on_tick(BTC, T0 + 1, 10.0, 107.0)
     assert {b.bar.volume for b in agg.forming_bars(BTC)} == {7.0}
 
 
 def test_repeated_identical_tick_after_reconnect_adds_no_volume():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0, 10.0, 100.0)
     agg.on_tick(BTC, T0 + 5, 11.0, 120.0)
     agg.on_tick(BTC, T0 + 5, 11.0, 120.0)  # snapshot re-sent by the upstream
@@ -144,7 +144,7 @@ def test_repeated_identical_tick_after_reconnect_adds_no_volume():
 
 
 def test_reconnect_snapshot_with_a_higher_total_adds_only_the_difference():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0, 10.0, 100.0)
     agg.on_tick(BTC, T0 + 5, 11.0, 120.0)
     # disconnected; the snapshot after reconnect carries the total including what we missed
@@ -154,7 +154,7 @@ def test_reconnect_snapshot_with_a_higher_total_adds_only_the_difference():
 
 
 def test_on_quote_reads_the_quote_tick_fields():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_quote(QuoteTick(BTC, T0, 10.0, cumulative_volume=5.0))
     agg.on_quote(QuoteTick(BTC, T0 + 1, 11.0, cumulative_volume=8.0))
     assert agg.forming(BTC, M1) == OHLCVBar(M1, T0, 10.0, 11.0, 10.0, 11.0, 3.0)
@@ -166,26 +166,26 @@ def test_on_quote_reads_the_quote_tick_fields():
 )
 def test_invalid_raw_ticks_are_rejected(time, price, volume):
     with pytest.raises(InvalidQuote):
-        BarAggregator([M1]).on_tick(BTC, time, price, volume)
+        BarAggregator([M1], source="tradingview").on_tick(BTC, time, price, volume)
 
 
 # -- closing by timer --------------------------------------------------------------------------------
 
 
 def test_close_due_closes_a_bar_whose_period_ended_without_a_further_tick():
-    agg = BarAggregator([M1, M5])
+    agg = BarAggregator([M1, M5], source="tradingview")
     agg.on_tick(BTC, T0 + 10, 10.0)
     assert agg.close_due(T0 + 59.9) == []
     [update] = agg.close_due(T0 + 60)
-    assert update == BarUpdate(BTC, OHLCVBar(M1, T0, 10.0, 10.0, 10.0, 10.0, 0.0), closed=True,
-                               full_period=False)
-    assert update.key == SeriesKey(BTC, M1)
+    bar = OHLCVBar(M1, T0, 10.0, 10.0, 10.0, 10.0, 0.0)
+    assert update == BarUpdate(Instrument("tradingview", BTC), bar, closed=True, full_period=False)
+    assert update.key == SeriesKey(BTC, M1, "tradingview")
     assert agg.forming(BTC, M1) is None
     assert agg.forming(BTC, M5) is not None
 
 
 def test_each_completed_bar_is_reported_exactly_once():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0 + 10, 10.0)
     first = agg.close_due(T0 + 61)
     again = agg.close_due(T0 + 62)
@@ -196,7 +196,7 @@ def test_each_completed_bar_is_reported_exactly_once():
 
 
 def test_a_bar_opened_after_a_timer_close_covers_its_whole_period():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0 + 10, 10.0)
     agg.close_due(T0 + 60)
     agg.on_tick(BTC, T0 + 70, 11.0)
@@ -208,7 +208,7 @@ def test_a_bar_opened_after_a_timer_close_covers_its_whole_period():
 
 
 def test_tick_older_than_the_forming_bar_is_ignored_and_counted():
-    agg = BarAggregator([M1, H1])
+    agg = BarAggregator([M1, H1], source="tradingview")
     agg.on_tick(BTC, T0 + 65, 10.0, 100.0)
     assert agg.on_tick(BTC, T0 + 59, 99.0, 500.0) == ()  # before the 1m bar: stale for every interval
     assert agg.forming(BTC, M1) == OHLCVBar(M1, T0 + 60, 10.0, 10.0, 10.0, 10.0, 0.0)
@@ -217,7 +217,7 @@ def test_tick_older_than_the_forming_bar_is_ignored_and_counted():
 
 
 def test_stale_tick_volume_is_not_lost_but_counted_by_the_next_accepted_tick():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0 + 65, 10.0, 100.0)
     agg.on_tick(BTC, T0 + 59, 10.0, 104.0)  # stale: ignored, total stays 100
     agg.on_tick(BTC, T0 + 70, 10.0, 106.0)
@@ -225,7 +225,7 @@ def test_stale_tick_volume_is_not_lost_but_counted_by_the_next_accepted_tick():
 
 
 def test_tick_in_a_period_already_closed_by_the_timer_is_stale():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0 + 30, 10.0)
     agg.close_due(T0 + 60)
     assert agg.on_tick(BTC, T0 + 45, 12.0) == ()
@@ -234,7 +234,7 @@ def test_tick_in_a_period_already_closed_by_the_timer_is_stale():
 
 
 def test_late_tick_inside_the_forming_bar_updates_high_low_and_open_but_not_close():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0 + 20, 10.0, 100.0)
     agg.on_tick(BTC, T0 + 40, 11.0, 110.0)
     agg.on_tick(BTC, T0 + 30, 15.0, 112.0)  # late, higher high, total above the previous
@@ -244,7 +244,7 @@ def test_late_tick_inside_the_forming_bar_updates_high_low_and_open_but_not_clos
 
 
 def test_late_tick_with_a_lower_total_is_not_a_new_session():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0 + 20, 10.0, 100.0)
     agg.on_tick(BTC, T0 + 40, 11.0, 110.0)
     agg.on_tick(BTC, T0 + 30, 10.5, 105.0)  # an older reading: adds nothing, reference stays 110
@@ -253,7 +253,7 @@ def test_late_tick_with_a_lower_total_is_not_a_new_session():
 
 
 def test_tick_at_the_same_time_as_the_latest_sets_the_close():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0 + 20, 10.0)
     agg.on_tick(BTC, T0 + 20, 12.0)
     assert agg.forming(BTC, M1).close == 12.0
@@ -264,7 +264,7 @@ def test_tick_at_the_same_time_as_the_latest_sets_the_close():
 
 
 def test_added_interval_starts_its_first_bar_with_the_next_tick():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0 + 10, 10.0, 100.0)
     agg.add_interval(H1)
     assert agg.forming(BTC, H1) is None
@@ -276,7 +276,7 @@ def test_added_interval_starts_its_first_bar_with_the_next_tick():
 
 
 def test_adding_an_interval_applies_to_symbols_seen_later_too():
-    agg = BarAggregator()
+    agg = BarAggregator(source="tradingview")
     agg.add_interval(M5)
     agg.add_interval(M1)
     agg.add_interval(M5)
@@ -286,7 +286,7 @@ def test_adding_an_interval_applies_to_symbols_seen_later_too():
 
 
 def test_removed_interval_drops_its_forming_bar_and_never_reports_it_closed():
-    agg = BarAggregator([M1, M5])
+    agg = BarAggregator([M1, M5], source="tradingview")
     agg.on_tick(BTC, T0 + 10, 10.0)
     agg.on_tick(ETH, T0 + 10, 1.0)
     dropped = agg.remove_interval(M5)
@@ -298,7 +298,7 @@ def test_removed_interval_drops_its_forming_bar_and_never_reports_it_closed():
 
 
 def test_set_intervals_adds_and_removes_to_match():
-    agg = BarAggregator([M1, M5])
+    agg = BarAggregator([M1, M5], source="tradingview")
     agg.on_tick(BTC, T0, 10.0)
     dropped = agg.set_intervals([M5, H1])
     assert [u.bar.interval for u in dropped] == [M1]
@@ -309,7 +309,7 @@ def test_set_intervals_adds_and_removes_to_match():
 
 
 def test_forming_returns_none_for_unknown_symbol_or_interval():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0, 10.0)
     assert agg.forming(ETH, M1) is None
     assert agg.forming(BTC, H1) is None
@@ -317,7 +317,7 @@ def test_forming_returns_none_for_unknown_symbol_or_interval():
 
 
 def test_flush_returns_every_forming_bar_as_partial_and_keeps_building_it():
-    agg = BarAggregator([M1, M5])
+    agg = BarAggregator([M1, M5], source="tradingview")
     agg.on_tick(BTC, T0 + 10, 10.0, 100.0)
     agg.on_tick(BTC, T0 + 20, 11.0, 101.0)
     agg.on_tick(ETH, T0 + 20, 1.0, 7.0)
@@ -334,11 +334,11 @@ def test_flush_returns_every_forming_bar_as_partial_and_keeps_building_it():
 
 
 def test_flush_of_an_empty_aggregator_returns_nothing():
-    assert BarAggregator([M1]).flush() == []
+    assert BarAggregator([M1], source="tradingview").flush() == []
 
 
 def test_remove_symbol_returns_its_forming_bars_and_forgets_it():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0, 10.0, 100.0)
     [update] = agg.remove_symbol(BTC)
     assert not update.closed and update.bar.time == T0
@@ -349,7 +349,7 @@ def test_remove_symbol_returns_its_forming_bars_and_forgets_it():
 
 
 def test_forming_bar_materialised_is_a_validated_snapshot_not_a_live_view():
-    agg = BarAggregator([M1])
+    agg = BarAggregator([M1], source="tradingview")
     agg.on_tick(BTC, T0, 10.0)
     snapshot = agg.forming(BTC, M1)
     agg.on_tick(BTC, T0 + 1, 20.0)

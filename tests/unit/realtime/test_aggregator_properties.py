@@ -112,7 +112,7 @@ def reference_bars(ticks, intervals):
 
 
 def aggregated_bars(ticks, intervals, timer_points):
-    aggregator = BarAggregator(intervals)
+    aggregator = BarAggregator(intervals, source="tradingview")
     # a timer may run between ticks, but never later than a tick still to come
     earliest_ahead = [math.inf] * (len(ticks) + 1)
     for i in range(len(ticks) - 1, -1, -1):

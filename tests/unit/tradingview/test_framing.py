@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from src.infrastructure.tradingview.framing import (
+from src.providers.tradingview.framing import (
     FrameError,
     decode_frames,
     encode_frame,

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from src.common.ports import SymbolMatch
 from src.domain.errors import InvalidBar
 from src.domain.market_data import Interval, OHLCVBar, Symbol
-from src.infrastructure.tradingview.messages import symbol_spec
-from src.infrastructure.tradingview.parsing import (
+from src.providers.tradingview.messages import symbol_spec
+from src.providers.tradingview.parsing import (
     QuoteBook,
     aligner,
     parse_bars,
@@ -122,7 +122,7 @@ def test_parsing_restores_the_garbage_collector_state():
     import gc
 
     from src.domain.market_data import Interval as _Interval
-    from src.infrastructure.tradingview.parsing import parse_bars as _parse
+    from src.providers.tradingview.parsing import parse_bars as _parse
 
     rows = [{"i": 0, "v": [60.0, 1.0, 2.0, 0.5, 1.5, 3.0]}]
     assert gc.isenabled()

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from src.infrastructure.tradingview.connection import backoff_delay
-from src.infrastructure.tradingview.rate_limit import RateLimiter
+from src.providers.tradingview.connection import backoff_delay
+from src.providers.tradingview.rate_limit import RateLimiter
 
 
 async def test_rate_limiter_spaces_requests_after_the_burst() -> None:

@@ -1,0 +1,442 @@
+"""One client connection on the simulator: hello, heartbeats, request dispatch, chart and quote sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import structlog
+from aiohttp import web
+
+from src.domain.errors import InvalidInterval
+from src.domain.market_data import Interval
+from src.providers.tradingview.framing import (
+    FrameError,
+    decode_frames,
+    encode_frame,
+    encode_frames,
+    heartbeat_payload,
+    is_heartbeat,
+)
+from src.providers.tradingview.messages import ANONYMOUS_TOKEN
+
+if TYPE_CHECKING:
+    from simulators.tradingview.server import TradingViewSimulator
+
+log = structlog.get_logger("tradingview.simulator")
+
+# method -> (min params, max params); None = unbounded
+ARITY: dict[str, tuple[int, int | None]] = {
+    "set_auth_token": (1, 1), "set_locale": (1, 2), "set_data_quality": (0, 1),
+    "chart_create_session": (1, 2), "chart_delete_session": (1, 1), "switch_timezone": (2, 2),
+    "resolve_symbol": (3, 3), "create_series": (6, 7), "modify_series": (6, 6), "remove_series": (2, 2),
+    "request_more_data": (3, 3), "quote_create_session": (1, 1), "quote_delete_session": (1, 1),
+    "quote_set_fields": (1, None), "quote_add_symbols": (2, None), "quote_remove_symbols": (2, None),
+    "quote_fast_symbols": (1, None), "quote_hibernate_all": (1, 1),
+}
+# The resolutions TradingView accepts for the 13 intervals (the protocol reference's table).
+_STANDARD_RESOLUTIONS = {
+    "1": Interval.M1, "3": Interval.M3, "5": Interval.M5, "15": Interval.M15, "30": Interval.M30,
+    "45": Interval.M45, "60": Interval.H1, "120": Interval.H2, "180": Interval.H3, "240": Interval.H4,
+    "1D": Interval.D1, "1W": Interval.W1, "1M": Interval.MN1,
+}
+_ALIASES = {"1H": "60", "2H": "120", "3H": "180", "4H": "240", "D": "1D", "W": "1W", "M": "1M"}
+
+
+@dataclass
+class Series:
+    series_id: str
+    turnaround: str
+    alias: str
+    interval: Interval
+    start: int = 0  # index in the market history of the oldest delivered bar
+
+
+@dataclass
+class ChartSession:
+    aliases: dict[str, str | None] = field(default_factory=dict)  # alias -> ticker (None: unknown)
+    series: dict[str, Series] = field(default_factory=dict)
+
+
+class ClientSession:
+    def __init__(self, sim: TradingViewSimulator, ws: web.WebSocketResponse, number: int) -> None:
+        self.sim = sim
+        self.ws = ws
+        self.transport: asyncio.BaseTransport | None = None
+        self.number = number
+        self.authenticated = False
+        self.charts: dict[str, ChartSession] = {}
+        self.quotes: dict[str, list[str]] = {}  # qs -> symbol strings exactly as added
+        self.beats_sent = 0
+        self.last_echo = 0
+        self._batch: list[dict[str, Any]] = []
+        self._lock = asyncio.Lock()
+
+    # --- output --------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _encode(obj: dict[str, Any]) -> str:
+        text = orjson.dumps(obj).decode()
+        # ASCII-only on the wire (non-ASCII escaped) so every LEN convention agrees.
+        return text if text.isascii() else json.dumps(obj, separators=(",", ":"))
+
+    def stamped(self, method: str, *params: Any) -> dict[str, Any]:
+        now = self.sim.clock()
+        return {"m": method, "p": list(params), "t": int(now), "t_ms": int(now * 1000)}
+
+    def queue(self, obj: dict[str, Any]) -> None:
+        self._batch.append(obj)
+
+    async def flush(self) -> None:
+        batch, self._batch = self._batch, []
+        if batch:
+            await self.send_payloads([self._encode(o) for o in batch])
+
+    async def send_payloads(self, payloads: list[str]) -> None:
+        if self.ws.closed:
+            return
+        async with self._lock:
+            try:
+                if self.sim.faults.pack_frames:
+                    await self.ws.send_str(encode_frames(payloads))
+                else:
+                    for payload in payloads:
+                        await self.ws.send_str(encode_frame(payload))
+            except (ConnectionError, RuntimeError):
+                pass  # the reader notices the closed socket
+
+    async def push(self, *objs: dict[str, Any]) -> None:
+        """Send outside a request (live data): packed like any other batch."""
+        await self.send_payloads([self._encode(o) for o in objs])
+
+    # --- heartbeats ----------------------------------------------------------------------------------
+
+    async def heartbeat_loop(self) -> None:
+        while not self.ws.closed:
+            await asyncio.sleep(self.sim.heartbeat_interval)
+            faults = self.sim.faults
+            if not faults.heartbeats:
+                continue
+            self.beats_sent += 1
+            async with self._lock:  # standalone message: many clients only recognise it that way
+                try:
+                    await self.ws.send_str(encode_frame(heartbeat_payload(self.beats_sent)))
+                except (ConnectionError, RuntimeError):
+                    return
+            limit = faults.close_after_unanswered
+            if limit is not None and self.beats_sent - self.last_echo > limit:
+                log.info("simulator_closing_silent_client", client=self.number)
+                await self.ws.close()
+                return
+
+    # --- input ---------------------------------------------------------------------------------------
+
+    async def on_text(self, data: str) -> None:
+        try:
+            payloads = decode_frames(data)
+        except FrameError:
+            self.queue(self.stamped("critical_error", "", "invalid frame", data[:80]))
+            await self.flush()
+            return
+        faults = self.sim.faults
+        if faults.delay and not all(is_heartbeat(p) for p in payloads):
+            await asyncio.sleep(faults.delay)
+            if self.ws.closed:
+                return
+        for payload in payloads:
+            if is_heartbeat(payload):
+                self._on_echo(payload)
+                continue
+            if faults.protocol_error is not None:
+                reason, faults.protocol_error = faults.protocol_error, None
+                await self.reject(reason)
+                return
+            if not await self._dispatch(payload):
+                return
+        await self.flush()
+
+    def _on_echo(self, payload: str) -> None:
+        digits = payload[3:]
+        if digits.isdigit():
+            self.last_echo = max(self.last_echo, int(digits))
+            self.sim.stats["heartbeat_echoes"] += 1
+
+    async def reject(self, reason: str) -> None:
+        await self.flush()
+        await self.send_payloads([self._encode({"m": "protocol_error", "p": [reason]})])
+        await self.ws.close()
+
+    async def _dispatch(self, payload: str) -> bool:
+        """Handle one request; False once the connection has been closed."""
+        try:
+            message = orjson.loads(payload)
+            method, params = message["m"], message["p"]
+            if not isinstance(method, str) or not isinstance(params, list):
+                raise TypeError
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            self.queue(self.stamped("critical_error", "", "invalid message", payload[:80]))
+            return True
+        self.sim.record(method, params)
+        arity = ARITY.get(method)
+        if arity is None:
+            return True  # unknown methods are ignored, like the real server does for most
+        low, high = arity
+        if len(params) < low or (high is not None and len(params) > high) \
+                or method in self.sim.faults.critical_error_methods:
+            self._invalid(method, params)
+            return True
+        if method == "set_auth_token":
+            if params[0] != ANONYMOUS_TOKEN and params[0] not in self.sim.tokens:
+                await self.reject("bad auth token")
+                return False
+            self.authenticated = True
+            return True
+        handler = _HANDLERS.get(method)
+        if handler is not None:
+            try:
+                handler(self, params)
+            except (TypeError, ValueError, KeyError, IndexError):
+                self._invalid(method, params)
+        return True
+
+    def _invalid(self, method: str, params: list[Any]) -> None:
+        session = params[0] if params and isinstance(params[0], str) else ""
+        args = ", ".join(str(p) for p in params[1:])
+        self.queue(self.stamped("critical_error", session, "invalid parameters",
+                                f'method: {method}. args: "[{args}]"'))
+
+    # --- chart sessions ------------------------------------------------------------------------------
+
+    def _chart(self, params: list[Any]) -> tuple[str, ChartSession]:
+        cs = params[0]
+        return cs, self.charts[cs]  # KeyError → critical_error
+
+    def chart_create_session(self, params: list[Any]) -> None:
+        self.charts[str(params[0])] = ChartSession()
+
+    def chart_delete_session(self, params: list[Any]) -> None:
+        self.charts.pop(params[0], None)
+
+    def switch_timezone(self, params: list[Any]) -> None:
+        self._chart(params)
+        tz = params[1]
+        if not isinstance(tz, str) or not (tz in ("exchange", "Etc/UTC") or "/" in tz) or \
+                tz.startswith("Nowhere"):
+            self.queue(self.stamped("critical_error", params[0], "invalid timezone",
+                                    f'method: switch_timezone. args: "[{tz}]"'))
+
+    def resolve_symbol(self, params: list[Any]) -> None:
+        cs, chart = self._chart(params)
+        alias, spec_text = params[1], params[2]
+        ticker = self.sim.parse_symbol(spec_text)
+        if ticker is None or self.sim.market.spec(ticker) is None or \
+                ticker in self.sim.faults.unknown_symbols:
+            chart.aliases[alias] = None
+            self.queue(self.stamped("symbol_error", cs, alias, "invalid symbol"))
+            return
+        chart.aliases[alias] = ticker
+        self.queue(self.stamped("symbol_resolved", cs, alias, self.sim.symbol_info(ticker)))
+
+    def create_series(self, params: list[Any]) -> None:
+        cs, chart = self._chart(params)
+        series_id, turnaround, alias, resolution, bars = params[1:6]
+        interval = self._interval(resolution)
+        if not isinstance(bars, int) or isinstance(bars, bool) or bars < 0:
+            raise TypeError("bars")
+        if not self._series_ok(cs, chart, series_id, turnaround, alias, interval):
+            return
+        assert interval is not None
+        series = chart.series[series_id] = Series(series_id, turnaround, alias, interval)
+        self._load(cs, chart, series, bars)
+
+    def modify_series(self, params: list[Any]) -> None:
+        cs, chart = self._chart(params)
+        series_id, turnaround, alias, resolution = params[1:5]
+        interval = self._interval(resolution)
+        if not self._series_ok(cs, chart, series_id, turnaround, alias, interval):
+            return
+        assert interval is not None
+        previous = chart.series.get(series_id)
+        count = self.sim.max_bars_per_request if previous is None else 300
+        series = chart.series[series_id] = Series(series_id, turnaround, alias, interval)
+        self._load(cs, chart, series, count)
+
+    def remove_series(self, params: list[Any]) -> None:
+        _, chart = self._chart(params)
+        chart.series.pop(params[1], None)
+
+    def request_more_data(self, params: list[Any]) -> None:
+        cs, chart = self._chart(params)
+        series, count = chart.series[params[1]], params[2]
+        if not isinstance(count, int) or count < 0:
+            raise TypeError("count")
+        ticker = chart.aliases[series.alias]
+        assert ticker is not None
+        rows = self.sim.market.history(ticker, series.interval)
+        count = min(count, self.sim.max_bars_per_request)
+        new_start = max(0, series.start - count)
+        if self.sim.max_depth_bars is not None:
+            new_start = max(new_start, len(rows) - self.sim.max_depth_bars)
+        older = rows[new_start:series.start] if new_start < series.start else []
+        series.start = min(series.start, max(new_start, 0))
+        self.queue(self.stamped("series_loading", cs, series.series_id, series.turnaround))
+        # Index policy: indexes count from the oldest delivered bar, so a prepend renumbers the window
+        # and this update carries only the prepended bars, at indexes 0..k-1.
+        self._queue_bars(cs, series, older, 0, first=False)
+        self._complete(cs, series)
+
+    def _interval(self, resolution: Any) -> Interval | None:
+        if not isinstance(resolution, str):
+            raise TypeError("resolution")
+        code = _ALIASES.get(resolution, resolution)
+        if code in _STANDARD_RESOLUTIONS:
+            return _STANDARD_RESOLUTIONS[code]
+        if code.isdigit() or (code[:-1].isdigit() and code[-1:] in "SDWM"):
+            return None  # a custom resolution: not for free plans
+        raise InvalidInterval(f"bad resolution {resolution!r}")  # ValueError → critical_error
+
+    def _series_ok(self, cs: str, chart: ChartSession, series_id: str, turnaround: str, alias: str,
+                   interval: Interval | None) -> bool:
+        node = "sim-charts-free-1@sim-charts-free-1"
+        if alias not in chart.aliases or chart.aliases[alias] is None:
+            self.queue(self.stamped("series_error", cs, series_id, turnaround, "resolve error", node))
+            return False
+        if interval is None:
+            self.queue(self.stamped("series_error", cs, series_id, turnaround, "custom_resolution", node))
+            return False
+        if self.sim.faults.series_error is not None:
+            self.queue(self.stamped("series_error", cs, series_id, turnaround,
+                                    self.sim.faults.series_error, node))
+            return False
+        return True
+
+    def _load(self, cs: str, chart: ChartSession, series: Series, count: int) -> None:
+        ticker = chart.aliases[series.alias]
+        assert ticker is not None
+        rows = self.sim.market.history(ticker, series.interval)
+        count = min(count, self.sim.max_bars_per_request, len(rows))
+        if self.sim.max_depth_bars is not None:
+            count = min(count, self.sim.max_depth_bars)
+        series.start = len(rows) - count
+        loading = self.stamped("series_loading", cs, series.series_id, series.turnaround)
+        # The real server sends series_loading before symbol_resolved when both answer one message.
+        resolved = next((i for i, o in enumerate(self._batch) if o["m"] == "symbol_resolved"
+                         and o["p"][0] == cs and o["p"][1] == series.alias), None)
+        if resolved is None:
+            self.queue(loading)
+        else:
+            self._batch.insert(resolved, loading)
+        self._queue_bars(cs, series, rows[series.start:], 0, first=True)
+        self._complete(cs, series)
+
+    def _queue_bars(self, cs: str, series: Series, rows: list[list[float]], index: int,
+                    *, first: bool) -> None:
+        self.queue(self.stamped("timescale_update", cs, self._series_payload(series, rows, index, first),
+                                self._timescale(rows, index)))
+
+    def _series_payload(self, series: Series, rows: list[list[float]], index: int,
+                        first: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "s": [{"i": index + k, "v": row} for k, row in enumerate(rows)],
+            "ns": {"d": "", "indexes": [] if first else "nochange"},
+            "t": series.turnaround,
+        }
+        if first:
+            body["node"] = "sim-charts-free-1-series-1"
+        if rows:
+            body["lbs"] = {"bar_close_time": series.interval.next_open(
+                series.interval.align(int(rows[-1][0])))}
+        return {series.series_id: body}
+
+    @staticmethod
+    def _timescale(rows: list[list[float]], index: int) -> dict[str, Any]:
+        return {"index": index, "zoffset": 0, "changes": [r[0] for r in rows],
+                "marks": [], "index_diff": []}
+
+    def _complete(self, cs: str, series: Series) -> None:
+        self.queue(self.stamped("series_completed", cs, series.series_id, "streaming",
+                                series.turnaround, {"rt_update_period": 5}))
+
+    def live_updates(self, ticker: str, touched: dict[Interval, tuple[int, bool]]) -> list[dict[str, Any]]:
+        """`du` / `timescale_update` messages for this client's series on `ticker` after a tick."""
+        out: list[dict[str, Any]] = []
+        for cs, chart in self.charts.items():
+            for series in chart.series.values():
+                if chart.aliases.get(series.alias) != ticker or series.interval not in touched:
+                    continue
+                position, is_new = touched[series.interval]
+                row = self.sim.market.history(ticker, series.interval)[position]
+                index = position - series.start
+                payload = self._series_payload(series, [row], index, first=False)
+                if is_new:
+                    out.append(self.stamped("timescale_update", cs, payload, self._timescale([row], index)))
+                else:
+                    out.append({"m": "du", "p": [cs, payload]})
+        return out
+
+    # --- quote sessions ------------------------------------------------------------------------------
+
+    def quote_create_session(self, params: list[Any]) -> None:
+        self.quotes[str(params[0])] = []
+
+    def quote_delete_session(self, params: list[Any]) -> None:
+        self.quotes.pop(params[0], None)
+
+    def quote_set_fields(self, params: list[Any]) -> None:
+        if params[0] not in self.quotes:
+            raise KeyError(params[0])
+
+    def quote_add_symbols(self, params: list[Any]) -> None:
+        qs = params[0]
+        names = self.quotes[qs]
+        for name in params[1:]:
+            if isinstance(name, dict):
+                continue  # the {"flags": [...]} option
+            if not isinstance(name, str):
+                raise TypeError("symbol")
+            if name not in names:
+                names.append(name)
+            ticker = self.sim.parse_symbol(name)
+            if ticker is None or self.sim.market.spec(ticker) is None or \
+                    ticker in self.sim.faults.unknown_symbols:
+                names.remove(name)
+                self.queue({"m": "qsd", "p": [qs, {"n": name, "s": "error", "v": {}}]})
+                continue
+            quote = dict(self.sim.market.quote(ticker))
+            quote.pop("prev_close_price", None)
+            self.queue({"m": "qsd", "p": [qs, {"n": name, "s": "ok", "v": quote}]})
+            self.queue({"m": "quote_completed", "p": [qs, name]})
+
+    def quote_remove_symbols(self, params: list[Any]) -> None:
+        names = self.quotes[params[0]]
+        for name in params[1:]:
+            if name in names:
+                names.remove(name)
+
+    def quote_fast_symbols(self, params: list[Any]) -> None:
+        if params[0] not in self.quotes:
+            raise KeyError(params[0])
+
+    def quote_hibernate_all(self, params: list[Any]) -> None:
+        if params[0] not in self.quotes:
+            raise KeyError(params[0])
+
+    def quote_updates(self, ticker: str, changed: dict[str, Any]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for qs, names in self.quotes.items():
+            for name in names:
+                if self.sim.parse_symbol(name) == ticker:
+                    out.append({"m": "qsd", "p": [qs, {"n": name, "s": "ok", "v": changed}]})
+        return out
+
+
+_HANDLERS = {
+    name: getattr(ClientSession, name)
+    for name in ("chart_create_session", "chart_delete_session", "switch_timezone", "resolve_symbol",
+                 "create_series", "modify_series", "remove_series", "request_more_data",
+                 "quote_create_session", "quote_delete_session", "quote_set_fields", "quote_add_symbols",
+                 "quote_remove_symbols", "quote_fast_symbols", "quote_hibernate_all")
+}

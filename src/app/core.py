@@ -1,0 +1,37 @@
+"""`Core`: the shared objects every slice may ask for, built once by the root. Each slice declares a
+Protocol naming the part it reads; `Core` satisfies them all structurally."""
+
+from dataclasses import dataclass
+
+from src.common.event_bus import EventBus
+from src.common.mediator import Mediator
+from src.common.ports import (
+    Cache,
+    Clock,
+    DeadLetterRepository,
+    HealthCheck,
+    JobRunner,
+    OHLCVRepository,
+    SymbolRepository,
+    SyncStatusRepository,
+    WebhookSender,
+)
+from src.common.providers import ProviderRegistry
+from src.common.settings import Settings
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Core:
+    settings: Settings
+    clock: Clock
+    event_bus: EventBus
+    mediator: Mediator  # handlers are registered into it after every slice is built
+    providers: ProviderRegistry
+    bars: OHLCVRepository
+    sync_status: SyncStatusRepository
+    symbols: SymbolRepository
+    dead_letters: DeadLetterRepository
+    cache: Cache
+    webhooks: WebhookSender | None
+    health: HealthCheck  # the lifecycle: every component's check
+    jobs: JobRunner

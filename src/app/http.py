@@ -1,0 +1,104 @@
+"""The HTTP app of a `Root`: every slice's routers, the edge middleware, problem+json, `/metrics`, and a
+lifespan that starts and stops the root's lifecycle.
+
+Middleware, outermost first: CorrelationId (+ request metrics) → CORS (when origins are set) →
+RateLimit → Idempotency → routes.
+"""
+
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.middleware.cors import CORSMiddleware
+
+from src.app.root import Overrides, Root, bootstrap
+from src.app.slices import SLICES
+from src.common.settings import Settings, load_settings
+from src.infrastructure.http.correlation_middleware import CorrelationIdMiddleware
+from src.infrastructure.http.idempotency import IdempotencyMiddleware
+from src.infrastructure.http.problems import install_problem_handlers, send_internal_error
+from src.infrastructure.http.rate_limit import RateLimitMiddleware, TrustedProxies
+
+log = structlog.get_logger("app")
+
+EXPOSED_HEADERS = [
+    "X-Correlation-ID", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+    "Idempotent-Replayed",
+]
+
+
+def create_app(settings: Settings | None = None, overrides: Overrides | None = None) -> FastAPI:
+    return http_app(bootstrap(settings or load_settings(), overrides))
+
+
+def http_app(root: Root) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await root.lifecycle.start()
+        # What exists now lives as long as the process: keep full collections from rescanning it (p99 latency).
+        gc.collect()
+        gc.freeze()
+        log.info("pocketquant started", environment=root.settings.environment,
+                 store=root.store.kind if root.store else "overridden", sources=list(root.core.providers.sources))
+        try:
+            yield
+        finally:
+            await root.lifecycle.stop()
+            log.info("pocketquant stopped")
+
+    app = FastAPI(
+        title="PocketQuant",
+        version="0.2.0",
+        summary="Self-hosted market data: OHLCV history, live quotes and bars over REST and WebSocket.",
+        docs_url="/api/v1/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.mediator = root.mediator  # the one object routes reach (`MediatorDep`)
+    for slice_ in SLICES:
+        for router in slice_.routers:
+            app.include_router(router)
+    _install_edge(app, root)
+    return app
+
+
+def _install_edge(app: FastAPI, root: Root) -> None:
+    settings, metrics = root.settings, root.metrics
+    # `add_middleware` puts each new one outside the previous: add from the innermost out.
+    app.add_middleware(
+        IdempotencyMiddleware,
+        store=root.idempotency,
+        metrics=metrics,
+        ttl_s=settings.idempotency_ttl_s,
+        lock_ttl_s=settings.idempotency_lock_ttl_s,
+        max_body_bytes=settings.idempotency_max_body_bytes,
+    )
+    if settings.rate_limit_enabled:
+        app.add_middleware(
+            RateLimitMiddleware,
+            limiter=root.limiter,
+            metrics=metrics,
+            exempt_paths=settings.rate_limit_exempt_paths,
+            trusted_proxies=TrustedProxies(settings.trusted_proxies),
+            headers_always=settings.rate_limit_headers_always,
+        )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "X-Correlation-ID"],
+            expose_headers=EXPOSED_HEADERS,
+            max_age=600,
+        )
+    app.add_middleware(CorrelationIdMiddleware, on_error=send_internal_error, record=metrics.http.record)
+    install_problem_handlers(app)
+
+    async def prometheus_metrics() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_api_route("/metrics", prometheus_metrics, methods=["GET"], include_in_schema=False)

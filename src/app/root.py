@@ -1,0 +1,276 @@
+"""`bootstrap(settings, overrides)`: builds every object of the service once, wires the slices, and returns
+the `Root` whose lifecycle starts and stops them in order. The HTTP app (`src.app.http`), `make run` and
+the tests all build through it; tests pass fakes in `Overrides` instead of the adapters built here.
+
+Nothing happens at import. Mongo repositories are created before the store starts (the embedded
+server's port is fixed on creation) and used only after the lifecycle started it.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+
+from src.app.core import Core
+from src.app.providers import build_providers
+from src.app.slices import SLICES
+from src.common import cache_keys
+from src.common.clock import SystemClock
+from src.common.event_bus import EventBus
+from src.common.lifecycle import Component, Lifecycle
+from src.common.mediator import Mediator
+from src.common.ports import (
+    Cache,
+    Clock,
+    DeadLetterRepository,
+    OHLCVRepository,
+    Provider,
+    SymbolRepository,
+    SyncStatusRepository,
+    WebhookSender,
+)
+from src.common.providers import ProviderRegistry
+from src.common.settings import Settings
+from src.domain.events import BarSyncedEvent, SyncFailedEvent
+from src.features.shared.slice import SliceParts
+from src.infrastructure.cache.memory_cache import MemoryCache
+from src.infrastructure.cache.redis_cache import RedisCache
+from src.infrastructure.cache.redis_client import redis_client
+from src.infrastructure.http.idempotency import IdempotencyStore, InProcessIdempotencyStore, RedisIdempotencyStore
+from src.infrastructure.http.rate_limit import InProcessLimiter, Limiter, RedisLimiter
+from src.infrastructure.mongo.connection import MongoStore
+from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
+from src.infrastructure.mongo.migrations import StoreMigrations
+from src.infrastructure.mongo.ohlcv_repository import MongoOHLCVRepository
+from src.infrastructure.mongo.symbol_repository import MongoSymbolRepository
+from src.infrastructure.mongo.sync_status_repository import MongoSyncStatusRepository
+from src.infrastructure.notify.webhooks import WebhookDispatcher
+from src.infrastructure.observability.metrics import Metrics
+from src.infrastructure.scheduling.locks import JobLock, MongoJobLock
+from src.infrastructure.scheduling.scheduler import JobScheduler
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Overrides:
+    """Adapters given instead of the ones the root would build from settings (tests pass fakes here).
+    With every store adapter given, no MongoDB store is built at all."""
+
+    clock: Clock | None = None
+    providers: Sequence[Provider] | None = None
+    bars: OHLCVRepository | None = None
+    sync_status: SyncStatusRepository | None = None
+    symbols: SymbolRepository | None = None
+    dead_letters: DeadLetterRepository | None = None
+    job_lock: JobLock | None = None
+    cache: Cache | None = None
+    webhooks: WebhookSender | None = None
+
+    @property
+    def replaces_the_store(self) -> bool:
+        adapters = (self.bars, self.sync_status, self.symbols, self.dead_letters, self.job_lock)
+        return all(adapter is not None for adapter in adapters)
+
+
+@dataclass(slots=True)
+class Root:
+    """What `bootstrap` built. The HTTP edge takes `limiter`, `idempotency` and `metrics` from here."""
+
+    settings: Settings
+    core: Core
+    lifecycle: Lifecycle
+    metrics: Metrics
+    limiter: Limiter
+    idempotency: IdempotencyStore
+    scheduler: JobScheduler
+    redis: Redis | None = None
+    store: MongoStore | None = None
+    slices: dict[str, SliceParts] = field(default_factory=dict)
+
+    @property
+    def mediator(self) -> Mediator:
+        return self.core.mediator
+
+    @property
+    def event_bus(self) -> EventBus:
+        return self.core.event_bus
+
+
+def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
+    given = overrides or Overrides()
+    store = None if given.replaces_the_store else _mongo_store(settings)
+    redis = redis_client(settings.redis_url.get_secret_value(), timeout_s=settings.redis_timeout_s) \
+        if settings.redis_url is not None else None
+    metrics = Metrics()
+    lifecycle = Lifecycle(stop_timeout_s=settings.component_stop_timeout_s)
+    dead_letters = given.dead_letters or MongoDeadLetterStore(_database(store))
+    scheduler = JobScheduler(given.job_lock or MongoJobLock(_database(store)["job_locks"]))
+    core = Core(
+        settings=settings,
+        clock=given.clock or SystemClock(),
+        event_bus=EventBus(),
+        mediator=Mediator(),
+        providers=ProviderRegistry(given.providers if given.providers is not None else build_providers(settings)),
+        bars=given.bars or MongoOHLCVRepository(_database(store), collection_per_series=_per_series(settings)),
+        sync_status=given.sync_status or MongoSyncStatusRepository(_database(store)),
+        symbols=given.symbols or MongoSymbolRepository(_database(store)),
+        dead_letters=dead_letters,
+        cache=given.cache or _cache(settings, redis),
+        webhooks=given.webhooks or _webhooks(settings, dead_letters, metrics),
+        health=lifecycle,
+        jobs=scheduler,
+    )
+    root = Root(settings, core, lifecycle, metrics, _limiter(settings, redis, metrics),
+                _idempotency(settings, redis), scheduler, redis, store)
+    lifecycle.add(*_resource_components(root))
+    for slice_ in SLICES:
+        root.slices[slice_.name] = parts = slice_.build(core)
+        _wire(root, parts)
+    _observe(root)
+    if settings.scheduler_enabled:
+        lifecycle.add(Component("scheduler", start=scheduler.start, stop=scheduler.stop, check=scheduler.check))
+    return root
+
+
+def _wire(root: Root, parts: SliceParts) -> None:
+    for message_type, handler in parts.handlers.items():
+        root.mediator.register(message_type, handler)  # a type handled twice is refused
+    for event_type, subscribers in parts.subscribers.items():
+        for subscriber in subscribers:
+            root.event_bus.subscribe(event_type, subscriber)
+    for job in parts.jobs:
+        root.scheduler.add(job)
+    root.lifecycle.add(*parts.components)
+
+
+# --- adapters built from settings -------------------------------------------------------------------
+
+
+def _mongo_store(settings: Settings) -> MongoStore:
+    timeout_ms = int(settings.mongodb_timeout_s * 1000)
+    return MongoStore(
+        settings.mongodb_url.get_secret_value() if settings.mongodb_url else None,
+        database=settings.mongodb_database,
+        data_dir=settings.data_dir,
+        server_selection_timeout_ms=timeout_ms,
+        connect_timeout_ms=timeout_ms,
+    )
+
+
+def _database(store: MongoStore | None):  # type: ignore[no-untyped-def]
+    if store is None:
+        raise ValueError("a store adapter was not overridden, so the store must be built")
+    return store.database
+
+
+def _per_series(settings: Settings) -> bool:
+    if settings.mongodb_collection_per_series is not None:
+        return settings.mongodb_collection_per_series
+    return settings.mongodb_url is None
+
+
+def _cache(settings: Settings, redis: Redis | None) -> Cache:
+    if redis is None:
+        return MemoryCache(generation_of=cache_keys.series_generation)
+    return RedisCache(
+        redis,
+        socket_timeout=settings.redis_timeout_s,
+        generation_of=cache_keys.series_generation,
+        near_prefixes=cache_keys.NEAR_CACHED_PREFIXES if settings.cache_near_enabled else (),
+        near_max_entries=settings.cache_near_max_entries,
+        near_max_bytes=settings.cache_near_max_bytes,
+    )
+
+
+def _webhooks(settings: Settings, dead_letters: DeadLetterRepository, metrics: Metrics) -> WebhookDispatcher | None:
+    if not settings.webhook_urls:
+        return None
+    secret = settings.webhook_secret.get_secret_value().encode() if settings.webhook_secret else None
+    return WebhookDispatcher(
+        settings.webhook_urls,
+        secret=secret,
+        timeout_s=settings.webhook_timeout_s,
+        max_attempts=settings.webhook_max_attempts,
+        backoff_base_s=settings.webhook_backoff_base_s,
+        backoff_max_s=settings.webhook_backoff_max_s,
+        max_in_flight=settings.webhook_max_in_flight,
+        drain_timeout_s=settings.webhook_drain_timeout_s,
+        dead_letters=dead_letters,
+        on_outcome=lambda outcome: metrics.webhook_deliveries.labels(outcome).inc(),
+    )
+
+
+def _limiter(settings: Settings, redis: Redis | None, metrics: Metrics) -> Limiter:
+    capacity, refill = settings.rate_limit_capacity, settings.rate_limit_refill_per_s
+    if redis is None:
+        return InProcessLimiter(capacity, refill)
+    return RedisLimiter(redis, capacity, refill, metrics=metrics, prefix=settings.edge_redis_prefix)
+
+
+def _idempotency(settings: Settings, redis: Redis | None) -> IdempotencyStore:
+    if redis is None:
+        return InProcessIdempotencyStore()
+    return RedisIdempotencyStore(redis, prefix=settings.edge_redis_prefix)
+
+
+# --- lifecycle and metrics ----------------------------------------------------------------------------
+
+
+def _resource_components(root: Root) -> list[Component]:
+    """The root's own resources, started in this order before the slices' and stopped after them."""
+    core, components = root.core, []
+    if root.store is not None:
+        store = root.store
+        components.append(Component("mongo", start=store.start, stop=store.stop, check=store.ping))
+        components.append(Component("mongo-schema", start=lambda: _prepare_store(root)))
+    if root.redis is not None:
+        redis = root.redis
+        # No check of its own: the cache's check pings this client, which the limiter and idempotency share.
+        components.append(Component("redis", stop=redis.aclose))
+    cache = core.cache
+    components.append(Component("cache", start=getattr(cache, "start", None), stop=getattr(cache, "aclose", None),
+                                check=cache.ping))
+    # No start: a source is contacted on the first request that needs it, so the service runs without it.
+    components += [Component(f"provider-{p.source}", stop=p.close) for p in core.providers if p.close]
+    webhooks = core.webhooks
+    if isinstance(webhooks, WebhookDispatcher):
+        components.append(Component("webhooks", start=webhooks.start, stop=webhooks.stop))
+    return components
+
+
+async def _prepare_store(root: Root) -> None:
+    assert root.store is not None
+    await StoreMigrations(root.store.database).run()
+    core = root.core
+    for repository in (core.bars, core.sync_status, core.symbols, core.dead_letters):
+        ensure = getattr(repository, "ensure_indexes", None)
+        if ensure is not None:
+            await ensure()
+
+
+def _observe(root: Root) -> None:
+    """Counters the components keep themselves, read when Prometheus scrapes, and event-driven counts."""
+    metrics, core = root.metrics, root.core
+    metrics.observe_event_bus(core.event_bus)
+    cache = core.cache
+    metrics.observe_cache(hits=lambda: getattr(cache, "hits", 0), misses=lambda: getattr(cache, "misses", 0))
+    if isinstance(cache, RedisCache):
+        metrics.observe_counter("cache_near_hits", "Cache hits served in-process by the near cache (included in "
+                                "cache hits)", lambda: cache.near_hits)
+    feeds = {p.source: p.quotes for p in core.providers if p.quotes is not None}
+    metrics.observe_labeled_counter("provider_reconnections", "Reconnects of each source's live connection",
+                                    "source", lambda: {s: f.reconnect_count for s, f in feeds.items()})
+    bars = core.bars
+    if isinstance(bars, MongoOHLCVRepository):
+        metrics.observe_counter("store_documents_read", "Chunk and directory documents read", lambda: bars.docs_fetched)
+        metrics.observe_counter("store_write_conflicts", "Optimistic chunk writes retried after a concurrent write",
+                                lambda: bars.write_conflicts)
+    for parts in root.slices.values():
+        for counter in parts.counters:
+            metrics.observe_counter(counter.name, counter.documentation, counter.read)
+    syncs = metrics.syncs
+    core.event_bus.subscribe(BarSyncedEvent, lambda _: syncs.labels(outcome="completed").inc())
+    core.event_bus.subscribe(SyncFailedEvent, lambda e: syncs.labels(outcome=_failure_outcome(e.error_type)).inc())
+
+
+def _failure_outcome(error_type: str) -> str:
+    return {"SymbolNotFound": "not_found", "UpstreamUnavailable": "upstream_unavailable"}.get(error_type, "error")

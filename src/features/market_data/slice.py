@@ -1,0 +1,56 @@
+"""The market-data slice: history syncs, stored bars, tracked symbols, sync status, scheduled syncs."""
+
+from typing import Protocol
+
+from src.common.jobs import Cron, Every, JobSpec
+from src.common.lifecycle import Component
+from src.common.ports import SymbolRepository, SyncStatusRepository
+from src.domain.events import BarSyncedEvent
+from src.features.market_data import handlers as h
+from src.features.market_data import messages as m
+from src.features.market_data.jobs import SyncAllSymbolsJob, SyncDailyDataJob
+from src.features.market_data.routes import router
+from src.features.market_data.series_sync import SeriesSync
+from src.features.market_data.subscribers import InvalidateBarCacheOnSync
+from src.features.market_data.sync_runs import SyncRuns
+from src.features.shared.deps import SharedDeps
+from src.features.shared.slice import Slice, SliceParts
+
+SIX_HOURS_S = 6 * 3600
+
+
+class MarketDataDeps(SharedDeps, Protocol):
+    @property
+    def sync_status(self) -> SyncStatusRepository: ...
+    @property
+    def symbols(self) -> SymbolRepository: ...
+
+
+def build(d: MarketDataDeps) -> SliceParts:
+    runs = SyncRuns()
+    sync = SeriesSync(d.providers, d.bars, d.sync_status, d.event_bus, d.clock)
+    return SliceParts(
+        handlers={
+            m.SyncSymbolCommand: h.SyncSymbolHandler(sync, runs),
+            m.StartBackgroundSyncCommand: h.StartBackgroundSyncHandler(sync, runs),
+            m.BulkSyncCommand: h.BulkSyncHandler(sync, runs, d.settings.sync_bulk_concurrency),
+            m.TrackSymbolCommand: h.TrackSymbolHandler(d.providers, d.symbols, d.clock),
+            m.UntrackSymbolCommand: h.UntrackSymbolHandler(d.symbols, d.clock),
+            m.GetBarsQuery: h.GetBarsHandler(d.bars, d.cache, d.providers),
+            m.GetSyncStatusQuery: h.GetSyncStatusHandler(d.sync_status, d.bars),
+            m.ListSymbolsQuery: h.ListSymbolsHandler(d.symbols),
+            m.SearchSymbolsQuery: h.SearchSymbolsHandler(d.providers),
+        },
+        subscribers={BarSyncedEvent: [InvalidateBarCacheOnSync(d.cache)]},
+        jobs=[
+            JobSpec("sync_all_symbols", Every(SIX_HOURS_S), SyncAllSymbolsJob(d.mediator, d.symbols)),
+            JobSpec("sync_daily_data", Cron(day_of_week="mon-fri", hour="9-17", minute="0"),
+                    SyncDailyDataJob(d.mediator, d.symbols)),
+        ],
+        # Lets running syncs finish within the grace, then cancels them (they record the interruption).
+        components=[Component("syncs", stop=lambda: runs.stop(timeout_s=d.settings.sync_drain_timeout_s))],
+        exposed={"sync_runs": runs},
+    )
+
+
+SLICE = Slice("market_data", build, routers=(router,))

@@ -1,0 +1,50 @@
+"""The quotes slice: live quote sessions per source, live bars, REST and the client WebSocket."""
+
+from src.common.lifecycle import Component
+from src.domain.market_data import Interval
+from src.features.quotes import handlers as h
+from src.features.quotes import messages as m
+from src.features.quotes.routes import router
+from src.features.quotes.service import QuoteService
+from src.features.quotes.ws import QuoteHub
+from src.features.quotes.ws import router as ws_router
+from src.features.shared.deps import SharedDeps
+from src.features.shared.slice import Counter, Slice, SliceParts
+
+
+def build(d: SharedDeps) -> SliceParts:
+    s = d.settings
+    service = QuoteService(d.providers, d.bars, d.cache, d.event_bus, d.clock,
+                           intervals=[Interval.parse(code) for code in s.live_bar_intervals],
+                           close_every_s=s.live_close_every_s, close_grace_s=s.live_close_grace_s)
+    hub = QuoteHub(d.mediator.send)
+    service.add_listener(hub)
+    return SliceParts(
+        handlers={
+            m.StartQuotesCommand: h.StartQuotesHandler(service),
+            m.StopQuotesCommand: h.StopQuotesHandler(service),
+            m.SubscribeQuotesCommand: h.SubscribeQuotesHandler(service),
+            m.UnsubscribeQuotesCommand: h.UnsubscribeQuotesHandler(service),
+            m.SetBarIntervalsCommand: h.SetBarIntervalsHandler(service),
+            m.ServeQuoteStreamCommand: h.ServeQuoteStreamHandler(hub),
+            m.GetLatestQuoteQuery: h.GetLatestQuoteHandler(service, d.cache),
+            m.GetAllQuotesQuery: h.GetAllQuotesHandler(service),
+            m.GetCurrentBarQuery: h.GetCurrentBarHandler(service, d.cache),
+            m.GetQuoteStatusQuery: h.GetQuoteStatusHandler(service),
+        },
+        components=[
+            Component("quotes", start=service.start, stop=service.stop, check=service.check),
+            Component("quote-hub", stop=hub.close),
+        ],
+        counters=[
+            Counter("quote_ticks_aggregated", "Ticks fed to the live bar aggregators", lambda: service.ticks_received),
+            Counter("quotes_ws_clients_dropped", "WebSocket clients disconnected for being too slow",
+                    lambda: hub.clients_dropped),
+            Counter("quote_cache_write_failures", "Quote and forming-bar cache writes that failed",
+                    lambda: service.cache_write_failures),
+        ],
+        exposed={"service": service, "hub": hub},
+    )
+
+
+SLICE = Slice("quotes", build, routers=(router, ws_router))

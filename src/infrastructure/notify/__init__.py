@@ -1,0 +1,1 @@
+"""Outbound notifications: signed webhook deliveries with retries and dead letters."""
