@@ -1,7 +1,11 @@
 from src.domain.market_data.bar import OHLCVBar
+from src.domain.market_data.calendar import SessionCalendar
 from src.domain.market_data.interval import Interval
 from src.domain.market_data.quote import QuoteTick
 from src.domain.market_data.series import OHLCVAggregate, SeriesKey
 from src.domain.market_data.symbol import Symbol
+from src.domain.market_data.time_zone import TimeZoneRules
 
-__all__ = ["Interval", "OHLCVAggregate", "OHLCVBar", "QuoteTick", "SeriesKey", "Symbol"]
+__all__ = [
+    "Interval", "OHLCVAggregate", "OHLCVBar", "QuoteTick", "SeriesKey", "SessionCalendar", "Symbol", "TimeZoneRules",
+]

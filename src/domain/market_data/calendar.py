@@ -53,6 +53,7 @@ from src.domain.market_data.trading_periods import (
 
 type Corrections = tuple[tuple[date, DaySessions], ...]
 type Found = tuple[int, int, int]  # open, close, trading day of one session
+type Around = tuple[int, int, Found | None]  # [from, until) holding one session (or none) and that session
 
 _SECONDS_PER_DAY = 86_400
 _MEMO_LIMIT = 4096
@@ -66,14 +67,12 @@ class SessionCalendar:
     corrections: Corrections = ()
     _holidays: frozenset[int] = field(init=False, repr=False, compare=False)
     _corrected: dict[int, DaySessions] = field(init=False, repr=False, compare=False)
-    # Memo of answers already computed (the calendar itself never changes): the last session found and
-    # the span of periods asked for, so a stream of ticks costs a dictionary look-up, not a recomputation.
-    _memo: dict[object, Found] = field(init=False, repr=False, compare=False)
+    _memo: "_Memo" = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_holidays", frozenset(epoch_day(d) for d in self.holidays))
         object.__setattr__(self, "_corrected", {epoch_day(d): sessions for d, sessions in self.corrections})
-        object.__setattr__(self, "_memo", {})
+        object.__setattr__(self, "_memo", _Memo())
         _check_corrections(self)
 
     @classmethod
@@ -156,27 +155,47 @@ class SessionCalendar:
         return days_of_period(period_of(day, interval, first_weekday), interval, first_weekday)
 
     def _session_at(self, t: int) -> Found | None:
-        last = self._memo.get("session")
-        if last is not None and last[0] <= t < last[1]:
-            return last
+        around = self._memo.around
+        if not around[0] <= t < around[1]:
+            around = self._memo.around = self._look_around(t)
+        return around[2]
+
+    def _look_around(self, t: int) -> Around:
+        """The session holding `t`, or else a span around `t` that holds no session. Sessions of days
+        before the local day `d - 1` end by the local midnight starting `d - 1`, and sessions of days
+        after `d + 1` open after the midnight ending `d`: those two instants bound the span."""
         local_day = self._local_day(t)
-        for day in (local_day, local_day + 1, local_day - 1):
+        after = self.time_zone.to_utc((local_day - 1) * _SECONDS_PER_DAY)
+        before = max(t + 1, self.time_zone.to_utc((local_day + 1) * _SECONDS_PER_DAY))
+        for day in range(local_day - 1, local_day + 2):
             for opened, closed in session_bounds(day, self._sessions_of(day), self.time_zone):
                 if opened <= t < closed:
-                    self._memo["session"] = (opened, closed, day)
-                    return opened, closed, day
-        return None
+                    return opened, closed, (opened, closed, day)
+                after, before = (max(after, closed), before) if closed <= t else (after, min(before, opened))
+        return after, before, None
 
     def _period_span(self, day: int, interval: Interval) -> Found:
+        periods = self._memo.periods
         key = (interval, period_of(day, interval, self.week.first_weekday))
-        span = self._memo.get(key)
+        span = periods.get(key)
         if span is None:
             table = self._table(*self._period_days(day, interval))
             span = (int(table.opens[0]), int(table.closes[-1]), day)
-            if len(self._memo) > _MEMO_LIMIT:
-                self._memo.clear()
-            self._memo[key] = span
+            if len(periods) > _MEMO_LIMIT:
+                periods.clear()
+            periods[key] = span
         return span
+
+
+class _Memo:
+    """Answers already computed; the calendar never changes, so they stay true. A stream of ticks then
+    costs a comparison or a dictionary look-up per call, not a recomputation of sessions."""
+
+    __slots__ = ("around", "periods")
+
+    def __init__(self) -> None:
+        self.around: Around = (0, 0, None)
+        self.periods: dict[tuple[Interval, int], Found] = {}
 
 
 def _check_corrections(calendar: SessionCalendar) -> None:

@@ -17,7 +17,7 @@ from src.domain.errors import InvalidSession
 from src.domain.market_data.calendar import SessionCalendar
 from src.domain.market_data.interval import Interval
 from src.infrastructure.timezones import time_zone_rules
-from tests.unit.domain.calendar_reference import InGap, Segment, Spec, bar_at, utc_date
+from tests.unit.domain.calendar_reference import InGap, Segment, Spec, bar_at, session_at, utc_date
 
 ZONES = ["America/New_York", "America/Chicago", "Europe/London", "Australia/Sydney", "Asia/Kolkata", "Etc/UTC"]
 # Days just before daylight-saving changes (US, EU, Sydney both ways) and plain ones.
@@ -139,10 +139,12 @@ def test_bars_agree_with_an_independent_reference_implementation(spec_and_window
     for interval, t in product(Interval, (start + offset for offset in offsets)):
         try:
             expected = bar_at(spec, t, interval.code, interval.seconds)
+            found = session_at(spec, t)
         except InGap:
             continue
         bar = calendar.bar_of(t, interval)
         assert (bar, None if bar is None else calendar.bar_close(bar, interval)) == (expected or (None, None))
+        assert calendar.trading_day_of(t) == (found and found[0])
 
 
 @settings(max_examples=300, deadline=None)
