@@ -117,7 +117,8 @@ class SessionCalendar:
         return self._period_span(day, interval)[0]
 
     def bar_close(self, open_time: int, interval: Interval) -> int:
-        """The end of the bar opening at `open_time`: one interval later, clipped at its session's close."""
+        """The end of the bar opening at `open_time`: intraday one interval later, clipped at its session's
+        close; daily, weekly and monthly the close of the period's last session. `NotABarOpen` otherwise."""
         found = self._session_at(open_time)
         if found is None or self.bar_of(open_time, interval) != open_time:
             raise NotABarOpen(f"{open_time} is not the open of a {interval} bar of this calendar", field="time")
