@@ -35,3 +35,15 @@ class InvalidQuote(DomainError):
 
 class InvalidTransition(DomainError):
     pass
+
+
+class InvalidTimeZone(DomainError):
+    pass
+
+
+class InvalidSession(DomainError):
+    """A malformed trading-session description; `field` is `session`, `session_holidays` or `session-correction`."""
+
+
+class NotABarOpen(DomainError):
+    """A time given as a bar's open that is not the open of any bar of that interval in the calendar."""
