@@ -63,7 +63,7 @@ def test_an_expiry_in_the_past_is_refused_by_the_creation_check_not_by_the_const
 
 
 def test_a_crossing_during_the_cooldown_does_not_fire_and_is_not_fired_later():
-    _, events = feed(rule(CROSS_UP, cooldown_s=60), (99, T0), (101, T0 + 1), (99, T0 + 2), (101, T0 + 3))
+    alert, events = feed(rule(CROSS_UP, cooldown_s=60), (99, T0), (101, T0 + 1), (99, T0 + 2), (101, T0 + 3))
     assert len(events) == 1
     after, late_events = feed(alert, (101, T0 + 100), (102, T0 + 101))
     assert late_events == [] and after.status is AlertStatus.ARMED
@@ -101,7 +101,7 @@ def test_a_one_time_rule_fires_once_and_ignores_later_crossings():
 
 
 def test_a_rule_expires_at_expires_at_without_firing():
-    _, events = feed(rule(CROSS_UP, expires_at=T0 + 10), (99, T0), (101, T0 + 10))
+    alert, events = feed(rule(CROSS_UP, expires_at=T0 + 10), (99, T0), (101, T0 + 10))
     assert alert.status is AlertStatus.EXPIRED
     assert events == [AlertExpiredEvent(occurred_at=T0 + 10, rule_id="r1", owner="alice", expires_at=T0 + 10)]
 
