@@ -168,8 +168,8 @@ class AlertBook:
         changes = self._observe(ids, price, moment)
         for rule_id in ids:
             rule = self._rules[rule_id]
-            observed = rule.memory.observed_at
-            if rule_id in ticks.pending and observed is not None and observed >= moment.at:
+            # In sync once it has observed this price; a rule restored with a later `observed_at` skips it.
+            if rule_id in ticks.pending and rule.memory.observed_at == moment.at:
                 del ticks.pending[rule_id]
                 ticks.insert_level(rule_id, _level(rule))
         return changes
