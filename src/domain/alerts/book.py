@@ -56,6 +56,10 @@ class _SymbolTicks:
             return self.level_ids[bisect_left(levels, previous) : bisect_left(levels, price)]
         return self.level_ids[bisect_right(levels, price) : bisect_right(levels, previous)]
 
+    @property
+    def is_empty(self) -> bool:
+        return not (self.levels or self.others or self.pending)
+
     def insert_level(self, rule_id: str, level: float) -> None:
         position = bisect_right(self.levels, level)
         self.levels.insert(position, level)
@@ -211,7 +215,10 @@ class AlertBook:
             return
         if isinstance(rule.condition, BarCondition):
             assert rule.interval is not None
-            del self._bars[(rule.source, rule.symbol, rule.interval)][rule.id]
+            series = (rule.source, rule.symbol, rule.interval)
+            del self._bars[series][rule.id]
+            if not self._bars[series]:
+                del self._bars[series]
             return
         ticks = self._ticks[(rule.source, rule.symbol)]
         if rule.id in ticks.others:
@@ -220,6 +227,8 @@ class AlertBook:
             del ticks.pending[rule.id]
         else:
             ticks.remove_level(rule.id, _level(rule))
+        if ticks.is_empty:  # a rule added later starts pending, so the last price is not needed
+            del self._ticks[(rule.source, rule.symbol)]
 
 
 def _level(rule: AlertRule) -> float:

@@ -23,6 +23,17 @@ class AlertMemory:
     cooldown_until: float | None = None  # set exactly while the rule is cooling down
     window: Window = ()  # percent-change buckets; empty for other conditions
 
+    # Built field by field rather than with `dataclasses.replace`: these run for every evaluation.
+
+    def observed(self, side: Side, at: float, window: Window) -> "AlertMemory":
+        return AlertMemory(side, at, self.trigger_count, self.last_triggered_at, self.cooldown_until, window)
+
+    def triggered(self, at: float, cooldown_until: float | None) -> "AlertMemory":
+        return AlertMemory(self.side, self.observed_at, self.trigger_count + 1, at, cooldown_until, self.window)
+
+    def cooled_down(self) -> "AlertMemory":
+        return AlertMemory(self.side, self.observed_at, self.trigger_count, self.last_triggered_at, None, self.window)
+
     def forgetting_observations(self) -> "AlertMemory":
         """Counters kept, what was seen forgotten: for a rule that watches something new or restarts."""
         return replace(self, side=Side.UNKNOWN, observed_at=None, window=())

@@ -21,7 +21,7 @@ Rules of evaluation (each has a test named for it):
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, NamedTuple
 
 from src.domain.alerts.conditions import BarCondition, Condition, Reading, TickCondition, Window
@@ -41,6 +41,7 @@ _SOURCE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 # Changing one of these makes the rule watch something else: what it had seen is forgotten.
 _WATCHED = ("source", "symbol", "interval", "condition")
 _NOT_REVISABLE = frozenset({"id", "owner", "status", "memory"})
+_set = object.__setattr__
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,13 +80,12 @@ class AlertRule:
             raise InvalidAlertRule(f"expires_at {self.expires_at} is not in the future", field="expires_at")
 
     def disable(self) -> "AlertRule":
-        return self._to(AlertStatus.DISABLED, memory=replace(self.memory, cooldown_until=None))
+        return self._to(AlertStatus.DISABLED, self.memory.cooled_down())
 
     def enable(self, now: float) -> "AlertRule":
         """Re-arm a disabled, done or expired rule; it starts afresh, as if just created."""
         self.check_not_expired(now)
-        memory = replace(self.memory.forgetting_observations(), cooldown_until=None)
-        return self._to(AlertStatus.ARMED, memory=memory)
+        return self._to(AlertStatus.ARMED, self.memory.forgetting_observations().cooled_down())
 
     def revise(self, **changes: Any) -> "AlertRule":
         """The rule with new settings; a new source, symbol, interval or condition forgets what was seen."""
@@ -137,36 +137,34 @@ class AlertRule:
 
     def _advance(self, at: float, now: float) -> "AlertChange":
         if self.is_active and self.expires_at is not None and at >= self.expires_at:
-            expired = self._to(AlertStatus.EXPIRED, memory=replace(self.memory, cooldown_until=None))
+            expired = self._to(AlertStatus.EXPIRED, self.memory.cooled_down())
             event = AlertExpiredEvent(occurred_at=now, rule_id=self.id, owner=self.owner, expires_at=self.expires_at)
             return AlertChange(expired, (event,))
         until = self.memory.cooldown_until
         if self.status is AlertStatus.COOLING_DOWN and until is not None and at >= until:
-            return AlertChange(self._to(AlertStatus.ARMED, memory=replace(self.memory, cooldown_until=None)), ())
+            return AlertChange(self._to(AlertStatus.ARMED, self.memory.cooled_down()), ())
         return AlertChange(self, ())
 
     def _observe(self, reading: Reading | None, moment: Moment, window: Window) -> "AlertChange":
         memory = self.memory
         side = memory.side if reading is None or reading.side is None else reading.side
-        fires = self.status is AlertStatus.ARMED and self.condition.edge.fires(memory.side, side)
-        rule = replace(self, memory=replace(memory, side=side, observed_at=moment.at, window=window))
-        if fires and reading is not None:
-            return rule._fire(reading, moment)
-        return AlertChange(rule, ())
+        observed = memory.observed(side, moment.at, window)
+        if reading is None or self.status is not AlertStatus.ARMED or not self.condition.edge.fires(memory.side, side):
+            return AlertChange(self._evolve(self.status, observed), ())
+        return self._fire(reading, moment, observed)
 
-    def _fire(self, reading: Reading, moment: Moment) -> "AlertChange":
-        count = self.memory.trigger_count + 1
-        fired = self._to(
-            AlertStatus.TRIGGERED, memory=replace(self.memory, trigger_count=count, last_triggered_at=moment.at)
-        )
-        return AlertChange(fired._settle(moment.at), (fired._triggered_event(reading, moment),))
-
-    def _settle(self, at: float) -> "AlertRule":
+    def _fire(self, reading: Reading, moment: Moment, memory: AlertMemory) -> "AlertChange":
+        """Armed -> triggered -> the resting state, as one new rule (both steps checked by the table)."""
+        check_transition(self.status, AlertStatus.TRIGGERED)
         if self.one_time:
-            return self._to(AlertStatus.DONE)
-        if self.cooldown_s > 0:
-            return self._to(AlertStatus.COOLING_DOWN, memory=replace(self.memory, cooldown_until=at + self.cooldown_s))
-        return self._to(AlertStatus.ARMED)
+            target, cooldown_until = AlertStatus.DONE, None
+        elif self.cooldown_s > 0:
+            target, cooldown_until = AlertStatus.COOLING_DOWN, moment.at + self.cooldown_s
+        else:
+            target, cooldown_until = AlertStatus.ARMED, None
+        check_transition(AlertStatus.TRIGGERED, target)
+        fired = self._evolve(target, memory.triggered(moment.at, cooldown_until))
+        return AlertChange(fired, (fired._triggered_event(reading, moment),))
 
     def _triggered_event(self, reading: Reading, moment: Moment) -> AlertTriggeredEvent:
         return AlertTriggeredEvent(
@@ -176,9 +174,23 @@ class AlertRule:
             trigger_count=self.memory.trigger_count, channels=self.channels, note=self.note,
         )
 
-    def _to(self, target: AlertStatus, **changes: Any) -> "AlertRule":
+    def _to(self, target: AlertStatus, memory: AlertMemory | None = None) -> "AlertRule":
         check_transition(self.status, target)
-        return replace(self, status=target, **changes)
+        return self._evolve(target, self.memory if memory is None else memory)
+
+    def _evolve(self, status: AlertStatus, memory: AlertMemory) -> "AlertRule":
+        """This rule in a new state. Its settings are unchanged, so only the state is checked again:
+        built slot by slot instead of through `__init__`, as this runs for every evaluation."""
+        rule = object.__new__(AlertRule)
+        for name in _SETTINGS:
+            _set(rule, name, getattr(self, name))
+        _set(rule, "status", status)
+        _set(rule, "memory", memory)
+        _check_state(rule)
+        return rule
+
+
+_SETTINGS = tuple(f.name for f in fields(AlertRule) if f.name not in ("status", "memory"))
 
 
 class AlertChange(NamedTuple):

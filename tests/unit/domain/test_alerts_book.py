@@ -125,6 +125,14 @@ def test_a_removed_rule_is_no_longer_evaluated():
     assert _triggered(book.on_tick(TV, AAPL, 101.0, T0 + 1)) == ["s"]
 
 
+def test_a_symbol_whose_rules_are_all_gone_leaves_no_trace_and_new_rules_start_afresh():
+    book = _book(crosses(100, "r"))
+    book.on_tick(TV, AAPL, 99.0, T0 + 10)
+    book.remove("r")
+    book.add(rule({"kind": "price_above", "level": 100.0}, id="s"))
+    assert _triggered(book.on_tick(TV, AAPL, 101.0, T0 + 5)) == ["s"]  # no latest tick time remembered
+
+
 def test_advance_time_expires_due_rules_and_they_leave_the_index():
     book = _book(crosses(100, "r", expires_at=T0 + 60), crosses(100, "s"))
     book.on_tick(TV, AAPL, 99.0, T0)
