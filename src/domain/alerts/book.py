@@ -29,8 +29,8 @@ from src.domain.market_data.bar import OHLCVBar
 from src.domain.market_data.interval import Interval
 from src.domain.market_data.symbol import Symbol
 
-type SymbolKey = tuple[str, Symbol]
-type SeriesKey = tuple[str, Symbol, Interval]
+type _SymbolKey = tuple[str, Symbol]  # (source, symbol)
+type _SeriesKey = tuple[str, Symbol, Interval]  # (source, symbol, interval)
 
 
 class _SymbolTicks:
@@ -76,8 +76,8 @@ class _SymbolTicks:
 class AlertBook:
     def __init__(self, rules: Iterable[AlertRule] = ()) -> None:
         self._rules: dict[str, AlertRule] = {}
-        self._ticks: dict[SymbolKey, _SymbolTicks] = {}
-        self._bars: dict[SeriesKey, dict[str, None]] = {}
+        self._ticks: dict[_SymbolKey, _SymbolTicks] = {}
+        self._bars: dict[_SeriesKey, dict[str, None]] = {}
         for rule in rules:
             self.add(rule)
 
@@ -136,7 +136,10 @@ class AlertBook:
         return self._apply(self._rules[rule_id].on_bar_closed(bar, indicator_values, now) for rule_id in list(ids))
 
     def on_backfill(self, source: str, symbol: Symbol, bars: Iterable[OHLCVBar], now: float) -> list[AlertChange]:
-        """Replay closed bars fetched after an outage for the tick rules of the symbol (late triggers)."""
+        """Replay closed bars fetched after an outage for the tick rules of the symbol (late triggers).
+
+        Pass the bars from the one that was forming when the stream was lost, in the finest interval
+        available (1m gives the closest path); parts older than the symbol's latest tick are skipped."""
         ticks = self._ticks.get((source, symbol))
         if ticks is None:
             return []
