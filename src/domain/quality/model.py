@@ -90,6 +90,11 @@ class CheckContext:
     def __post_init__(self) -> None:
         if self.interval_seconds < 0 or self.rejected_upstream < 0:
             raise InvalidQualityInput("interval_seconds and rejected_upstream must be >= 0", field="context")
+        if self.expected_times is not None:
+            expected = np.asarray(self.expected_times, dtype=np.int64)
+            if len(expected) > 1 and not bool(np.all(expected[1:] > expected[:-1])):
+                raise InvalidQualityInput("expected_times must be sorted and unique", field="expected_times")
+            object.__setattr__(self, "expected_times", expected)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
