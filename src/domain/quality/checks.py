@@ -109,8 +109,8 @@ def missing_ranges(times: Times, expected: Times) -> tuple[Times, Times, Positio
 
 def missing_range_anomaly(first: int, last: int, count: int) -> Anomaly:
     return Anomaly(
-        check="missing_session_bars", severity=Severity.WARNING, bar_time=first,
-        values={"bars": float(count), "last_missing": float(last)},
+        check="missing_session_bars", severity=Severity.WARNING, bar_time=first, last_bar_time=last,
+        values={"bars": float(count)},
         detail=f"{count} expected bar(s) missing, {first}..{last}",
     )
 
@@ -165,8 +165,8 @@ RUN_CHECKS = {"zero_volume_runs": "zero volume", "flat_bars_runs": "open = high 
 
 def run_anomaly(check: str, first: int, last: int, length: int) -> Anomaly:
     return Anomaly(
-        check=check, severity=Severity.WARNING, bar_time=first,
-        values={"bars": float(length), "last_time": float(last)},
+        check=check, severity=Severity.WARNING, bar_time=first, last_bar_time=last,
+        values={"bars": float(length)},
         detail=f"{length} consecutive bars with {RUN_CHECKS[check]}",
     )
 

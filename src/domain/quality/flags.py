@@ -12,8 +12,11 @@ false positive). Checks run again on every write, and the flag follows the data:
   cleared; a cleared one stays cleared.
 
 A user may change their mind (confirmed -> cleared, cleared -> confirmed). Anything else raises
-`InvalidTransition`. Open and confirmed flags exclude their bar from queries that ask
-`exclude_flagged=true`, except info flags (level shifts), which are real moves.
+`InvalidTransition`.
+
+Open and confirmed flags exclude the bars they cover (`Anomaly.span`) from queries that ask
+`exclude_flagged=true`, except info flags (level shifts are real moves) and findings about the series
+rather than its stored bars (missing bars, a stale series).
 """
 
 from dataclasses import dataclass, replace
@@ -37,6 +40,7 @@ class FlagChange(StrEnum):
 
 
 _OPEN, _CONFIRMED, _CLEARED = FlagState.OPEN, FlagState.CONFIRMED, FlagState.CLEARED
+_ABOUT_THE_SERIES = frozenset({"missing_session_bars", "stale_series"})
 
 TRANSITIONS: dict[tuple[FlagState, FlagChange], FlagState] = {
     (_OPEN, FlagChange.CONFIRMED_BY_USER): _CONFIRMED,
@@ -77,8 +81,12 @@ class AnomalyFlag:
         return (self.anomaly.check, self.anomaly.bar_time)
 
     @property
-    def excludes_bar(self) -> bool:
-        return self.state is not FlagState.CLEARED and self.anomaly.severity is not Severity.INFO
+    def excluded_span(self) -> tuple[int, int] | None:
+        """First and last open time of the bars that `exclude_flagged=true` leaves out, if any."""
+        anomaly = self.anomaly
+        if self.state is FlagState.CLEARED or anomaly.severity is Severity.INFO or anomaly.check in _ABOUT_THE_SERIES:
+            return None
+        return anomaly.span
 
     def _to(self, change: FlagChange, now: int, anomaly: Anomaly | None = None) -> "AnomalyFlag":
         return replace(

@@ -134,14 +134,20 @@ class QualityThresholds:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Anomaly:
-    """One flagged bar (or, for missing bars, the first bar of a missing range), with the values that
-    made it suspect. It records a finding; the bar itself stays stored."""
+    """A finding about one bar, or about the bars `bar_time..last_bar_time` (a run, a missing range), with
+    the values that made it suspect. It records the finding; the bars stay stored."""
 
     check: str
     severity: Severity
     bar_time: int
     values: dict[str, float] = field(default_factory=dict)
     detail: str = ""
+    last_bar_time: int | None = None  # the last bar covered, when the finding covers several
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """First and last bar open time the finding covers."""
+        return (self.bar_time, self.bar_time if self.last_bar_time is None else self.last_bar_time)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -134,9 +134,9 @@ def test_a_missing_session_bar_is_reported_as_a_range_with_its_count():
     result = missing_session_bars(series, context(series, interval_seconds=HOUR, expected_times=np.array(expected)),
                                   DEFAULTS)
     assert not result.passed and result.value == 4 and result.affected_bars == 4
-    assert [(a.bar_time, a.values) for a in result.anomalies] == [
-        (expected[10], {"bars": 1.0, "last_missing": float(expected[10])}),
-        (expected[20], {"bars": 3.0, "last_missing": float(expected[22])}),
+    assert [(a.span, a.values) for a in result.anomalies] == [
+        ((expected[10], expected[10]), {"bars": 1.0}),
+        ((expected[20], expected[22]), {"bars": 3.0}),
     ]
 
 
@@ -176,7 +176,7 @@ def test_missing_bars_are_exactly_the_expected_times_absent_from_the_series(pres
     result = missing_session_bars(series, context(series, now=T0, expected_times=calendar_times), DEFAULTS)
 
     reference = [t for t in expected_times if times and times[0] <= t <= times[-1] and t not in set(times)]
-    ranges = [(a.bar_time, int(a.values["last_missing"]), int(a.values["bars"])) for a in result.anomalies]
+    ranges = [(*a.span, int(a.values["bars"])) for a in result.anomalies]
     covered = [[t for t in expected_times if first <= t <= last] for first, last, _ in ranges]
     assert [t for run in covered for t in run] == reference
     assert [len(run) for run in covered] == [count for _, _, count in ranges]
@@ -253,7 +253,7 @@ def test_a_zero_volume_run_of_exactly_the_threshold_is_flagged_at_its_first_bar(
     assert (result.passed, result.value, result.affected_bars) == (False, 30.0, 30)
     (anomaly,) = result.anomalies
     assert anomaly.bar_time == T0 + 40 * MINUTE
-    assert anomaly.values == {"bars": 30.0, "last_time": float(T0 + 69 * MINUTE)}
+    assert anomaly.values == {"bars": 30.0} and anomaly.span == (T0 + 40 * MINUTE, T0 + 69 * MINUTE)
 
 
 def test_a_series_without_any_volume_has_no_zero_volume_runs():

@@ -34,8 +34,8 @@ def test_transition_table_is_exactly_the_lifecycle(state, change):
 
 def test_a_raised_flag_is_open_and_excludes_its_bar():
     flag = AnomalyFlag.raised(SPIKE, now=10)
-    assert (flag.state, flag.flagged_at, flag.changed_at, flag.key, flag.excludes_bar) == (
-        OPEN, 10, 10, ("price_spikes", 600), True,
+    assert (flag.state, flag.flagged_at, flag.changed_at, flag.key, flag.excluded_span) == (
+        OPEN, 10, 10, ("price_spikes", 600), (600, 600),
     )
 
 
@@ -45,7 +45,7 @@ def test_a_user_confirms_or_clears_and_the_flag_records_when_and_why():
     assert (confirmed.state, confirmed.changed_at, confirmed.last_change) == (
         CONFIRMED, 20, FlagChange.CONFIRMED_BY_USER,
     )
-    assert (cleared.state, cleared.changed_at, cleared.excludes_bar) == (CLEARED, 30, False)
+    assert (cleared.state, cleared.changed_at, cleared.excluded_span) == (CLEARED, 30, None)
 
 
 def test_clearing_twice_is_an_invalid_transition():
@@ -92,6 +92,14 @@ def test_a_cleared_flag_no_longer_flagged_is_left_as_it_is():
     assert cleared.after_check(None, bar_rewritten=False, now=30) is cleared
 
 
-def test_info_flags_never_exclude_their_bar():
-    shift = Anomaly(check="level_shifts", severity=Severity.INFO, bar_time=600)
-    assert not AnomalyFlag.raised(shift, now=10).excludes_bar
+def test_a_confirmed_run_excludes_every_bar_it_covers():
+    run = Anomaly(check="zero_volume_runs", severity=Severity.WARNING, bar_time=600, last_bar_time=2400)
+    assert AnomalyFlag.raised(run, now=10).confirm(now=20).excluded_span == (600, 2400)
+
+
+@pytest.mark.parametrize(("check", "severity"), [
+    ("level_shifts", Severity.INFO), ("missing_session_bars", Severity.WARNING), ("stale_series", Severity.WARNING),
+])
+def test_info_flags_and_findings_about_the_series_exclude_no_bar(check, severity):
+    finding = Anomaly(check=check, severity=severity, bar_time=600)
+    assert AnomalyFlag.raised(finding, now=10).excluded_span is None

@@ -60,8 +60,8 @@ def test_a_bar_from_the_future_is_flagged_when_it_closes():
 def test_a_gap_before_the_new_bar_is_a_missing_range_on_the_24x7_grid():
     (anomaly,) = check_closed_bar(BARS[20], BARS[:17], now=BARS[20].time + 60, thresholds=SHORT_RUNS,
                                   baseline=BASELINE)
-    assert (anomaly.check, anomaly.bar_time, anomaly.values) == (
-        "missing_session_bars", BARS[17].time, {"bars": 3.0, "last_missing": float(BARS[19].time)},
+    assert (anomaly.check, anomaly.span, anomaly.values) == (
+        "missing_session_bars", (BARS[17].time, BARS[19].time), {"bars": 3.0},
     )
 
 
@@ -82,10 +82,8 @@ def test_a_monthly_gap_counts_calendar_months():
     previous = OHLCVBar(Interval.MN1, jan, 100, 101, 99, 100, 1)
     bar = OHLCVBar(Interval.MN1, apr, 100, 101, 99, 100, 1)
     (anomaly,) = check_closed_bar(bar, [previous], now=apr + 86_400, thresholds=SHORT_RUNS, baseline=None)
-    assert (anomaly.bar_time, anomaly.values) == (
-        calendar.timegm((2024, 2, 1, 0, 0, 0)), {"bars": 2.0, "last_missing": float(calendar.timegm((2024, 3, 1,
-                                                                                                      0, 0, 0)))},
-    )
+    feb, mar = (calendar.timegm((2024, m, 1, 0, 0, 0)) for m in (2, 3))
+    assert (anomaly.span, anomaly.values) == ((feb, mar), {"bars": 2.0})
 
 
 def test_a_zero_volume_run_is_reported_once_when_it_reaches_the_threshold():
