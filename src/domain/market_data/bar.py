@@ -32,3 +32,8 @@ class OHLCVBar:
             raise InvalidBar(
                 f"bar time {self.time!r} is not aligned to {self.interval.code}", field="time"
             )
+
+    @property
+    def closes_at(self) -> int:
+        """The open time of the next bar on the UTC grid: this bar's close."""
+        return self.interval.next_open(self.time)
