@@ -31,3 +31,11 @@ class InvalidQuote(DomainError):
 
 class InvalidTransition(DomainError):
     pass
+
+
+class InvalidIndicator(DomainError):
+    """An indicator spec names no known indicator or gives a parameter it does not accept."""
+
+
+class UnknownFeatureSet(DomainError):
+    pass
