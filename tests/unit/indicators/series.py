@@ -45,11 +45,13 @@ def bar_series(draw: st.DrawFn, min_size: int = 1, max_size: int = 300) -> Colum
     return columns_from_draws(draws, level)
 
 
-def assert_columns_close(actual: dict[str, np.ndarray], expected: dict[str, np.ndarray], rtol: float) -> None:
-    """Same NaN positions; elsewhere within `rtol` of each value or of the column's magnitude."""
+def assert_columns_close(
+    actual: dict[str, np.ndarray], expected: dict[str, np.ndarray], rtol: float, floor: float = 0.0
+) -> None:
+    """Same NaN positions; elsewhere within `rtol` of each value or of the column's magnitude (at least `floor`)."""
     assert actual.keys() == expected.keys()
     for name, want in expected.items():
         got = np.asarray(actual[name])
         np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=f"{name}: NaN positions differ")
-        scale = float(np.nanmax(np.abs(want), initial=0.0))
+        scale = max(float(np.nanmax(np.abs(want), initial=0.0)), floor)
         np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale, equal_nan=True, err_msg=name)
