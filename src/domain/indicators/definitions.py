@@ -9,7 +9,7 @@ parameters (`vwap`).
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from src.domain.indicators import batch, streaming
+from src.domain.indicators import batch, streaming, streaming_ranges
 from src.domain.indicators.batch import Outputs, Params
 from src.domain.indicators.columns import Columns
 from src.domain.indicators.streaming import StreamingIndicator
@@ -129,15 +129,15 @@ _DEFINITIONS = (
     IndicatorDefinition(
         "stoch", "Stochastic oscillator (slow %K and %D, SMA smoothing)", _SOURCE.format("STOCH, matype SMA"),
         (Parameter("fastk_period", 14, 1, MAX_PERIOD), *_STOCH_SMOOTHING), ("stoch_k", "stoch_d"),
-        batch.stochastic, lambda p: streaming.Stochastic(*_ints(p)), _warmup_stochastic,
+        batch.stochastic, lambda p: streaming_ranges.Stochastic(*_ints(p)), _warmup_stochastic,
     ),
     IndicatorDefinition(
         "atr", "Average True Range (Wilder)", _SOURCE.format("ATR"), (_period(minimum=1),), ("atr",),
-        batch.atr, lambda p: streaming.Atr(int(p[0])), _warmup_wilder,
+        batch.atr, lambda p: streaming_ranges.Atr(int(p[0])), _warmup_wilder,
     ),
     IndicatorDefinition(
         "adx", "Average Directional Index (Wilder)", _SOURCE.format("ADX"), (_period(),), ("adx",),
-        batch.adx, lambda p: streaming.Adx(int(p[0])), _warmup_adx,
+        batch.adx, lambda p: streaming_ranges.Adx(int(p[0])), _warmup_adx,
     ),
     IndicatorDefinition(
         "volume_sma", "Simple Moving Average of volume", _SOURCE.format("SMA of volume"),
