@@ -41,6 +41,11 @@ class FeatureState:
     def latest(self) -> dict[str, float]:
         return dict(self._latest)
 
+    @property
+    def tail_bars(self) -> int:
+        """How many bars the state keeps (bounded by the set's lookback and the current session)."""
+        return len(self._tail)
+
     def _recompute(self) -> None:
         start = self.feature_set.history_start(self._tail.session_id, len(self._tail) - 1)
         self._tail, self._utc_offset = self._tail.tail(start), self._utc_offset[start:]

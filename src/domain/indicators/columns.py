@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from src.domain.errors import InvalidSeries
+from src.domain.market_data.bar import OHLCVBar
 
 type FloatArray = npt.NDArray[np.float64]
 type IntArray = npt.NDArray[np.int64]
@@ -27,6 +28,10 @@ class BarPoint(NamedTuple):
     close: float
     volume: float
     session_id: int
+
+    @classmethod
+    def of(cls, bar: OHLCVBar, session_id: int) -> "BarPoint":
+        return cls(bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume, session_id)
 
 
 _DTYPES = {"time": np.int64, "session_id": np.int64}

@@ -42,7 +42,7 @@ def test_the_kept_tail_is_bounded_by_the_lookback_and_the_current_session():
     columns = random_columns(54, 3_000)
     state = FeatureState.from_history(FEATURES_V1, columns, offsets_for(columns))
     session_length = int((columns.session_id == columns.session_id[-1]).sum())
-    assert len(state._tail) <= max(FEATURES_V1.warmup.bars, session_length) + 2
+    assert state.tail_bars <= max(FEATURES_V1.warmup.bars, session_length) + 2
 
 
 def test_latest_is_nan_without_history_and_the_row_of_the_last_bar_after_it():

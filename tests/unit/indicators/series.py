@@ -13,7 +13,7 @@ def random_columns(seed: int, count: int, level: float = 100.0, volatility: floa
     """A geometric random walk with consistent OHLC, volume, and sessions of 20..120 bars."""
     rng = np.random.default_rng(seed)
     close = level * np.exp(np.cumsum(rng.normal(0.0, volatility, count)))
-    open_ = np.concatenate(([close[0]], close[:-1])) * np.exp(rng.normal(0.0, volatility / 4, count))
+    open_ = np.concatenate((close[:1], close[:-1])) * np.exp(rng.normal(0.0, volatility / 4, count))
     high = np.maximum(open_, close) * (1 + rng.uniform(0.0, volatility, count))
     low = np.minimum(open_, close) * (1 - rng.uniform(0.0, volatility, count))
     volume = rng.uniform(0.0, 1000.0, count) * (rng.uniform(size=count) > 0.05)

@@ -7,10 +7,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from src.domain.indicators import DEFAULT_INDICATORS, Columns, IndicatorState, compute, parse_specs, warmup
+from src.domain.indicators import (
+    DEFAULT_INDICATORS,
+    BarPoint,
+    Columns,
+    IndicatorState,
+    compute,
+    parse_specs,
+    warmup,
+)
 from src.domain.indicators.warmup import TOLERANCE
+from src.domain.market_data import Interval, OHLCVBar
 
-from .series import assert_columns_close, bar_series, random_columns
+from .series import T0, assert_columns_close, bar_series, random_columns
 
 OTHER_SPECS = parse_specs(["rsi:2", "macd:3:10:1", "bb:5:1.5", "stoch:1:1:1", "stoch:5:2:4", "atr:1", "adx:2",
                            "ema:2", "volume_sma:3"])
@@ -69,6 +78,11 @@ def test_update_returns_every_column_and_latest_keeps_the_last_values():
     assert list(values) == [name for spec in DEFAULT_INDICATORS for name in spec.columns]
     assert values == state.latest
     assert math.isnan(values["sma_200"]) is False and math.isnan(values["adx_14"]) is False
+
+
+def test_a_live_bar_becomes_a_bar_point_with_its_session():
+    bar = OHLCVBar(Interval.M1, T0, 10.0, 12.0, 9.0, 11.0, 5.0)
+    assert BarPoint.of(bar, 7) == BarPoint(T0, 10.0, 12.0, 9.0, 11.0, 5.0, 7)
 
 
 def test_a_fresh_state_has_nan_until_values_exist():
