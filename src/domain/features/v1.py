@@ -18,8 +18,10 @@ from src.domain.features.rolling import change, ratio, rolling_mean, shift, zsco
 from src.domain.indicators.columns import FloatArray, IntArray
 from src.domain.indicators.spec import IndicatorSpec, parse_specs
 
-INDICATORS = parse_specs(["rsi:14", "rsi:7", "macd:12:26:9", "bb:20:2", "sma", "ema", "atr:14", "adx:14",
-                          "stoch:14:3:3", "volume_sma:20", "vwap"])
+INDICATORS = parse_specs([
+    "rsi:14", "rsi:7", "macd:12:26:9", "bb:20:2", "sma:20", "sma:50", "sma:100", "sma:200", "ema:12", "ema:26",
+    "ema:50", "atr:14", "adx:14", "stoch:14:3:3", "volume_sma:20", "vwap",
+])  # spelled out: v1 must not follow a later change of the indicators' default sets
 _SPEC_OF_COLUMN: dict[str, IndicatorSpec] = {column: spec for spec in INDICATORS for column in spec.columns}
 RETURN_HORIZONS = (1, 2, 3, 5, 10, 20, 60)
 VOLATILITY_WINDOWS = (5, 10, 20, 60)
