@@ -47,3 +47,11 @@ class InvalidSession(DomainError):
 
 class NotABarOpen(DomainError):
     """A time given as a bar's open that is not the open of any bar of that interval in the calendar."""
+
+
+class InvalidIndicator(DomainError):
+    """An indicator spec names no known indicator or gives a parameter it does not accept."""
+
+
+class UnknownFeatureSet(DomainError):
+    pass

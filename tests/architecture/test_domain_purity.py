@@ -15,7 +15,7 @@ DOMAIN = ROOT / "src" / "domain"
 ALLOWED_ROOTS = {
     "__future__", "abc", "array", "bisect", "calendar", "collections", "dataclasses", "datetime",
     "decimal", "enum", "functools", "heapq", "itertools", "math", "operator", "re", "statistics",
-    "typing", "src", "numpy",
+    "typing", "src", "numpy", "talib",
 }
 FORBIDDEN_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("time", "time")}
 
