@@ -9,6 +9,8 @@ PORT ?= 8765
 BINANCE_PORT ?= 8766
 YAHOO_PORT ?= 8767
 ARGS ?=
+# PORT given on the command line wins over a simulator's own default port.
+port_or = $(if $(filter command line,$(origin PORT)),$(PORT),$(1))
 
 # First a python3.13+ on PATH, then pyenv's installed versions.
 PYTHON_FOR_VENV := $(shell scripts/find-python.sh 2>/dev/null)
@@ -22,8 +24,8 @@ help:
 	@echo "make lint       ruff, mypy (whole src; domain strict) and import-linter contracts"
 	@echo "make bench      print benchmark figures as one JSON object"
 	@echo "make simulator  run the TradingView simulator (HOST=$(HOST) PORT=$(PORT))"
-	@echo "make simulator-binance  run the Binance simulator (HOST, BINANCE_PORT=$(BINANCE_PORT), ARGS='--weight-limit 1200 ...')"
-	@echo "make simulator-yahoo    run the Yahoo Finance simulator (HOST, YAHOO_PORT=$(YAHOO_PORT), ARGS='--rate-limit 100 ...')"
+	@echo "make simulator-binance  run the Binance simulator (HOST, PORT=$(BINANCE_PORT), ARGS='--weight-limit 1200 ...')"
+	@echo "make simulator-yahoo    run the Yahoo Finance simulator (HOST, PORT=$(YAHOO_PORT), ARGS='--rate-limit 100 ...')"
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -46,10 +48,10 @@ simulator: install
 	$(BIN)/python -m src.infrastructure.tradingview.simulator --host $(HOST) --port $(PORT)
 
 simulator-binance: install
-	$(BIN)/python -m simulators.binance --host $(HOST) --port $(BINANCE_PORT) $(ARGS)
+	$(BIN)/python -m simulators.binance --host $(HOST) --port $(call port_or,$(BINANCE_PORT)) $(ARGS)
 
 simulator-yahoo: install
-	$(BIN)/python -m simulators.yahoo --host $(HOST) --port $(YAHOO_PORT) $(ARGS)
+	$(BIN)/python -m simulators.yahoo --host $(HOST) --port $(call port_or,$(YAHOO_PORT)) $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests

@@ -20,7 +20,7 @@ def finance_error(status: int, code: str, description: str) -> web.Response:
 class Handshake:
     crumbs: dict[str, str] = field(default_factory=dict)  # A3 cookie -> crumb
 
-    def cookie_page(self, request: web.Request) -> web.Response:
+    async def cookie_page(self, request: web.Request) -> web.Response:
         """fc.yahoo.com answers 404 and sets the cookie anyway (host-only here: no Domain, no Secure)."""
         response = web.Response(status=404, text=COOKIE_PAGE, content_type="text/html")
         cookie = request.cookies.get(COOKIE)
@@ -30,7 +30,7 @@ class Handshake:
         response.set_cookie(COOKIE, cookie, max_age=31_557_600, path="/", httponly=True, samesite="None")
         return response
 
-    def crumb(self, request: web.Request) -> web.Response:
+    async def crumb(self, request: web.Request) -> web.Response:
         crumb = self.crumbs.get(request.cookies.get(COOKIE, ""))
         if crumb is None:
             return finance_error(401, "Unauthorized", "Invalid Cookie")

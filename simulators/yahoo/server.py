@@ -79,7 +79,7 @@ class YahooSimulator(SimulatorServer):
     # --- endpoints -----------------------------------------------------------------------------------
 
     async def _crumb(self, request: web.Request) -> web.StreamResponse:
-        return self.handshake.crumb(request)
+        return await self.handshake.crumb(request)
 
     def _instrument(self, symbol: str) -> Instrument | None:
         if symbol in self.faults.unknown_symbols:
