@@ -70,7 +70,7 @@ test-e2e: install
 
 lint: install
 	$(BIN)/ruff check src simulators tests benchmarks
-	$(BIN)/mypy src
+	$(BIN)/mypy src simulators
 	$(BIN)/lint-imports
 
 bench: install

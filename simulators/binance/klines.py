@@ -73,7 +73,7 @@ def _rows(market: BinanceMarket, spec: BinanceSymbol, interval: KlineInterval, f
     if interval.name == "1s":
         return 1000, market.second_rows(spec, first_ms // 1000, -(-stop_ms // 1000))
     quarter = 15 * 60_000
-    if interval.length_ms != 0 and interval.length_ms < quarter or interval.offset_ms % quarter \
+    if (interval.length_ms != 0 and interval.length_ms < quarter) or interval.offset_ms % quarter \
             or first_ms % quarter:
         return 60_000, market.minute_rows(spec, first_ms // 60_000, -(-stop_ms // 60_000))
     return quarter, market.quarter_rows(spec, first_ms // quarter, -(-stop_ms // quarter), now_ms)

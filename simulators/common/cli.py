@@ -43,8 +43,9 @@ def _scalar_type(hint: Any) -> Callable[[str], Any]:
 
 
 def faults_from(args: argparse.Namespace, faults_type: type[Faults]) -> Any:
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(faults_type)}
-    return faults_type(**{k: set(v) if isinstance(v, list) else v for k, v in values.items()})
+    values: dict[str, Any] = {f.name: getattr(args, f.name) for f in dataclasses.fields(faults_type)}
+    converted: dict[str, Any] = {k: set(v) if isinstance(v, list) else v for k, v in values.items()}
+    return faults_type(**converted)
 
 
 async def serve(simulator: SimulatorServer, host: str, port: int, stop: asyncio.Event | None = None) -> None:

@@ -40,7 +40,7 @@ class MinutePath:
     def __post_init__(self) -> None:
         self._salt = zlib.crc32(f"{self.seed}:{self.key}".encode())
         self._levels = [math.log(self.start_ticks)]
-        self.day = lru_cache(maxsize=512)(self._generate_day)  # type: ignore[method-assign]
+        self.day = lru_cache(maxsize=512)(self._generate_day)
 
     def level(self, day: int) -> float:
         """Log price (in ticks) at the midnight that starts `day`."""
@@ -100,7 +100,7 @@ def rows_between(day_rows: Callable[[int], np.ndarray], per_day: int, first: int
 def split_total(total: int, weights: np.ndarray) -> np.ndarray:
     """Non-negative integers proportional to `weights` that add up to `total` exactly (largest remainder)."""
     shares = total * weights / weights.sum()
-    parts = np.floor(shares).astype(np.int64)
+    parts: np.ndarray = np.floor(shares).astype(np.int64)
     missing = int(total - parts.sum())
     if missing > 0:
         parts[np.argsort(parts - shares)[:missing]] += 1

@@ -161,7 +161,10 @@ def _within(bars: Bars, request: ChartRequest, inst: Instrument) -> Bars:
     """Daily+ bars: those whose period overlaps the window (a 1wk bar may be stamped before `first`)."""
     keep = [i for i, day in enumerate(bars.last_days) if _local_midnight(inst, day) + DAY > request.first
             and bars.timestamps[i] < request.stop]
-    pick = lambda values: [values[i] for i in keep]  # noqa: E731
+
+    def pick(values: list[Any]) -> list[Any]:
+        return [values[i] for i in keep]
+
     return Bars(pick(bars.timestamps), pick(bars.open), pick(bars.high), pick(bars.low), pick(bars.close),
                 pick(bars.volume), pick(bars.last_days))
 

@@ -51,7 +51,7 @@ class Instrument:
 
     @property
     def intraday_ticks(self) -> int:
-        return 10 ** self.price_hint
+        return int(10 ** self.price_hint)
 
     def dividend_dates(self, first: date, last: date,
                        is_session: Callable[[date], bool]) -> list[date]:

@@ -145,7 +145,8 @@ class _Builder:
         self.volume.append(None if row is None else int(row[VOLUME]))
 
     def bars(self) -> Bars:
-        return Bars(self.timestamps, *self.values, self.volume, self.last_days)
+        opens, highs, lows, closes = self.values
+        return Bars(self.timestamps, opens, highs, lows, closes, self.volume, self.last_days)
 
 
 def _path(seed: int, inst: Instrument) -> MinutePath:

@@ -15,8 +15,8 @@ from simulators.binance import BinanceSimulator
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 
-async def next_json(ws: aiohttp.ClientWebSocketResponse, timeout: float = 3.0) -> Any:
-    async with asyncio.timeout(timeout):
+async def next_json(ws: aiohttp.ClientWebSocketResponse, wait: float = 3.0) -> Any:
+    async with asyncio.timeout(wait):
         while True:
             message = await ws.receive()
             if message.type is aiohttp.WSMsgType.TEXT:
@@ -133,7 +133,7 @@ async def test_a_client_that_pongs_stays_connected(binance_simulator):
     binance_simulator.faults.update({"ping_interval": 0.25, "pong_timeout": 0.6})
     async with connect(binance_simulator, "ws/btcusdt@trade") as ws:
         with pytest.raises(TimeoutError):  # reading for a second: aiohttp answers the pings meanwhile
-            await next_json(ws, timeout=1.0)
+            await next_json(ws, wait=1.0)
         await binance_simulator.push_trade("BTCUSDT", "60000.00", "0.1")
         assert (await next_json(ws))["e"] == "trade"
 
