@@ -13,7 +13,6 @@ Rules:
 import random
 import zlib
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 import numpy as np
 
@@ -83,8 +82,6 @@ def _add_trade(bucket: list[int], trade: Trade) -> None:
 
 class BinanceMarket:
     """Bars of every symbol at 1s, 1m and 15m resolution, and the live trade tapes."""
-
-    QUARTER: ClassVar[int] = 15
 
     def __init__(self, symbols: dict[str, BinanceSymbol], *, seed: int, live_since_ms: int) -> None:
         self.symbols = symbols
@@ -269,14 +266,14 @@ def split_minute(row: np.ndarray, spec: BinanceSymbol, rng: np.random.Generator)
     step = spec.step_units
     seconds[:, VOLUME] = split_total(int(row[VOLUME]) // step, weights) * step
     taker = split_total(int(row[TAKER_BASE]) // step, weights) * step
-    seconds[:, TAKER_BASE] = _clamp_within(taker, seconds[:, VOLUME], step)
+    seconds[:, TAKER_BASE] = _clamp_within(taker, seconds[:, VOLUME])
     for column in (QUOTE_VOLUME, TRADES, TAKER_QUOTE):
         seconds[:, column] = split_total(int(row[column]), weights)
     _second_prices(seconds, row, spec.tick_units, rng)
     return seconds
 
 
-def _clamp_within(parts: np.ndarray, limits: np.ndarray, step: int) -> np.ndarray:
+def _clamp_within(parts: np.ndarray, limits: np.ndarray) -> np.ndarray:
     """Move any excess of parts[i] over limits[i] to rows with room, keeping the total (total <= sum of limits)."""
     total = int(parts.sum())
     parts = np.minimum(parts, limits)
