@@ -12,6 +12,7 @@ import orjson
 
 from src.domain.market_data import Interval, OHLCVBar, SeriesKey, Symbol
 from src.infrastructure.cache.redis_cache import RedisCache
+from src.infrastructure.cache.redis_client import redis_client
 from src.infrastructure.mongo.connection import MongoStore
 from src.infrastructure.mongo.ohlcv_repository import MongoOHLCVRepository
 from tests.fixtures.servers import free_port, wait_for_port
@@ -77,7 +78,8 @@ async def _cache_figure(payload: bytes, directory: Path) -> dict[str, float]:
     )
     try:
         wait_for_port(port)
-        cache = RedisCache(f"redis://127.0.0.1:{port}/0")
+        client = redis_client(f"redis://127.0.0.1:{port}/0", timeout_s=1.0)
+        cache = RedisCache(client)
         await cache.set("ohlcv:BTCUSDT:BINANCE:1m:limit=5000", payload, 300)
         timings = []
         for _ in range(500):
@@ -86,6 +88,7 @@ async def _cache_figure(payload: bytes, directory: Path) -> dict[str, float]:
             timings.append(time.perf_counter() - started)
         assert value == payload
         await cache.aclose()
+        await client.aclose()
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -8,6 +8,8 @@ pytest_plugins = [
     "tests.fixtures.mongo",
     "tests.fixtures.tv_simulator",
     "tests.fixtures.http_server",
+    "tests.fixtures.binance_simulator",
+    "tests.fixtures.yahoo_simulator",
 ]
 
 _DEPLOYMENT_VARIABLES = (

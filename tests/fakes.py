@@ -38,6 +38,7 @@ class FakeProvider:
     def __init__(self) -> None:
         self.bars: dict[tuple[Symbol, Interval], list[OHLCVBar]] = {}
         self.fetches: list[tuple[Symbol, Interval, int]] = []
+        self.ranges: list[tuple[Symbol, Interval, int, int]] = []
         self.unavailable = False
         self.gate: asyncio.Event | None = None  # when set, fetches wait for it
 
@@ -60,6 +61,14 @@ class FakeProvider:
         if (symbol, interval) not in self.bars:
             raise SymbolNotFound(f"unknown symbol {symbol}", field="symbol")
         return self.bars[(symbol, interval)][-n_bars:]
+
+    async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int) -> list[OHLCVBar]:
+        self.ranges.append((symbol, interval, start, end))
+        if self.unavailable:
+            raise UpstreamUnavailable("upstream down")
+        if (symbol, interval) not in self.bars:
+            raise SymbolNotFound(f"unknown symbol {symbol}", field="symbol")
+        return [b for b in self.bars[(symbol, interval)] if start <= b.time <= end]
 
     async def resolve_symbol(self, symbol: Symbol) -> SymbolInfo:
         if not any(s == symbol for s, _ in self.bars):

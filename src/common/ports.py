@@ -165,9 +165,15 @@ class SymbolMatch:
 
 
 class HistoryProvider(Protocol):
+    """A source's bar history. Both methods return bars oldest first, unique by time, and raise
+    SymbolNotFound, UpstreamUnavailable or UpstreamRejected."""
+
     async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int) -> list[OHLCVBar]:
-        """The newest `n_bars` bars (fewer if history is shorter), oldest first, unique by time.
-        Raises SymbolNotFound, UpstreamUnavailable or UpstreamRejected."""
+        """The newest `n_bars` bars (fewer if history is shorter), the forming bar included."""
+        ...
+
+    async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int) -> list[OHLCVBar]:
+        """The bars opening at `start <= time <= end` (epoch seconds), as far as the source's history goes."""
         ...
 
 

@@ -2,7 +2,7 @@
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,25 +127,40 @@ class TradingViewClient:
         until `n_bars` or the start of history (a page that adds nothing)."""
         if n_bars <= 0:
             return []
+        bars = await self._page_back(symbol, interval, n_bars, lambda _: False)
+        return [bars[t] for t in sorted(bars)[-n_bars:]]
+
+    async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int) -> list[OHLCVBar]:
+        """Bars opening in [start, end], oldest first: pages back from the newest until a bar at or before
+        `start` arrives or history ends (the cost grows with how far back `start` lies)."""
+        if start > end:
+            return []
+        bars = await self._page_back(symbol, interval, None, lambda oldest: oldest <= start)
+        return [bars[t] for t in sorted(bars) if start <= t <= end]
+
+    async def _page_back(
+        self, symbol: Symbol, interval: Interval, n_bars: int | None, reached: Callable[[int], bool]
+    ) -> dict[int, OHLCVBar]:
+        """Open a chart and page back until `n_bars` bars (None: no count limit) or `reached(oldest)`."""
         page = self.config.max_bars_per_request
         async with self._chart_slots:
             request = ChartRequest(symbol, interval)
-            await self._open(request, min(n_bars, page))
+            await self._open(request, page if n_bars is None else min(n_bars, page))
             try:
                 await request.wait_for(lambda: request.completed >= 1, self.config.request_timeout,
                                        f"bars for {symbol} {interval}")
-                while len(request.bars) < n_bars:
+                while not _satisfied(request.bars, n_bars, reached):
                     before, done = len(request.bars), request.completed
+                    wanted = page if n_bars is None else min(page, n_bars - before)
                     await self.limiter.acquire()
-                    await self._conn.send(request.more_frame(min(page, n_bars - before)),
-                                          within=self.config.request_timeout)
+                    await self._conn.send(request.more_frame(wanted), within=self.config.request_timeout)
                     await request.wait_for(lambda d=done: request.completed > d,  # type: ignore[misc]
                                            self.config.request_timeout, f"more bars for {symbol}")
                     if len(request.bars) == before:
                         break
             finally:
                 await self._close_chart(request)
-        return [request.bars[t] for t in sorted(request.bars)[-n_bars:]]
+        return request.bars
 
     async def resolve_symbol(self, symbol: Symbol) -> SymbolInfo:
         request = ChartRequest(symbol)
@@ -286,3 +301,9 @@ class TradingViewClient:
                 conn.register(session.id, session)
                 await conn.send(*session.create_frames(), within=self.config.request_timeout)
         return session
+
+
+def _satisfied(bars: dict[int, OHLCVBar], n_bars: int | None, reached: Callable[[int], bool]) -> bool:
+    if n_bars is not None and len(bars) >= n_bars:
+        return True
+    return bool(bars) and reached(min(bars))

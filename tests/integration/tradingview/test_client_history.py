@@ -48,6 +48,19 @@ async def test_newest_bars_match_the_simulator_history(tv_config: TradingViewCon
         (int(r[0]), r[1], r[4], r[5]) for r in rows]
 
 
+async def test_a_range_is_served_exactly_as_the_simulator_holds_it(tv_config: TradingViewConfig,
+                                                                    tv_simulator: TradingViewSimulator) -> None:
+    rows = tv_simulator.market.history(BTC.ticker, Interval.M1)
+    start, end = int(rows[-9_000][0]), int(rows[-8_000][0])  # two pages back from the newest bar
+    async with TradingViewClient(tv_config) as tv:
+        bars = await tv.fetch_range(BTC, Interval.M1, start, end)
+        empty = await tv.fetch_range(BTC, Interval.M1, end, start)
+    expected = [r for r in rows if start <= int(r[0]) <= end]
+    assert [(b.time, b.open, b.high, b.low, b.close, b.volume) for b in bars] == [
+        (int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in expected]
+    assert len(bars) == 1_001 and empty == []
+
+
 async def test_fewer_bars_than_asked_when_history_is_short(tv_config: TradingViewConfig) -> None:
     async with TradingViewClient(tv_config) as tv:
         bars = await tv.fetch_bars(BTC, Interval.MN1, 5_000)

@@ -1,0 +1,1 @@
+"""What every simulator shares: the deterministic minute path, the fault switches, the server shell."""
