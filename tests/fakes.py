@@ -100,7 +100,7 @@ class FakeOHLCVRepository:
             bars.reverse()
         return BarColumns(
             key, [b.time for b in bars], [b.open for b in bars], [b.high for b in bars],
-            [b.low for b in bars], [b.close for b in bars], [b.volume for b in bars],
+            [b.low for b in bars], [b.close for b in bars], [b.volume for b in bars], [int(b.partial) for b in bars],
         )
 
     async def coverage(self, key: SeriesKey) -> SeriesCoverage:

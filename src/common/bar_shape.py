@@ -25,4 +25,5 @@ def bar_fields(bar: OHLCVBar) -> dict[str, Any]:
         "low": bar.low,
         "close": bar.close,
         "volume": bar.volume,
+        "partial": bar.partial,
     }

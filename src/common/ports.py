@@ -40,6 +40,7 @@ class BarColumns:
     low: Sequence[float]
     close: Sequence[float]
     volume: Sequence[float]
+    partial: Sequence[int]  # 1 where the bar does not cover its whole period
 
     def __len__(self) -> int:
         return len(self.time)
@@ -47,9 +48,9 @@ class BarColumns:
     def to_bars(self) -> list[OHLCVBar]:
         iv = self.key.interval
         return [
-            OHLCVBar(iv, t, o, h, lo, c, v)
-            for t, o, h, lo, c, v in zip(
-                self.time, self.open, self.high, self.low, self.close, self.volume, strict=True
+            OHLCVBar(iv, t, o, h, lo, c, v, bool(p))
+            for t, o, h, lo, c, v, p in zip(
+                self.time, self.open, self.high, self.low, self.close, self.volume, self.partial, strict=True
             )
         ]
 

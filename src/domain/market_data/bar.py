@@ -16,6 +16,9 @@ class OHLCVBar:
     low: float
     close: float
     volume: float = 0.0  # series without volume (indices) carry 0
+    # True when the bar does not cover its whole period (live bars started mid-period and never seeded
+    # from the source's history); a partial bar never replaces a complete stored one.
+    partial: bool = False
 
     def __post_init__(self) -> None:
         o, h, lo, c, v = self.open, self.high, self.low, self.close, self.volume

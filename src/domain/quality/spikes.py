@@ -13,7 +13,8 @@ Rules:
   to within `spike_revert_fraction` x |jump| of the close before the jump: the bars from the jump up to
   the reverting bar are bad ticks, and the move back is part of them, not a new jump. A jump that does not
   revert although `spike_revert_bars` bars follow it is a level shift: a real move (or a change of scale,
-  such as an unadjusted split), reported as info. A jump with fewer bars after it is not judged yet.
+  such as an unadjusted split), reported as info. A jump with fewer than `spike_neighbours` bars after it
+  is not judged yet (the live path judges a bar once that many bars have closed after it).
 * **Beyond the neighbours.** A bar whose high lies above the highest high, or whose low lies below the
   lowest low, of the `spike_neighbours` bars on each side by more than `spike_range_multiple` x the
   typical bar range (or x the return spread when that is larger) is a bad tick: the price went there and
@@ -102,14 +103,15 @@ def classify_jumps(
     bad_ticks: list[int] = []
     level_shifts: list[int] = []
     reverted_at = -1
+    last_judged = len(log_close) - 1 - thresholds.spike_neighbours  # as on the live path: once enough closed
     for jump in jumps:
-        if jump <= reverted_at:
+        if jump <= reverted_at or jump > last_judged:
             continue
         back = _reverting_bar(log_close, jump, thresholds)
         if back is not None:
             bad_ticks.extend(range(jump, back))
             reverted_at = back
-        elif jump + thresholds.spike_revert_bars <= len(log_close) - 1:
+        else:
             level_shifts.append(jump)
     return bad_ticks, level_shifts
 

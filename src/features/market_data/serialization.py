@@ -10,20 +10,23 @@ from src.common.time_format import iso_utc
 
 def bars_to_json(columns: BarColumns) -> bytes:
     rows = [
-        {"time": iso_utc(t), "timestamp": t, "open": o, "high": h, "low": lo, "close": c, "volume": v}
-        for t, o, h, lo, c, v in zip(
-            columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume, strict=True
+        {"time": iso_utc(t), "timestamp": t, "open": o, "high": h, "low": lo, "close": c, "volume": v,
+         "partial": p == 1}
+        for t, o, h, lo, c, v, p in zip(
+            columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume, columns.partial,
+            strict=True,
         )
     ]
     return orjson.dumps({**series_fields(columns.key), "count": len(rows), "bars": rows})
 
 
 def bars_to_csv(columns: BarColumns) -> bytes:
-    lines = ["time,open,high,low,close,volume"]
+    lines = ["time,open,high,low,close,volume,partial"]
     lines += [
-        f"{iso_utc(t)},{o!r},{h!r},{lo!r},{c!r},{v!r}"
-        for t, o, h, lo, c, v in zip(
-            columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume, strict=True
+        f"{iso_utc(t)},{o!r},{h!r},{lo!r},{c!r},{v!r},{'true' if p == 1 else 'false'}"
+        for t, o, h, lo, c, v, p in zip(
+            columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume, columns.partial,
+            strict=True,
         )
     ]
     lines.append("")

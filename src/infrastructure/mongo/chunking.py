@@ -9,7 +9,9 @@ Chunk periods hold roughly 1,000-10,000 bars each, so a 5,000-bar read touches a
     1d                 1 decade (1970, 1980, ..) ~3,653
     1w, 1M             1 century (1900, 2000, ..) ~5,218 / 1,200
 
-Columns are packed little-endian: `array('q')` for times, `array('d')` for prices and volume.
+Columns are packed little-endian: `array('q')` for times, `array('d')` for prices and volume, `array('b')`
+for the partial flags (`p`, 1 = the bar does not cover its whole period; chunks written before the flag
+existed have no `p` and hold complete bars).
 """
 
 import sys
@@ -21,8 +23,9 @@ from typing import Any
 
 from src.domain.market_data import Interval, utc_calendar
 
-Row = tuple[float, float, float, float, float]  # open, high, low, close, volume
-PRICE_COLUMNS = ("o", "h", "l", "c", "v")
+Row = tuple[float, float, float, float, float, int]  # open, high, low, close, volume, partial
+PRICE_COLUMNS = ("o", "h", "l", "c", "v", "p")
+_TYPECODE = {"o": "d", "h": "d", "l": "d", "c": "d", "v": "d", "p": "b"}
 
 
 class Period(Enum):
@@ -95,28 +98,33 @@ class ChunkColumns:
     l: "array[float]"  # noqa: E741 - the column is called "l" (low) throughout
     c: "array[float]"
     v: "array[float]"
+    p: "array[int]"
 
     @classmethod
     def from_rows(cls, rows: Mapping[int, Row]) -> "ChunkColumns":
         times = sorted(rows)
         values = [rows[t] for t in times]
-        return cls(array("q", times), *(array("d", col) for col in _transpose(values)))
+        columns = zip(PRICE_COLUMNS, _transpose(values), strict=True)
+        return cls(array("q", times), *(array(_TYPECODE[name], column) for name, column in columns))  # type: ignore[arg-type]
 
     def __len__(self) -> int:
         return len(self.t)
 
     def row(self, i: int) -> Row:
-        return (self.o[i], self.h[i], self.l[i], self.c[i], self.v[i])
+        return (self.o[i], self.h[i], self.l[i], self.c[i], self.v[i], self.p[i])
 
     def to_rows(self) -> dict[int, Row]:
-        return dict(zip(self.t, zip(self.o, self.h, self.l, self.c, self.v, strict=True), strict=True))
+        return dict(zip(self.t, zip(self.o, self.h, self.l, self.c, self.v, self.p, strict=True), strict=True))
 
     def encode(self) -> dict[str, bytes]:
         return {"t": _pack(self.t), **{name: _pack(getattr(self, name)) for name in PRICE_COLUMNS}}
 
     @classmethod
     def decode(cls, doc: Mapping[str, bytes]) -> "ChunkColumns":
-        return cls(_unpack("q", doc["t"]), *(_unpack("d", doc[name]) for name in PRICE_COLUMNS))
+        times = _unpack("q", doc["t"])
+        o, h, lo, c, v = (_unpack("d", doc[name]) for name in PRICE_COLUMNS[:-1])
+        partial = _unpack("b", doc["p"]) if "p" in doc else array("b", bytes(len(times)))
+        return cls(times, o, h, lo, c, v, partial)
 
 
 def _transpose(values: list[Row]) -> list[list[float]]:

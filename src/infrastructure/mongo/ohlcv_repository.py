@@ -105,7 +105,7 @@ class MongoOHLCVRepository:
             if bar.interval is not interval:
                 raise ValueError(f"bar at {bar.time} is {bar.interval.code}, series is {interval.code}")
             rows = by_chunk.setdefault(chunk_start(interval, bar.time), {})
-            rows[bar.time] = (bar.open, bar.high, bar.low, bar.close, bar.volume)
+            rows[bar.time] = (bar.open, bar.high, bar.low, bar.close, bar.volume, int(bar.partial))
         if not by_chunk:
             return 0
         known = {start for start, _ in await self._directory(key)}
@@ -311,7 +311,8 @@ def _columns(key: SeriesKey, pieces: list[ChunkColumns], descending: bool, limit
         columns = {name: col[-limit:] for name, col in columns.items()}
     if descending:
         columns = {name: col[::-1] for name, col in columns.items()}
-    return BarColumns(key, columns["t"], columns["o"], columns["h"], columns["l"], columns["c"], columns["v"])
+    return BarColumns(key, columns["t"], columns["o"], columns["h"], columns["l"], columns["c"], columns["v"],
+                      columns["p"])
 
 
 __all__ = ["CHUNKS", "SERIES", "MongoOHLCVRepository", "chunk_id", "series_id"]

@@ -13,7 +13,7 @@ from src.domain.errors import DomainError
 from src.domain.market_data import Interval, OHLCVBar, QuoteTick, Symbol
 
 _EM = re.compile(r"</?em>")
-_FIELDS = ("interval", "time", "open", "high", "low", "close", "volume")
+_FIELDS = ("interval", "time", "open", "high", "low", "close", "volume", "partial")
 # Slot setters of the frozen bar: the fast path below assigns through them once it has checked every
 # invariant `OHLCVBar.__post_init__` checks (a test keeps the two in agreement).
 _SET = tuple(getattr(OHLCVBar, name).__set__ for name in _FIELDS)
@@ -58,7 +58,7 @@ def parse_bars(rows: Iterable[Any], interval: Interval) -> tuple[list[OHLCVBar],
 
 def _parse_bars(rows: Iterable[Any], interval: Interval) -> tuple[list[OHLCVBar], int]:
     align = aligner(interval)
-    set_iv, set_t, set_o, set_h, set_l, set_c, set_v = _SET
+    set_iv, set_t, set_o, set_h, set_l, set_c, set_v, set_p = _SET
     isfinite = math.isfinite
     bars: list[OHLCVBar] = []
     append = bars.append
@@ -83,6 +83,7 @@ def _parse_bars(rows: Iterable[Any], interval: Interval) -> tuple[list[OHLCVBar]
             set_l(bar, lo)
             set_c(bar, c)
             set_v(bar, vol)
+            set_p(bar, False)
             append(bar)
             continue
         try:

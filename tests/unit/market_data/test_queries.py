@@ -40,7 +40,7 @@ async def test_get_bars_as_csv(world):
     bars = await _synced(world, count=3)
     text = (await world.mediator.send(GetBarsQuery(KEY, format=BarsFormat.CSV))).decode()
     lines = text.strip().splitlines()
-    assert lines[0] == "time,open,high,low,close,volume" and len(lines) == 4
+    assert lines[0] == "time,open,high,low,close,volume,partial" and len(lines) == 4
     assert lines[1].split(",")[4] == repr(bars[0].close)
 
 
