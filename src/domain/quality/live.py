@@ -25,7 +25,7 @@ from src.domain.quality.checks import future_anomaly, future_tolerance, missing_
 from src.domain.quality.model import Anomaly, QualityThresholds
 from src.domain.quality.periods import next_open_after, open_before, periods_between
 from src.domain.quality.report import QualityReport
-from src.domain.quality.spikes import MoveScales, bad_tick_anomaly, classify_jumps, level_shift_anomaly
+from src.domain.quality.spikes import MoveScales, bad_tick_anomaly, jump_verdict, level_shift_anomaly
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +97,15 @@ def _judge_spike(window: Sequence[OHLCVBar], scales: MoveScales, thresholds: Qua
     if at < 1:
         return None
     log_close = [_ln(bar.close) for bar in window]
-    median, limit = scales.return_median, scales.jump_limit(thresholds)
-    jumps = [i for i in range(1, len(window)) if abs((log_close[i] - log_close[i - 1]) - median) > limit]
-    bad_ticks, level_shifts = classify_jumps(log_close, jumps, thresholds)
+    is_bad_tick, is_shift = jump_verdict(log_close, at, scales, thresholds)
     beyond = _beyond_neighbours(window, at, thresholds.spike_neighbours)
     far = beyond > scales.beyond_limit(thresholds)
     z = scales.return_z(log_close[at] - log_close[at - 1])
     bar = window[at]
-    if far or at in bad_ticks:
+    if far or is_bad_tick:
         prices = (bar.open, bar.high, bar.low, bar.close)
-        return bad_tick_anomaly(bar.time, prices, z if at in bad_ticks else None, beyond if far else None)
-    if at in level_shifts:
+        return bad_tick_anomaly(bar.time, prices, z if is_bad_tick else None, beyond if far else None)
+    if is_shift:
         return level_shift_anomaly(bar.time, window[at - 1].close, bar.close, z)
     return None
 
@@ -133,6 +131,6 @@ def check_closed_bar(
             found.append(
                 _run_reaching("zero_volume_runs", bar, tail, thresholds.zero_volume_run_bars, _is_zero_volume)
             )
-        window = [*islice(tail, max(0, len(tail) - 2 * thresholds.spike_neighbours), None), bar]
+        window = [*islice(tail, max(0, len(tail) - thresholds.spike_window), None), bar]
         found.append(_judge_spike(window, scales=baseline.scales, thresholds=thresholds))
     return tuple(anomaly for anomaly in found if anomaly is not None)

@@ -128,8 +128,14 @@ class QualityThresholds:
     @property
     def tail_bars(self) -> int:
         """How many previous bars `check_closed_bar` needs to judge a new bar like the full checks would."""
-        window = 2 * self.spike_neighbours
-        return max(window, self.zero_volume_run_bars - 1, self.flat_run_bars - 1)
+        return max(self.spike_window, self.zero_volume_run_bars - 1, self.flat_run_bars - 1)
+
+    @property
+    def spike_window(self) -> int:
+        """Bars before the newest that the live spike verdict reads: the judged bar is `spike_neighbours`
+        back, and its verdict depends on jumps up to 2 x `spike_revert_bars` bars before it (each needing
+        the close before it)."""
+        return self.spike_neighbours + max(self.spike_neighbours, 2 * self.spike_revert_bars)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,8 +13,9 @@ Rules:
   to within `spike_revert_fraction` x |jump| of the close before the jump: the bars from the jump up to
   the reverting bar are bad ticks, and the move back is part of them, not a new jump. A jump that does not
   revert although `spike_revert_bars` bars follow it is a level shift: a real move (or a change of scale,
-  such as an unadjusted split), reported as info. A jump with fewer than `spike_neighbours` bars after it
-  is not judged yet (the live path judges a bar once that many bars have closed after it).
+  such as an unadjusted split), reported as info. A bar is judged from a window around it — the bars the
+  live path holds when it judges that bar, `spike_neighbours` of them after it — so the full check and the
+  live path always agree; a bar with fewer bars after it is not judged yet.
 * **Beyond the neighbours.** A bar whose high lies above the highest high, or whose low lies below the
   lowest low, of the `spike_neighbours` bars on each side by more than `spike_range_multiple` x the
   typical bar range (or x the return spread when that is larger) is a bad tick: the price went there and
@@ -99,13 +100,14 @@ def _reverting_bar(log_close: Sequence[float] | Floats, jump: int, thresholds: Q
 def classify_jumps(
     log_close: Sequence[float] | Floats, jumps: Iterable[int], thresholds: QualityThresholds
 ) -> tuple[list[int], list[int]]:
-    """Positions of the bad-tick bars and of the level shifts among jumps (positions, ascending, >= 1)."""
+    """Positions of the bad-tick bars and of the level shifts among jumps (positions, ascending, >= 1),
+    in time order: a reverting jump makes the bars up to its reverting bar bad ticks (the move back is part
+    of them, not a new jump); a jump that does not revert is a level shift."""
     bad_ticks: list[int] = []
     level_shifts: list[int] = []
     reverted_at = -1
-    last_judged = len(log_close) - 1 - thresholds.spike_neighbours  # as on the live path: once enough closed
     for jump in jumps:
-        if jump <= reverted_at or jump > last_judged:
+        if jump <= reverted_at:
             continue
         back = _reverting_bar(log_close, jump, thresholds)
         if back is not None:
@@ -114,6 +116,20 @@ def classify_jumps(
         else:
             level_shifts.append(jump)
     return bad_ticks, level_shifts
+
+
+def jump_verdict(
+    log_close: Sequence[float] | Floats, at: int, scales: MoveScales, thresholds: QualityThresholds
+) -> tuple[bool, bool]:
+    """(bad tick, level shift) for the bar at `at`, decided from the window of bars the live path holds
+    when it judges that bar: `spike_window - spike_neighbours` bars before it and `spike_neighbours` after.
+    The full check asks the same question over the same window, so both paths agree by construction."""
+    start = max(0, at - (thresholds.spike_window - thresholds.spike_neighbours))
+    window = log_close[start : at + thresholds.spike_neighbours + 1]
+    median, limit = scales.return_median, scales.jump_limit(thresholds)
+    jumps = [i for i in range(1, len(window)) if abs((window[i] - window[i - 1]) - median) > limit]
+    bad_ticks, level_shifts = classify_jumps(window, jumps, thresholds)
+    return at - start in bad_ticks, at - start in level_shifts
 
 
 def _neighbour_extreme(values: Floats, neighbours: int, pick: np.ufunc, fill: float) -> Floats:
@@ -182,7 +198,13 @@ def _find(columns: SeriesColumns, thresholds: QualityThresholds, scales: MoveSca
     log_close = log_prices(columns.close)
     returns = np.diff(log_close)
     jumps = np.flatnonzero(np.abs(returns - scales.return_median) > scales.jump_limit(thresholds)) + 1
-    z_bad, shifts = classify_jumps(log_close, jumps.tolist(), thresholds)
+    last_judged = len(log_close) - 1 - thresholds.spike_neighbours  # as on the live path: once enough closed
+    # A bar can be a bad tick only within `spike_revert_bars` bars of a jump; judge those bars alone.
+    candidates = sorted({k for j in jumps.tolist() for k in range(j, j + thresholds.spike_revert_bars)
+                         if k <= last_judged})
+    verdicts = {k: jump_verdict(log_close, k, scales, thresholds) for k in candidates}
+    z_bad = [k for k, (bad, _) in verdicts.items() if bad]
+    shifts = [k for k, (_, shift) in verdicts.items() if shift]
     beyond = beyond_neighbours(log_prices(columns.high), log_prices(columns.low), thresholds.spike_neighbours)
     with np.errstate(invalid="ignore"):
         far = np.flatnonzero(beyond > scales.beyond_limit(thresholds))

@@ -59,11 +59,14 @@ def test_a_bad_tick_lasting_two_bars_flags_both():
     assert _checked(columns_from_closes(closes)) == ([_at(200), _at(201)], [])
 
 
-def test_a_jump_in_the_last_bars_is_not_judged_until_it_reverts_or_enough_bars_follow():
-    closes = [c * (1.2 if i >= len(BASE) - 3 else 1.0) for i, c in enumerate(BASE)]
-    assert _checked(columns_from_closes(closes), ONLY_Z) == ([], [])  # 2 bars follow the jump, 3 are needed
-    closes[-1] = BASE[-1]
-    assert _checked(columns_from_closes(closes), ONLY_Z) == ([_at(len(BASE) - 3), _at(len(BASE) - 2)], [])
+def test_a_jump_in_the_last_bars_is_judged_only_once_as_many_bars_follow_as_the_live_path_needs():
+    """`spike_neighbours` (5) bars must follow a jump, as on the live path, whatever it did meanwhile."""
+    closes = [c * (1.2 if len(BASE) - 7 <= i < len(BASE) - 5 else 1.0) for i, c in enumerate(BASE)]
+    assert _checked(columns_from_closes(closes[:-2]), ONLY_Z) == ([], [])  # reverted, but only 4 bars follow
+    assert _checked(columns_from_closes(closes), ONLY_Z) == ([_at(len(BASE) - 7), _at(len(BASE) - 6)], [])
+    shifted = [c * (1.2 if i >= len(BASE) - 6 else 1.0) for i, c in enumerate(BASE)]
+    assert _checked(columns_from_closes(shifted[:-1]), ONLY_Z) == ([], [])  # 4 bars follow the jump
+    assert _checked(columns_from_closes(shifted), ONLY_Z) == ([], [_at(len(BASE) - 6)])
 
 
 def test_a_high_far_beyond_the_neighbours_is_a_bad_tick_even_with_a_normal_close():
