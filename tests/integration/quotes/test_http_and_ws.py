@@ -80,7 +80,7 @@ async def test_websocket_client_gets_quotes_forming_and_completed_bars(live, ser
         seen = await frames_until(ws, lambda f: f["type"] == "bar" and f["closed"])
         assert seen[-1] | {} == {"type": "bar", "source": "tradingview", "symbol": "BINANCE:BTCUSDT", "interval": "1m",
                                  "closed": True, "timestamp": T0, "time": iso(T0), "open": 100.0, "high": 100.0,
-                                 "low": 100.0, "close": 100.0, "volume": 10.0}
+                                 "low": 100.0, "close": 100.0, "volume": 10.0, "partial": False}
         assert all(f.get("interval") in (None, "1m") for f in seen)  # only the interval asked for
 
 

@@ -18,7 +18,7 @@ from src.infrastructure.mongo.chunking import (
 
 rows = st.dictionaries(
     st.integers(0, 200).map(lambda i: i * 60),
-    st.tuples(*(st.floats(0, 1e6, allow_nan=False) for _ in range(5))),
+    st.tuples(*(st.floats(0, 1e6, allow_nan=False) for _ in range(5)), st.integers(0, 1)),  # o h l c v, partial
     max_size=40,
 )
 
