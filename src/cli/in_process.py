@@ -3,21 +3,19 @@ the store is (`--in-process`). The scheduler never runs here; logs go to stderr 
 stdout keeps only the command's output."""
 
 import dataclasses
-import logging
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from src.app.root import Root, bootstrap
 from src.cli.errors import CommandFailed, UsageProblem
+from src.cli.logs import log_to_stderr
 from src.cli.outcomes import SyncOutcome
 from src.cli.series import SeriesSpec
 from src.common.settings import SettingsError, load_settings
 from src.common.time_format import iso_utc_or_none
 from src.domain.market_data import Interval, SeriesKey, Symbol
 from src.features.market_data.messages import SyncSymbolCommand
-from src.infrastructure.observability.logging import configure_logging
 
 
 @asynccontextmanager
@@ -26,7 +24,7 @@ async def running_service() -> AsyncIterator[Root]:
         settings = load_settings(scheduler_enabled=False)
     except SettingsError as error:
         raise UsageProblem(str(error)) from None
-    _log_to_stderr()
+    log_to_stderr()
     root = bootstrap(settings)
     try:
         await root.lifecycle.start()
@@ -71,20 +69,3 @@ def _sync_command(key: SeriesKey, n_bars: int, *, refresh: bool) -> SyncSymbolCo
         raise CommandFailed("this installation's sync has no repair option yet (SyncSymbolCommand takes no refresh)")
     options: dict[str, Any] = {"refresh": True}
     return SyncSymbolCommand(key, n_bars, **options)
-
-
-class _CurrentStderr:
-    """Writes to whatever `sys.stderr` is at the time (test runners swap it)."""
-
-    def write(self, text: str) -> int:
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        sys.stderr.flush()
-
-
-def _log_to_stderr() -> None:
-    configure_logging(level="WARNING", fmt="console")
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(_CurrentStderr())

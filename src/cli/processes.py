@@ -16,6 +16,7 @@ import typer
 
 from src.app.serve import serve as serve_settings
 from src.cli.errors import CommandFailed, UsageProblem
+from src.cli.logs import log_to_stderr
 from src.cli.options import JsonOption
 from src.cli.output import Output
 from src.common.settings import SettingsError, load_settings
@@ -52,6 +53,7 @@ def store(
     """Run the embedded MongoDB-compatible store as its own process, for several service processes to share
     (MONGODB_URL=mongodb://HOST:PORT/?directConnection=true)."""
     output = Output(as_json=as_json)
+    log_to_stderr("INFO")
     stopped = threading.Event()
     embedded = EmbeddedMongo(data_dir, host=host, port=port)
     with output.reporting(), _on_stop_signals(lambda _signum: stopped.set()):

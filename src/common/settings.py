@@ -9,7 +9,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from src.domain.market_data import Interval
 
-
 Role = Literal["api", "collector", "scheduler"]
 ALL_ROLES: tuple[Role, ...] = get_args(Role)
 
