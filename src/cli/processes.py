@@ -41,7 +41,11 @@ def serve(
             settings = load_settings(**overrides)
         except SettingsError as error:
             raise UsageProblem(str(error)) from None
-        serve_settings(settings)
+        try:
+            serve_settings(settings)
+        except SystemExit as stop:  # uvicorn exits 1 or 3 when the service cannot start (port taken, store down)
+            if stop.code:
+                raise CommandFailed(f"the service did not start (uvicorn exit {stop.code}; its log says why)") from None
 
 
 def store(

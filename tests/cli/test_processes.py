@@ -65,6 +65,19 @@ def test_serve_with_an_unknown_role_is_a_usage_error_naming_roles(tmp_path):
     assert "ROLES" in result.stderr and "cook" in result.stderr
 
 
+def test_serve_on_a_port_in_use_exits_2(tmp_path):
+    port = free_port()
+    store = start("store", "--data-dir", str(tmp_path / "store"), "--port", str(port), env=clean_env(tmp_path))
+    try:
+        wait_for_port(port, timeout=20)
+        result = subprocess.run([POCKETQUANT, "serve", "--port", str(port)], env=clean_env(tmp_path),
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "the service did not start" in result.stderr
+    finally:
+        stop(store)
+
+
 def test_the_store_runs_as_its_own_process_and_keeps_its_data_across_restarts(tmp_path):
     port = free_port()
     args = ("store", "--data-dir", str(tmp_path / "store"), "--port", str(port), "--json")

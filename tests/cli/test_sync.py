@@ -33,8 +33,10 @@ async def test_syncing_one_series_stores_the_upstream_bars_and_shows_progress(cl
 
 
 async def test_json_output_reports_each_series_for_scripts(cli, service, tv_simulator):
-    result = await cli("sync", "BINANCE:BTCUSDT", "-i", "1h", "-n", "300", "--url", service.url, "--json")
+    result = await cli("sync", "BINANCE:BTCUSDT", "-i", "1h", "-n", "300", "--url", service.url, "--json",
+                       "--no-progress")
     assert result.exit_code == 0, result.output
+    assert "syncing" not in result.stderr
     report = json.loads(result.stdout)
     rows = upstream(tv_simulator, interval=Interval.H1)[-300:]
     [series] = report["series"]
