@@ -8,6 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8765
 BINANCE_PORT ?= 8766
 YAHOO_PORT ?= 8767
+STORE_PORT ?= 27017
+DATA_DIR ?= ./data
 ARGS ?=
 # PORT given on the command line wins over a simulator's own default port.
 port_or = $(if $(filter command line,$(origin PORT)),$(PORT),$(1))
@@ -15,17 +17,19 @@ port_or = $(if $(filter command line,$(origin PORT)),$(PORT),$(1))
 # First a python3.13+ on PATH, then pyenv's installed versions.
 PYTHON_FOR_VENV := $(shell scripts/find-python.sh 2>/dev/null)
 
-.PHONY: help install run test test-unit test-integration test-architecture test-e2e lint bench simulator \
-	simulator-binance simulator-yahoo clean
+.PHONY: help install run store test test-unit test-integration test-architecture test-e2e test-cli test-deploy lint \
+	bench simulator simulator-binance simulator-yahoo dashboards clean
 
 help:
-	@echo "make run        start the service (creates .venv on first use)"
+	@echo "make run        start the service (creates .venv on first use; ROLES=api,scheduler to pick roles)"
+	@echo "make store      run the embedded store as its own process (DATA_DIR=$(DATA_DIR), STORE_PORT=$(STORE_PORT))"
 	@echo "make test       run every test tier"
 	@echo "make lint       ruff, mypy (whole src; domain strict) and import-linter contracts"
 	@echo "make bench      print benchmark figures as one JSON object"
 	@echo "make simulator  run the TradingView simulator (HOST=$(HOST) PORT=$(PORT))"
 	@echo "make simulator-binance  run the Binance simulator (HOST, PORT=$(BINANCE_PORT), ARGS='--weight-limit 1200 ...')"
 	@echo "make simulator-yahoo    run the Yahoo Finance simulator (HOST, PORT=$(YAHOO_PORT), ARGS='--rate-limit 100 ...')"
+	@echo "make dashboards regenerate the Grafana dashboards in deploy/grafana/dashboards"
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -43,6 +47,9 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/python -m src.main
+
+store: install
+	$(BIN)/pocketquant store --data-dir $(DATA_DIR) --host $(HOST) --port $(STORE_PORT)
 
 simulator: install
 	$(BIN)/python -m simulators.tradingview --host $(HOST) --port $(PORT)
@@ -68,8 +75,17 @@ test-architecture: install
 test-e2e: install
 	$(BIN)/python -m pytest -q tests/e2e
 
+test-cli: install
+	$(BIN)/python -m pytest -q tests/cli
+
+test-deploy: install
+	$(BIN)/python -m pytest -q tests/deploy
+
+dashboards: install
+	$(BIN)/python deploy/grafana/generate_dashboards.py
+
 lint: install
-	$(BIN)/ruff check src simulators tests benchmarks
+	$(BIN)/ruff check src simulators tests benchmarks deploy
 	$(BIN)/mypy src simulators
 	$(BIN)/lint-imports
 

@@ -1,23 +1,11 @@
-"""`make run`: read the settings, configure logging, serve the app the composition root builds."""
+"""`make run`: read the settings and serve the process their roles describe (`src.app.serve`)."""
 
-import uvicorn
-
-from src.app.http import create_app
+from src.app.serve import serve
 from src.common.settings import load_settings
-from src.infrastructure.observability.logging import configure_logging
 
 
 def main() -> None:
-    settings = load_settings()
-    configure_logging(level=settings.log_level, fmt=settings.effective_log_format)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.api_host,
-        port=settings.api_port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,  # the edge resolves client addresses itself, only behind trusted proxies
-    )
+    serve(load_settings())
 
 
 if __name__ == "__main__":

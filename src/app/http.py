@@ -24,6 +24,9 @@ from src.infrastructure.http.rate_limit import RateLimitMiddleware, TrustedProxi
 
 log = structlog.get_logger("app")
 
+# Without the `api` role a process serves only these slices' routes (and /metrics): it can be probed and scraped.
+OPERATIONS_SLICES = frozenset({"system"})
+
 EXPOSED_HEADERS = [
     "X-Correlation-ID", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
     "Idempotent-Replayed",
@@ -41,7 +44,7 @@ def http_app(root: Root) -> FastAPI:
         # What exists now lives as long as the process: keep full collections from rescanning it (p99 latency).
         gc.collect()
         gc.freeze()
-        log.info("pocketquant started", environment=root.settings.environment,
+        log.info("pocketquant started", environment=root.settings.environment, roles=sorted(root.settings.roles),
                  store=root.store.kind if root.store else "overridden", sources=list(root.core.providers.sources))
         try:
             yield
@@ -60,8 +63,9 @@ def http_app(root: Root) -> FastAPI:
     )
     app.state.mediator = root.mediator  # the one object routes reach (`MediatorDep`)
     for slice_ in SLICES:
-        for router in slice_.routers:
-            app.include_router(router)
+        if root.settings.serves_api or slice_.name in OPERATIONS_SLICES:
+            for router in slice_.routers:
+                app.include_router(router)
     _install_edge(app, root)
     return app
 

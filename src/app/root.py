@@ -126,7 +126,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         root.slices[slice_.name] = parts = slice_.build(core)
         _wire(root, parts)
     _observe(root)
-    if settings.scheduler_enabled:
+    if settings.runs_scheduler:  # SCHEDULER_ENABLED and the scheduler role
         lifecycle.add(Component("scheduler", start=scheduler.start, stop=scheduler.stop, check=scheduler.check))
     return root
 

@@ -1,12 +1,16 @@
 """Settings from the environment and `.env`: the schema. Read once, by the composition root (`load_settings`),
 never at import; slices read the fields they need from the `Settings` the root hands them."""
 
-from typing import Literal
+from collections.abc import Iterable
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from src.domain.market_data import Interval
+
+Role = Literal["api", "collector", "scheduler"]
+ALL_ROLES: tuple[Role, ...] = get_args(Role)
 
 
 class Settings(BaseSettings):
@@ -56,6 +60,10 @@ class Settings(BaseSettings):
     # Each component gets this long to stop; above the sync drain, so the drain decides.
     component_stop_timeout_s: float = Field(default=10.0, gt=0)
     scheduler_enabled: bool = True
+    # What this process does: ROLES=api,scheduler (comma-separated; `all` or unset: every role). Today `api`
+    # serves the whole HTTP API (without it only /health, /metrics and the jobs routes), `scheduler` runs the
+    # scheduled jobs (together with SCHEDULER_ENABLED), `collector` is accepted and changes nothing yet.
+    roles: Annotated[frozenset[Role], NoDecode] = frozenset(ALL_ROLES)
 
     # --- HTTP edge (issue 7). Lists come from the environment as JSON, e.g. CORS_ORIGINS='["https://a"]'.
     rate_limit_enabled: bool = True
@@ -83,10 +91,32 @@ class Settings(BaseSettings):
     def _intervals(cls, value: list[str]) -> list[str]:
         return [Interval.parse(code).code for code in value]
 
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _roles(cls, value: object) -> object:
+        names = [part.strip() for part in value.split(",")] if isinstance(value, str) else value
+        if not isinstance(names, Iterable):
+            return value
+        names = [name for name in names if name]
+        if names == ["all"]:
+            return frozenset(ALL_ROLES)
+        unknown = [name for name in names if name not in ALL_ROLES]
+        if unknown or not names:
+            raise ValueError(f"roles are a comma-separated subset of {', '.join(ALL_ROLES)} (or all); got {value!r}")
+        return frozenset(names)
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @property
+    def serves_api(self) -> bool:
+        return "api" in self.roles
+
+    @property
+    def runs_scheduler(self) -> bool:
+        return self.scheduler_enabled and "scheduler" in self.roles
 
     @property
     def effective_log_format(self) -> Literal["json", "console"]:

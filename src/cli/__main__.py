@@ -1,0 +1,5 @@
+"""`python -m src.cli ...` is `pocketquant ...`."""
+
+from src.cli.main import main
+
+main()
