@@ -2,6 +2,7 @@
 (so every write to it invalidates them, as it does its bars); a miss computes off the event loop."""
 
 import asyncio
+from functools import lru_cache
 from typing import Any
 
 from src.common import cache_keys
@@ -33,6 +34,7 @@ def _window_parts(window: Window) -> tuple[object, ...]:
     return window.start, window.end, window.limit
 
 
+@lru_cache(maxsize=1024)
 def _specs_text(specs: tuple[IndicatorSpec, ...]) -> str:
     return ",".join(spec.text for spec in specs)
 

@@ -1,5 +1,6 @@
 """HTTP routes of the indicators slice: each builds a Query and sends it to the Mediator."""
 
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -28,11 +29,11 @@ _TABLE_CONTENT: dict[int | str, dict[str, Any]] = {
 _EXTENSIONS = {TableFormat.JSON: "json", TableFormat.CSV: "csv", TableFormat.PARQUET: "parquet"}
 
 
-def _specs(params: IndicatorsParams) -> tuple[IndicatorSpec, ...]:
-    texts = params.spec_texts()
-    if texts is None:
+@lru_cache(maxsize=1024)  # a hot route: the same few spec lists again and again (specs are immutable)
+def _specs(text: str | None) -> tuple[IndicatorSpec, ...]:
+    if text is None:
         return DEFAULT_INDICATORS
-    specs = parse_specs(texts)
+    specs = parse_specs(item for item in text.split(",") if item.strip())
     if not specs:
         raise InvalidIndicator("give at least one indicator spec, e.g. rsi:14", field="indicators")
     return specs
@@ -59,7 +60,7 @@ async def indicators(exchange: str, symbol: str, request: Request) -> Response:
     """Indicator values of the stored bars (newest `limit` within [start, end]); warm-up read automatically."""
     params = parse_query(IndicatorsParams, request)
     key, form = params.series_key(exchange, symbol), TableFormat(params.format)
-    query = GetIndicatorsQuery(key, _specs(params), params.window(), form, with_bars=params.bars)
+    query = GetIndicatorsQuery(key, _specs(params.indicators), params.window(), form, with_bars=params.bars)
     return _table_response(await mediator_of(request).send(query), form, key, "indicators")
 
 

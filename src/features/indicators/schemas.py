@@ -54,9 +54,6 @@ class IndicatorsParams(WindowParams):
     )
     bars: bool = Field(default=False, description="also return each bar's open, high, low, close, volume")
 
-    def spec_texts(self) -> list[str] | None:
-        return None if self.indicators is None else [text for text in self.indicators.split(",") if text.strip()]
-
 
 class FeaturesParams(WindowParams):
     """Query of `GET /features/{exchange}/{symbol}`."""

@@ -30,8 +30,9 @@ class Series:
     volume: np.ndarray
 
     def bars(self) -> list[OHLCVBar]:
-        return [OHLCVBar(Interval.M1, int(t), o, h, lo, c, v) for t, o, h, lo, c, v in zip(
-            self.time, self.open, self.high, self.low, self.close, self.volume, strict=True)]
+        columns = (self.time.tolist(), self.open.tolist(), self.high.tolist(), self.low.tolist(),
+                   self.close.tolist(), self.volume.tolist())
+        return [OHLCVBar(Interval.M1, *row) for row in zip(*columns, strict=True)]
 
 
 def random_series(count: int, seed: int = 16, first: int = FIRST) -> Series:
