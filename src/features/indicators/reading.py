@@ -4,6 +4,8 @@ needs, so that the values of the first requested bar equal those of a full-serie
 The warm-up is read as the newest `count` bars before the first requested bar, `count` being the specs'
 warm-up in bars or, for session-anchored ones, enough bars to reach back past the session's first bar
 (an intraday session of length L holds at most ceil(L / interval) bars before a bar), whichever is more.
+A calendar whose sessions break inside a trading day can hold more (each break may cut a bar short): when
+the bars read do not reach back past the session's open, twice as many are read, until they do.
 """
 
 import math
@@ -77,21 +79,36 @@ class SeriesReader:
     async def read(self, key: SeriesKey, window: Window, needed: Warmup) -> History:
         calendar = self.calendar_for(key)
         asked = as_arrays(await self._bars.read(key, start=window.start, end=window.end, limit=window.limit))
-        count = warmup_bars(key, calendar, needed, int(asked["time"][0])) if len(asked["time"]) else 0
-        if count == 0:
+        if not len(asked["time"]):
             return History(key, calendar, asked, 0)
-        earlier = as_arrays(await self._bars.read(key, end=int(asked["time"][0]) - 1, limit=count))
+        earlier = await self._earlier(key, calendar, needed, int(asked["time"][0]))
+        if earlier is None:
+            return History(key, calendar, asked, 0)
         joined = {name: np.concatenate((earlier[name], asked[name])) for name in asked}
         return History(key, calendar, joined, len(earlier["time"]))
 
+    async def _earlier(
+        self, key: SeriesKey, calendar: SessionCalendar, needed: Warmup, first_time: int
+    ) -> Arrays | None:
+        """The warm-up bars before `first_time` (None when none are needed)."""
+        count, reach = warmup_bars(key, calendar, needed, first_time)
+        while count:
+            earlier = as_arrays(await self._bars.read(key, end=first_time - 1, limit=count))
+            if len(earlier["time"]) < count or earlier["time"][0] < reach:
+                return earlier
+            count *= 2
+        return None
 
-def warmup_bars(key: SeriesKey, calendar: SessionCalendar, needed: Warmup, first_time: int) -> int:
-    """How many bars before the bar opening at `first_time` to read (see the module rule)."""
+
+def warmup_bars(key: SeriesKey, calendar: SessionCalendar, needed: Warmup, first_time: int) -> tuple[int, int]:
+    """How many bars before the bar opening at `first_time` to read (see the module rule), and the time the
+    oldest of them must be before (the session's open: the bar before the session is read too)."""
     if not needed.to_session_start:
-        return needed.bars
+        return needed.bars, first_time + 1  # no session to reach back to
     interval = key.interval
     if not interval.is_intraday:
-        return max(needed.bars, 1)  # each bar is its session: only the bar before it (a session gap)
+        return max(needed.bars, 1), first_time  # each bar is its session: only the bar before it (its gap)
     session = int(session_ids(calendar, interval, np.array([first_time], dtype=np.int64))[0])
-    since_open = math.ceil((first_time - session_open(session, first_time)) / interval.seconds)
-    return max(needed.bars, since_open + 1)  # + the bar before the session (its gap)
+    opened = session_open(session, first_time)
+    since_open = math.ceil((first_time - opened) / interval.seconds)
+    return max(needed.bars, since_open + 1), opened  # + the bar before the session (its gap)
