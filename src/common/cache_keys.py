@@ -25,6 +25,13 @@ def ohlcv_query(key: SeriesKey, *parts: object) -> str:
     return f"{_ohlcv_prefix(key)}:{tail}"
 
 
+def derived_query(key: SeriesKey, kind: str, *parts: object) -> str:
+    """A cached result computed from one series' bars (`kind`: "indicators", "features"): a key under the
+    series' `ohlcv:` prefix, so the invalidation after every write to the series (`ohlcv_series_pattern`)
+    and its generation guard cover it as they cover the bars."""
+    return ohlcv_query(key, kind, *parts)
+
+
 def ohlcv_series_pattern(key: SeriesKey) -> str:
     """Glob matching every cached query of one series, for invalidation after it is written."""
     return f"{_ohlcv_prefix(key)}:*"

@@ -7,6 +7,8 @@ from typing import Annotated, Literal, get_args
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from src.domain.features import feature_set
+from src.domain.indicators import INDICATORS, parse_specs
 from src.domain.market_data import Interval
 
 Role = Literal["api", "collector", "scheduler"]
@@ -53,6 +55,10 @@ class Settings(BaseSettings):
     live_bar_intervals: list[str] = ["1m", "5m", "15m", "1h", "1d"]
     live_close_every_s: float = Field(default=0.25, gt=0)
     live_close_grace_s: float = Field(default=2.0, ge=0)
+    # Indicators (specs such as "rsi:14"; a bare name means its default sets) and feature set versions kept
+    # current bar by bar for every series whose live bars close.
+    live_indicators: list[str] = Field(default_factory=lambda: list(INDICATORS))
+    live_feature_sets: list[str] = ["v1"]
 
     sync_bulk_concurrency: int = Field(default=4, ge=1, le=64)
     # On shutdown, running syncs get this long to finish, then are cancelled and recorded as interrupted.
@@ -104,6 +110,16 @@ class Settings(BaseSettings):
         if unknown or not names:
             raise ValueError(f"roles are a comma-separated subset of {', '.join(ALL_ROLES)} (or all); got {value!r}")
         return frozenset(names)
+
+    @field_validator("live_indicators")
+    @classmethod
+    def _indicators(cls, value: list[str]) -> list[str]:
+        return [spec.text for spec in parse_specs(value)]
+
+    @field_validator("live_feature_sets")
+    @classmethod
+    def _feature_sets(cls, value: list[str]) -> list[str]:
+        return [feature_set(version).version for version in dict.fromkeys(value)]
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -5,7 +5,7 @@ from typing import Any
 
 from src.common.bar_shape import bar_fields
 from src.common.time_format import iso_utc
-from src.domain.market_data import Instrument, OHLCVBar, QuoteTick
+from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick
 
 
 def quote_payload(instrument: Instrument, tick: QuoteTick) -> dict[str, Any]:
@@ -32,4 +32,18 @@ def bar_payload(instrument: Instrument, bar: OHLCVBar, *, closed: bool) -> dict[
         "interval": bar.interval.code,
         "closed": closed,
         **bar_fields(bar),
+    }
+
+
+def indicator_payload(instrument: Instrument, interval: Interval, bar_time: int,
+                      values: dict[str, float | None]) -> dict[str, Any]:
+    """Indicator values after the bar opening at `bar_time` closed (None: not yet defined)."""
+    return {
+        "type": "indicator",
+        "source": instrument.source,
+        "symbol": instrument.symbol.ticker,
+        "interval": interval.code,
+        "time": iso_utc(bar_time),
+        "timestamp": bar_time,
+        "values": values,
     }

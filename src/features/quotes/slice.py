@@ -1,6 +1,8 @@
 """The quotes slice: live quote sessions per source, live bars, REST and the client WebSocket."""
 
 from src.common.lifecycle import Component
+from src.domain.indicators import parse_specs
+from src.domain.indicators.events import IndicatorsUpdatedEvent
 from src.domain.market_data import Interval
 from src.features.quotes import handlers as h
 from src.features.quotes import messages as m
@@ -17,7 +19,7 @@ def build(d: SharedDeps) -> SliceParts:
     service = QuoteService(d.providers, d.bars, d.cache, d.event_bus, d.clock,
                            intervals=[Interval.parse(code) for code in s.live_bar_intervals],
                            close_every_s=s.live_close_every_s, close_grace_s=s.live_close_grace_s)
-    hub = QuoteHub(d.mediator.send)
+    hub = QuoteHub(d.mediator.send, live_indicators=parse_specs(s.live_indicators))
     service.add_listener(hub)
     return SliceParts(
         handlers={
@@ -32,6 +34,7 @@ def build(d: SharedDeps) -> SliceParts:
             m.GetCurrentBarQuery: h.GetCurrentBarHandler(service, d.cache),
             m.GetQuoteStatusQuery: h.GetQuoteStatusHandler(service),
         },
+        subscribers={IndicatorsUpdatedEvent: [hub.on_indicators_updated]},
         components=[
             Component("quotes", start=service.start, stop=service.stop, check=service.check),
             Component("quote-hub", stop=hub.close),

@@ -5,6 +5,9 @@ Protocol (client → server), one JSON object per message (`source` defaults to 
   {"action": "unsubscribe", "symbols": ["BINANCE:BTCUSDT"]}           (the symbol entirely)
   {"action": "unsubscribe", "symbols": [...], "intervals": ["5m"]}     (only those bar intervals)
   {"action": "ping"}
+A subscribe may opt in to live indicator values with `"indicators": ["rsi:14", "macd"]` (specs among the
+LIVE_INDICATORS setting): each time a bar of a subscribed interval closes, the client then gets an
+`{"type": "indicator", ...}` frame with those specs' values (coalesced per symbol and interval, like quotes).
 `subscribe` subscribes the symbols upstream too (through the Mediator: unknown symbols or stopped quotes
 come back as an error frame); without `intervals` the client gets bars at every interval built. Upstream
 subscriptions are owned by the REST API: a client leaving never unsubscribes upstream.
@@ -38,10 +41,12 @@ from starlette.websockets import WebSocketDisconnect
 
 from src.common.errors import ApplicationError
 from src.domain.errors import DomainError
+from src.domain.indicators import IndicatorSpec, parse_specs
+from src.domain.indicators.events import IndicatorsUpdatedEvent
 from src.domain.market_data import Instrument, Interval, QuoteTick, Symbol
 from src.domain.realtime.aggregator import BarUpdate
 from src.features.quotes.messages import ServeQuoteStreamCommand, SubscribeQuotesCommand
-from src.features.quotes.payloads import bar_payload, quote_payload
+from src.features.quotes.payloads import bar_payload, indicator_payload, quote_payload
 from src.features.shared.dependencies import MediatorDep
 from src.features.shared.fields import DEFAULT_SOURCE
 
@@ -72,6 +77,7 @@ class HubClient:
                  min_interval_s: float) -> None:
         self.websocket = websocket
         self.subscriptions: dict[Instrument, frozenset[Interval]] = {}
+        self.indicators: dict[Instrument, tuple[str, ...]] = {}  # output columns asked for, per symbol
         self._coalesced: dict[FrameKey, str] = {}
         self._closed: deque[str] = deque()
         self._control: deque[str] = deque()
@@ -139,8 +145,9 @@ class QuoteHub:
     """Fans quotes and bars out to WebSocket clients; a `QuoteListener` of the `QuoteService`."""
 
     def __init__(self, send: Send, *, max_closed_per_client: int = 256, send_timeout_s: float = 5.0,
-                 min_interval_s: float = 0.0) -> None:
+                 min_interval_s: float = 0.0, live_indicators: Sequence[IndicatorSpec] = ()) -> None:
         self._send = send  # the Mediator's: a client's subscribe goes upstream through it
+        self._live_indicators = frozenset(live_indicators)
         self._max_closed = max_closed_per_client
         self._send_timeout_s = send_timeout_s
         self._min_interval_s = min_interval_s
@@ -184,6 +191,16 @@ class QuoteHub:
             wanted = interval in client.subscriptions.get(update.instrument, ())
             if wanted and not client.offer_closed(("bar", update.instrument, interval), frame):
                 self.kick(client, "too slow: completed-bar queue overflowed")
+
+    def on_indicators_updated(self, event: IndicatorsUpdatedEvent) -> None:
+        """An EventBus subscriber: indicator frames to the clients that asked for them."""
+        instrument, interval = Instrument(event.key.source, event.key.symbol), event.key.interval
+        for client in list(self._by_instrument.get(instrument, ())):
+            columns = client.indicators.get(instrument)
+            if columns and interval in client.subscriptions.get(instrument, ()):
+                values = {column: event.values.get(column) for column in columns}
+                frame = _frame(indicator_payload(instrument, interval, event.bar_time, values))
+                client.offer(("indicator", instrument, interval), frame)
 
     # --- clients ---------------------------------------------------------------------------------
 
@@ -250,15 +267,18 @@ class QuoteHub:
 
     async def _handle(self, client: HubClient, text: str) -> None:
         try:
-            action, symbols, intervals = _parse(text)
+            action, symbols, intervals, indicators = _parse(text)
             if action == "ping":
                 client.control(_frame({"type": "pong"}))
             elif action == "subscribe":
+                self._check_live(indicators)
                 await self._send(SubscribeQuotesCommand(symbols, intervals or ()))
                 self._subscribe(client, symbols, intervals)
+                self._ask_indicators(client, symbols, indicators)
                 client.control(_frame({"type": "subscribed", "source": symbols[0].source,
                                        "symbols": [s.symbol.ticker for s in symbols],
-                                       "intervals": None if intervals is None else [i.code for i in intervals]}))
+                                       "intervals": None if intervals is None else [i.code for i in intervals],
+                                       **({"indicators": [s.text for s in indicators]} if indicators else {})}))
             else:
                 self._unsubscribe(client, symbols, intervals)
                 client.control(_frame({"type": "unsubscribed", "source": symbols[0].source,
@@ -279,6 +299,18 @@ class QuoteHub:
             if client.kick_reason is None:
                 self._by_instrument.setdefault(symbol, set()).add(client)
 
+    def _check_live(self, indicators: tuple[IndicatorSpec, ...]) -> None:
+        missing = [spec.text for spec in indicators if spec not in self._live_indicators]
+        if missing:
+            live = ", ".join(spec.text for spec in self._live_indicators) or "none"
+            raise BadMessage(f"not computed live: {', '.join(missing)} (LIVE_INDICATORS: {live})")
+
+    @staticmethod
+    def _ask_indicators(client: HubClient, symbols: Sequence[Instrument], specs: tuple[IndicatorSpec, ...]) -> None:
+        columns = tuple(column for spec in specs for column in spec.columns)
+        for symbol in symbols if columns else ():
+            client.indicators[symbol] = tuple(dict.fromkeys((*client.indicators.get(symbol, ()), *columns)))
+
     def _unsubscribe(self, client: HubClient, symbols: Sequence[Instrument],
                      intervals: tuple[Interval, ...] | None) -> None:
         for symbol in symbols:
@@ -288,6 +320,7 @@ class QuoteHub:
                 client.subscriptions[symbol] = client.subscriptions[symbol] - frozenset(intervals)
                 continue  # still subscribed to the quotes
             del client.subscriptions[symbol]
+            client.indicators.pop(symbol, None)
             clients = self._by_instrument.get(symbol)
             if clients is not None:
                 clients.discard(client)
@@ -303,7 +336,7 @@ class QuoteHub:
                     del self._by_instrument[symbol]
 
 
-def _parse(text: str) -> tuple[str, tuple[Instrument, ...], tuple[Interval, ...] | None]:
+def _parse(text: str) -> tuple[str, tuple[Instrument, ...], tuple[Interval, ...] | None, tuple[IndicatorSpec, ...]]:
     if len(text) > MAX_MESSAGE_CHARS:
         raise BadMessage(f"message longer than {MAX_MESSAGE_CHARS} characters")
     try:
@@ -314,7 +347,7 @@ def _parse(text: str) -> tuple[str, tuple[Instrument, ...], tuple[Interval, ...]
         raise BadMessage("expected a JSON object with an 'action'")
     action = message.get("action")
     if action == "ping":
-        return "ping", (), None
+        return "ping", (), None, ()
     if action not in ("subscribe", "unsubscribe"):
         raise BadMessage("'action' must be 'subscribe', 'unsubscribe' or 'ping'")
     symbols = message.get("symbols")
@@ -330,7 +363,16 @@ def _parse(text: str) -> tuple[str, tuple[Instrument, ...], tuple[Interval, ...]
     source = message.get("source", DEFAULT_SOURCE)
     if not isinstance(source, str):
         raise BadMessage("'source' must be a provider id such as 'tradingview'")
-    return action, tuple(dict.fromkeys(Instrument(source, Symbol.parse(s)) for s in symbols)), intervals
+    instruments = tuple(dict.fromkeys(Instrument(source, Symbol.parse(s)) for s in symbols))
+    return action, instruments, intervals, _indicators(message.get("indicators"))
+
+
+def _indicators(raw: object) -> tuple[IndicatorSpec, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(spec, str) for spec in raw):
+        raise BadMessage("'indicators' must be a list of indicator specs such as 'rsi:14'")
+    return parse_specs(raw)
 
 
 router = APIRouter(tags=["quotes"])

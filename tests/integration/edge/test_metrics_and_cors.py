@@ -4,6 +4,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from src.domain.events import BarCompletedEvent, BarSyncedEvent
+from src.domain.indicators.events import IndicatorsUpdatedEvent
 
 
 def samples(text: str) -> dict[tuple[str, frozenset], float]:
@@ -48,6 +49,8 @@ def test_edge_counters_move(edge_server):
     assert value(text, "rate_limit_rejections_total") == 1
     subscribers = len(server.root.event_bus.subscribers(BarSyncedEvent))
     subscribers += len(server.root.event_bus.subscribers(BarCompletedEvent))
+    # The completed bar advances the live indicators, whose update goes to its own subscribers.
+    subscribers += len(server.root.event_bus.subscribers(IndicatorsUpdatedEvent))
     delivered = value(text, "eventbus_deliveries_total") - value(before, "eventbus_deliveries_total")
     assert delivered == subscribers  # ours and whatever the composition root subscribed
     assert value(text, "eventbus_subscriber_failures_total") == 0
