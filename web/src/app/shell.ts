@@ -31,7 +31,8 @@ export function startApp(root: HTMLElement): void {
   const signOut = h("button", { class: "link hidden", text: "Sign out" });
   const header = h("header", { class: "app-header" }, h("span", { class: "brand", text: "PocketQuant" }), h("nav", {}, ...links), h("span", { class: "spacer" }), connectionIndicator(socket), signOut);
   const main = h("main", { class: "app-main" });
-  const footer = h("footer", { class: "app-footer" }, "Charts by TradingView Lightweight Charts™ · API docs at ", h("a", { text: "/api/v1/docs", attrs: { href: "/api/v1/docs" } }));
+  const tradingView = h("a", { text: "TradingView", attrs: { href: "https://www.tradingview.com/", rel: "noopener noreferrer", target: "_blank" } });
+  const footer = h("footer", { class: "app-footer" }, "Charts by ", tradingView, " Lightweight Charts™ · API docs at ", h("a", { text: "/api/v1/docs", attrs: { href: "/api/v1/docs" } }));
   root.replaceChildren(header, main, footer);
   let current: PageView | null = null;
 

@@ -13,7 +13,7 @@ export function stateText(state: SocketState): string {
     case "waiting":
       return `reconnecting in ${Math.ceil((state.retryInMs ?? 0) / 1000)} s${reconnects}`;
     default:
-      return "offline";
+      return "quotes idle";
   }
 }
 

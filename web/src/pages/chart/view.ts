@@ -70,6 +70,9 @@ export class ChartView {
         background: { type: ColorType.Solid, color: "#131722" },
         textColor: "#d1d4dc",
         panes: { separatorColor: "#2a2e39" },
+        // The logo is drawn with an inline <style>, which the page's CSP refuses; the footer carries the
+        // attribution link to TradingView that the library's licence asks for instead.
+        attributionLogo: false,
       },
       grid: { vertLines: { color: "#1e222d" }, horzLines: { color: "#1e222d" } },
       crosshair: { mode: CrosshairMode.Normal },

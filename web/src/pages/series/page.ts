@@ -27,13 +27,17 @@ class SeriesPage {
   private readonly table = h("div", { class: "series-table" });
   private readonly message = h("p", { class: "series-message" });
   private readonly nBars = h("input", { attrs: { type: "number", min: "1", max: "100000", value: "5000", "aria-label": "Bars per sync" } });
+  private readonly axisMode = h("select", { attrs: { "aria-label": "Time line scale" } },
+    h("option", { text: "time line per series", attrs: { value: "own" } }), h("option", { text: "one time line for all", attrs: { value: "shared" } }));
+  private rows: readonly SymbolRow[] = [];
   private running = 0;
   private disposed = false;
 
   constructor(private readonly context: AppContext) {
     const refresh = h("button", { text: "Refresh", on: { click: () => void this.load() } });
+    this.axisMode.addEventListener("change", () => this.render(this.rows));
     this.element = h("section", { class: "page series-page" },
-      h("div", { class: "toolbar" }, h("h2", { text: "Series" }), refresh, h("label", { class: "inline" }, "Bars per sync ", this.nBars)),
+      h("div", { class: "toolbar" }, h("h2", { text: "Series" }), refresh, h("label", { class: "inline" }, "Bars per sync ", this.nBars), this.axisMode),
       this.trackForm(), this.message, this.table);
   }
 
@@ -50,9 +54,11 @@ class SeriesPage {
     }
   }
 
+  /** Each series on its own time line (gaps stand out), or all on one (history depths compare). */
   private render(rows: readonly SymbolRow[]): void {
+    this.rows = rows;
     const spans = rows.flatMap((r) => r.intervals.flatMap((i) => (i.status ? [spanOf(i.status)] : []))).filter((s) => s !== null);
-    const axis = axisOf(spans);
+    const axis = this.axisMode.value === "shared" ? axisOf(spans) : null;
     const header = h("div", { class: "series-row series-head" },
       ...["Interval", "Status", "First bar", "Last bar", "Bars", "Missing"].map((t) => h("span", { text: t })), axisElement(axis), h("span"));
     const blocks = rows.map((row) => this.symbolBlock(row, axis));

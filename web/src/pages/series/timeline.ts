@@ -1,6 +1,6 @@
 /** One coverage timeline: the stored range as a band, each gap as a red mark you can hover for its dates. */
 
-import { type Axis, type CoverageSpan, missingBars, timelineOf } from "../../core/coverage";
+import { type Axis, type CoverageSpan, axisOf, missingBars, timelineOf } from "../../core/coverage";
 import { formatCount, formatTime } from "../../core/format";
 import { h } from "../../ui/dom";
 
@@ -10,8 +10,10 @@ function place(element: HTMLElement, left: number, width: number): HTMLElement {
   return element;
 }
 
-export function timelineElement(span: CoverageSpan | null, axis: Axis | null): HTMLElement {
+/** `shared`: the axis every row uses; null: the series' own range. */
+export function timelineElement(span: CoverageSpan | null, shared: Axis | null): HTMLElement {
   const track = h("div", { class: "timeline", data: { gaps: String(span?.gaps.length ?? 0) } });
+  const axis = shared ?? (span && axisOf([span]));
   if (span === null || axis === null) {
     track.append(h("span", { class: "timeline-empty", text: "no bars stored" }));
     return track;
@@ -29,6 +31,6 @@ export function timelineElement(span: CoverageSpan | null, axis: Axis | null): H
 }
 
 export function axisElement(axis: Axis | null): HTMLElement {
-  if (axis === null) return h("div", { class: "timeline-axis" });
+  if (axis === null) return h("div", { class: "timeline-axis" }, h("span", { text: "first bar" }), h("span", { text: "last bar" }));
   return h("div", { class: "timeline-axis" }, h("span", { text: formatTime(axis.from) }), h("span", { text: formatTime(axis.to) }));
 }
