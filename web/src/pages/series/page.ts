@@ -30,6 +30,8 @@ class SeriesPage {
   private readonly axisMode = h("select", { attrs: { "aria-label": "Time line scale" } },
     h("option", { text: "time line per series", attrs: { value: "own" } }), h("option", { text: "one time line for all", attrs: { value: "shared" } }));
   private rows: readonly SymbolRow[] = [];
+  /** The last progress line of each series' sync, kept across re-renders. */
+  private readonly progress = new Map<string, { text: string; status: string }>();
   private running = 0;
   private disposed = false;
 
@@ -79,7 +81,10 @@ class SeriesPage {
   private intervalLine(ref: SeriesRef, row: IntervalRow, axis: ReturnType<typeof axisOf>): HTMLElement {
     const s = row.status;
     const coverage = s?.coverage ?? null;
-    const progress = h("span", { class: "progress", text: s?.error ? `error: ${s.error}` : "" });
+    const id = `${ref.source}|${ticker(ref)}|${row.interval}`;
+    const last = this.progress.get(id);
+    const progress = h("span", { class: "progress", text: last?.text ?? (s?.error ? `error: ${s.error}` : "") });
+    if (last) progress.dataset.status = last.status;
     const sync = h("button", { text: "Sync now", data: { action: "sync" } });
     const repair = h("button", { text: "Repair", data: { action: "repair" }, title: "Fetch the whole window again, even where bars are stored" });
     const line = h("div", { class: "series-row", data: { interval: row.interval, status: s?.status ?? "none" } },
@@ -92,26 +97,28 @@ class SeriesPage {
       timelineElement(s ? spanOf(s) : null, axis),
       h("span", { class: "actions" }, sync, repair, row.tracked ? h("button", { class: "link", text: "untrack", on: { click: () => void this.act(() => untrack(this.context.api, ref, [row.interval])) } }) : null, progress),
     );
-    sync.addEventListener("click", () => void this.runSync(ref, row.interval, false, [sync, repair], progress));
-    repair.addEventListener("click", () => void this.runSync(ref, row.interval, true, [sync, repair], progress));
+    sync.addEventListener("click", () => void this.runSync(ref, row.interval, false, [sync, repair], progress, id));
+    repair.addEventListener("click", () => void this.runSync(ref, row.interval, true, [sync, repair], progress, id));
     return line;
   }
 
-  private async runSync(ref: SeriesRef, interval: string, refresh: boolean, buttons: HTMLButtonElement[], progress: HTMLElement): Promise<void> {
+  private async runSync(ref: SeriesRef, interval: string, refresh: boolean, buttons: HTMLButtonElement[], progress: HTMLElement, id: string): Promise<void> {
     for (const b of buttons) b.disabled = true;
     this.running += 1;
-    const show = (status: SyncStatusBody) => {
-      progress.textContent = progressText(status, Date.now());
-      progress.dataset.status = status.status;
+    const say = (text: string, status: string) => {
+      progress.textContent = text;
+      progress.dataset.status = status;
+      this.progress.set(id, { text, status });
     };
+    const show = (status: SyncStatusBody) => say(`${refresh ? "repair: " : ""}${progressText(status, Date.now())}`, status.status);
     try {
       const started = await startSync(this.context.api, ref, interval, { nBars: Number(this.nBars.value) || 5000, refresh });
       show(started.body);
       const done = await pollUntilFinished(async () => (await syncStatus(this.context.api, ref, interval)).body, show, POLL);
-      progress.dataset.finished = String(isFinished(done));
+      if (!isFinished(done)) say(`still ${done.status} after ${POLL.timeoutMs / 60_000} min; refresh later`, done.status);
     } catch (error) {
-      progress.textContent = refresh && isUnknownRefresh(error) ? "repair needs a newer server (sync with \"refresh\")" : `failed: ${(error as Error).message}`;
-      progress.dataset.status = "failed";
+      const unsupported = refresh && isUnknownRefresh(error);
+      say(unsupported ? "repair needs a newer server (a sync with \"refresh\")" : `failed: ${(error as Error).message}`, unsupported ? "unsupported" : "failed");
     } finally {
       this.running -= 1;
       for (const b of buttons) b.disabled = false;
