@@ -36,7 +36,7 @@ async def chart_data(page: Any) -> dict[str, str]:
 
 async def wait_chart(page: Any, condition: str, timeout_ms: float = 15_000) -> dict[str, str]:
     """Waits until `condition`, a JS expression over `d` (the chart's data attributes), holds."""
-    script = f"() => {{ const d = document.querySelector('.chart')?.dataset; return d !== undefined && ({condition}); }}"
+    script = f"() => {{ const d = document.querySelector('.chart')?.dataset; return !!d && ({condition}); }}"
     await page.wait_for_function(script, timeout=timeout_ms)
     return await chart_data(page)
 
