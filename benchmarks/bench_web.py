@@ -14,7 +14,6 @@ the module returns no figure. A missing or stale build is built first when Node.
 
 import asyncio
 import gzip
-import importlib.util
 import shutil
 import statistics
 import subprocess
@@ -26,25 +25,21 @@ import httpx
 from benchmarks._load import serving
 from benchmarks.bench_market_data import SimulatorThread
 from src.app.web import WEB_DIST
+from tests.e2e.web.browser import CHROMIUM, CHROMIUM_ARGS, missing_for_browser_tests
 
 LOADS = 7
 BARS = 5_000
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 CHART = "/#/chart?symbol=BINANCE%3ABTCUSDT&source=tradingview&interval=1m"
 READY = "() => performance.getEntriesByName('pq-chart-ready').length > 0"
 MARK = "() => { const m = performance.getEntriesByName('pq-chart-ready')[0]; return [m.startTime, m.detail.bars]; }"
 
 
-def _built() -> bool:
-    """The app is built (building it first when Node.js can); False when it cannot be."""
+def _ready_to_measure() -> bool:
+    """Chromium, Playwright and a current build (built first when Node.js can)."""
     if shutil.which("npm") is not None:
         subprocess.run(["make", "--no-print-directory", "web"], cwd=WEB_DIST.parents[1], check=True,
                        stdout=subprocess.DEVNULL)
-    return (WEB_DIST / "index.html").is_file()
+    return missing_for_browser_tests() is None
 
 
 def js_gzip_kb() -> float:
@@ -98,7 +93,7 @@ def chart_ready_ms() -> float:
 
 
 def run() -> dict[str, float]:
-    if importlib.util.find_spec("playwright") is None or not Path(CHROMIUM).exists() or not _built():
+    if not _ready_to_measure():
         return {}
     return {"web_js_gzip_kb": js_gzip_kb(), "web_chart_5000_ready_ms": chart_ready_ms()}
 

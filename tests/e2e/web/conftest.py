@@ -7,42 +7,17 @@ Without Chromium, Playwright or a built app (`make web` needs Node.js) the tests
 `tests/e2e/web/artifacts/` (gitignored).
 """
 
-import importlib.util
 import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from src.app.web import WEB_DIST
+from tests.e2e.web.browser import CHROMIUM, CHROMIUM_ARGS, missing_for_browser_tests
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 VIEWPORT = {"width": 1400, "height": 850}
-
-
-def missing_for_browser_tests() -> str | None:
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is not installed (make install)"
-    if not Path(CHROMIUM).exists():
-        return "Debian's chromium is not installed (apt-get install chromium)"
-    if not (WEB_DIST / "index.html").is_file():
-        return "the web app is not built (make web; needs Node.js >= 18 and npm)"
-    if _newest_source() > (WEB_DIST / "index.html").stat().st_mtime:
-        return "the web app's build is older than its sources (make web)"
-    return None
-
-
-def _newest_source() -> float:
-    web = WEB_DIST.parent
-    sources = [*web.joinpath("src").rglob("*"), web / "index.html", web / "vite.config.ts", web / "package-lock.json"]
-    return max(path.stat().st_mtime for path in sources if path.is_file())
 
 
 @pytest.fixture

@@ -99,9 +99,14 @@ export class ReconnectingSocket {
     this.send({ action: "subscribe", ...subscription });
   }
 
+  /** Drops the subscription's intervals, or its symbols entirely when no other subscription wants them. */
   unsubscribe(subscription: Subscription): void {
     if (!this.subscriptions.delete(keyOf(subscription))) return;
-    this.send({ action: "unsubscribe", ...subscription });
+    const wanted = new Set([...this.subscriptions.values()].filter((s) => s.source === subscription.source).flatMap((s) => s.symbols));
+    const gone = subscription.symbols.filter((symbol) => !wanted.has(symbol));
+    const kept = subscription.symbols.filter((symbol) => wanted.has(symbol));
+    if (gone.length > 0) this.send({ action: "unsubscribe", source: subscription.source, symbols: gone });
+    if (kept.length > 0) this.send({ action: "unsubscribe", source: subscription.source, symbols: kept, intervals: subscription.intervals });
   }
 
   private connect(): void {
