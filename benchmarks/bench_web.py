@@ -86,7 +86,7 @@ async def _dropped_frames(browser: Any, base_url: str, sim: Any) -> dict[str, fl
     context = await browser.new_context(viewport={"width": 1400, "height": 850})
     page = await context.new_page()
     await page.goto(base_url + CHART)
-    await page.wait_for_selector(".connection[data-phase='open']")
+    await page.wait_for_selector(".chart[data-subscribed='1']")
     idle: list[float] = await page.evaluate(FRAMES, LIVE_SECONDS)
     before = int(await page.get_attribute(".chart", "data-live-updates") or 0)
     sim.faults.tick_rate = LIVE_TICKS_PER_S

@@ -34,8 +34,7 @@ async def test_live_ticks_move_the_forming_bar_in_place_and_a_closed_bar_appends
     await sync(api, "1m", 300)
     await page.goto(chart_url(api, "1m"))
     await wait_chart(page, "d.ready === 'true'")
-    await page.wait_for_selector(".connection[data-phase='open']")
-    await page.wait_for_timeout(500)  # the subscription reaches the service and upstream
+    await wait_chart(page, "d.subscribed === '1'")  # the service follows the symbol upstream
 
     await tv_simulator.push_tick(TICKER, 100.0, when=T0 + 1)
     first = await wait_chart(page, f"d.newest === '{T0}' && d.lastClose === '100'")
@@ -62,14 +61,13 @@ async def test_a_dropped_socket_reconnects_shows_it_and_keeps_the_chart_live(api
 
     await page.route_web_socket("**/api/v1/ws/quotes", through)
     await page.goto(chart_url(api, "1m"))
-    await wait_chart(page, "d.ready === 'true'")
-    await page.wait_for_selector(".connection[data-phase='open']")
+    await wait_chart(page, "d.subscribed === '1'")
 
-    await sockets[0].close(code=1006, reason="network")
+    await sockets[0].close(code=1012, reason="service restart")
     await page.wait_for_selector(".connection[data-phase='open'][data-reconnects='1']", timeout=15_000)
     assert "1 reconnect" in await page.inner_text(".connection")
-    await page.wait_for_timeout(500)
-    await tv_simulator.push_tick(TICKER, 123.0, when=T0 + 1)  # the subscription was restored
+    await wait_chart(page, "d.subscribed === '2'")  # the subscription was restored on the new socket
+    await tv_simulator.push_tick(TICKER, 123.0, when=T0 + 1)
     await wait_chart(page, f"d.newest === '{T0}' && d.lastClose === '123'")
     assert len(sockets) == 2
 

@@ -58,6 +58,7 @@ class ChartSession {
   private readonly cleanups: Array<() => void> = [];
   private liveUpdates = 0;
   private closedBars = 0;
+  private subscribed = 0;
   private disposed = false;
 
   constructor(
@@ -130,6 +131,11 @@ class ChartSession {
 
   private onFrame(frame: Frame): void {
     if (frame.type === "error") return this.say(`Live: ${String(frame.detail ?? frame.error)}`);
+    if (frame.type === "subscribed" && Array.isArray(frame.symbols) && frame.symbols.includes(ticker(this.series))) {
+      this.subscribed += 1; // the service follows this symbol upstream from now on
+      this.chartBox.dataset.subscribed = String(this.subscribed);
+      return;
+    }
     if (frame.type !== "bar" || frame.symbol !== ticker(this.series)) return;
     if (frame.interval !== this.interval || frame.source !== this.series.source) return;
     const bar = barOf(frame as unknown as ApiBar);
