@@ -16,6 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from src.app.root import Overrides, Root, bootstrap
 from src.app.slices import SLICES
+from src.app.web import mount_web_app
 from src.common.settings import Settings, load_settings
 from src.infrastructure.http.correlation_middleware import CorrelationIdMiddleware
 from src.infrastructure.http.idempotency import IdempotencyMiddleware
@@ -67,6 +68,7 @@ def http_app(root: Root) -> FastAPI:
             for router in slice_.routers:
                 app.include_router(router)
     _install_edge(app, root)
+    mount_web_app(app)  # `/` and `/assets`, after every API route
     return app
 
 

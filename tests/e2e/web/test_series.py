@@ -1,0 +1,95 @@
+"""The Series page in Chromium: coverage with a gap on the time line, "sync now" run to completion, repair,
+track and untrack — against the service and the TradingView simulator."""
+
+import json
+import time
+
+import pytest
+
+from tests.e2e.web.conftest import screenshot
+from tests.e2e.web.helpers import BTC, TICKER, eventually, sync
+
+pytestmark = pytest.mark.e2e
+T0 = (int(time.time()) // 86_400 + 2) * 86_400
+BLOCK = f".symbol-block[data-ticker='{TICKER}'][data-source='tradingview']"
+
+
+def row(interval: str) -> str:
+    return f"{BLOCK} .series-row[data-interval='{interval}']"
+
+
+async def coverage(api, interval: str) -> dict:
+    response = await api.get(f"/api/v1/market-data/sync-status/BINANCE/BTCUSDT/{interval}")
+    return response.json().get("coverage") or {}
+
+
+async def test_a_gap_left_by_live_bars_is_drawn_on_the_time_line(api, page, tv_simulator):
+    await sync(api, "1m", 300)
+    await api.post("/api/v1/market-data/symbols", json={**BTC, "intervals": ["1m", "1h"]})
+    subscribed = await api.post("/api/v1/quotes/subscribe", json={"symbols": [TICKER], "intervals": ["1m"]})
+    assert subscribed.status_code == 200, subscribed.text
+    await tv_simulator.push_tick(TICKER, 100.0, when=T0 + 1)
+    await tv_simulator.push_tick(TICKER, 101.0, when=T0 + 61)  # the T0 bar closes and is stored, days after the history
+    covered = await eventually(lambda: coverage(api, "1m"), lambda c: len(c.get("gaps", [])) == 1)
+    assert len(covered["gaps"]) == 1, covered
+
+    await page.goto(f"{api.base_url}/#/series")
+    line = page.locator(row("1m"))
+    await line.locator(".timeline[data-gaps='1'] .timeline-gap").wait_for()
+    cells = await line.locator("span").all_inner_texts()
+    assert f"{covered['missing_bars']:,}" in cells and f"{covered['bar_count']:,}" in cells
+    gap_box = await line.locator(".timeline-gap").bounding_box()
+    band_box = await line.locator(".timeline-band").bounding_box()
+    assert gap_box["width"] > 0 and band_box["x"] <= gap_box["x"] <= band_box["x"] + band_box["width"]
+    assert "missing" in (await line.locator(".timeline-gap").get_attribute("title"))
+    await screenshot(page, "series")
+    assert page.log.violations == []
+
+
+async def test_sync_now_runs_a_sync_to_completion_and_shows_its_coverage(api, page):
+    await api.post("/api/v1/market-data/symbols", json={**BTC, "intervals": ["1h"]})
+    await page.goto(f"{api.base_url}/#/series")
+    await page.locator(row("1h")).wait_for()
+    assert await page.get_attribute(row("1h"), "data-status") == "none"
+    await page.fill("input[aria-label='Bars per sync']", "800")
+
+    async with page.expect_request("**/sync/background") as started:
+        await page.click(f"{row('1h')} button[data-action='sync']")
+    sent = json.loads((await started.value).post_data)
+    assert sent == {**BTC, "source": "tradingview", "interval": "1h", "n_bars": 800}
+    done = f"{row('1h')}[data-status='completed'] .progress[data-status='completed']"
+    await page.wait_for_selector(done, timeout=30_000)
+
+    progress = await page.inner_text(f"{row('1h')} .progress")
+    assert progress.startswith("completed") and "800 bars written" in progress
+    assert (await coverage(api, "1h"))["bar_count"] == 800
+    assert "800" in await page.locator(row("1h")).locator("span.num").first.inner_text()
+    await screenshot(page, "series-synced")
+
+
+async def test_repair_asks_for_a_refreshing_sync_and_reports_how_it_ended(api, page):
+    await sync(api, "1h", 200)
+    await page.goto(f"{api.base_url}/#/series")
+    async with page.expect_request("**/sync/background") as started:
+        await page.click(f"{row('1h')} button[data-action='repair']")
+    assert json.loads((await started.value).post_data)["refresh"] is True
+    # A service with the repair option runs it to completion; one without it refuses the field (422).
+    await page.wait_for_selector(f"{row('1h')} .progress:is([data-status='completed'], [data-status='unsupported'])")
+    text = await page.inner_text(f"{row('1h')} .progress")
+    assert text.startswith("repair: completed") or text.startswith("repair needs a newer server")
+
+
+async def test_track_then_untrack_a_symbol(api, page):
+    await page.goto(f"{api.base_url}/#/series")
+    await page.fill("input[aria-label='Symbol to track']", "binance:ethusdt")
+    await page.check(".interval-boxes input[value='4h']")
+    await page.click(".track-form button")
+    block = page.locator(".symbol-block[data-ticker='BINANCE:ETHUSDT']")
+    await block.wait_for()
+    assert await block.locator(".series-row").evaluate_all("rows => rows.map(r => r.dataset.interval)") == ["4h", "1d"]
+    tracked = (await api.get("/api/v1/market-data/symbols")).json()
+    assert [(t["symbol"], t["intervals"]) for t in tracked] == [("ETHUSDT", ["4h", "1d"])]
+
+    await block.locator(".symbol-title button[data-action='untrack']").click()
+    await block.wait_for(state="detached")
+    assert (await api.get("/api/v1/market-data/symbols")).json() == []

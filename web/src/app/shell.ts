@@ -1,0 +1,58 @@
+/**
+ * The app: a header (pages, connection indicator, sign-out), the current page below it, and the router that
+ * swaps pages when the URL fragment changes. A 401 from any request sends the user to the login page.
+ */
+
+import { Api } from "../api/client";
+import { API } from "../api/endpoints";
+import { type PageName, formatRoute, parseRoute } from "../core/route";
+import { ReconnectingSocket } from "../live/socket";
+import { alertsPage } from "../pages/alerts";
+import { chartPage } from "../pages/chart/page";
+import { loginPage } from "../pages/login";
+import { seriesPage } from "../pages/series/page";
+import { connectionIndicator } from "../ui/connection";
+import { h } from "../ui/dom";
+import type { AppContext, PageFactory, PageView } from "./context";
+
+const PAGES: Record<PageName, PageFactory> = { chart: chartPage, series: seriesPage, alerts: alertsPage, login: loginPage };
+const NAV: ReadonlyArray<[PageName, string]> = [["chart", "Chart"], ["series", "Series"], ["alerts", "Alerts"]];
+
+function socketUrl(): string {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}${API}/ws/quotes`;
+}
+
+export function startApp(root: HTMLElement): void {
+  const api = new Api();
+  const socket = new ReconnectingSocket(socketUrl(), () => api.accessToken);
+  const context: AppContext = { api, socket, navigate: (page, params = {}) => (location.hash = formatRoute(page, params)) };
+  const links = NAV.map(([page, label]) => h("a", { class: "nav-link", text: label, data: { page }, attrs: { href: formatRoute(page) } }));
+  const signOut = h("button", { class: "link hidden", text: "Sign out" });
+  const header = h("header", { class: "app-header" }, h("span", { class: "brand", text: "PocketQuant" }), h("nav", {}, ...links), h("span", { class: "spacer" }), connectionIndicator(socket), signOut);
+  const main = h("main", { class: "app-main" });
+  const tradingView = h("a", { text: "TradingView", attrs: { href: "https://www.tradingview.com/", rel: "noopener noreferrer", target: "_blank" } });
+  const footer = h("footer", { class: "app-footer" }, "Charts by ", tradingView, " Lightweight Charts™ · API docs at ", h("a", { text: "/api/v1/docs", attrs: { href: "/api/v1/docs" } }));
+  root.replaceChildren(header, main, footer);
+  let current: PageView | null = null;
+
+  const show = () => {
+    const route = parseRoute(location.hash);
+    current?.dispose();
+    current = PAGES[route.page](context, route.params);
+    main.replaceChildren(current.element);
+    for (const link of links) link.classList.toggle("active", link.dataset.page === route.page);
+    signOut.classList.toggle("hidden", api.accessToken === null);
+  };
+  api.onUnauthorized(() => {
+    const here = parseRoute(location.hash);
+    if (here.page !== "login") context.navigate("login", { next: location.hash });
+  });
+  signOut.addEventListener("click", () => {
+    api.signOut();
+    socket.stop();
+    context.navigate("login");
+  });
+  window.addEventListener("hashchange", show);
+  show();
+}
