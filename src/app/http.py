@@ -6,6 +6,7 @@ RateLimit → Idempotency → routes.
 """
 
 import gc
+from pathlib import Path
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,7 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from src.app.root import Overrides, Root, bootstrap
 from src.app.slices import SLICES
-from src.app.web import mount_web_app
+from src.app.web import WEB_DIST, mount_web_app
 from src.common.settings import Settings, load_settings
 from src.infrastructure.http.correlation_middleware import CorrelationIdMiddleware
 from src.infrastructure.http.idempotency import IdempotencyMiddleware
@@ -68,7 +69,8 @@ def http_app(root: Root) -> FastAPI:
             for router in slice_.routers:
                 app.include_router(router)
     _install_edge(app, root)
-    mount_web_app(app)  # `/` and `/assets`, after every API route
+    # `/` and `/assets`, after every API route; an installed package (the image) names the build's folder.
+    mount_web_app(app, Path(root.settings.web_dist_dir) if root.settings.web_dist_dir else WEB_DIST)
     return app
 
 

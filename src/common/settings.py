@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     tradingview_requests_per_s: float = Field(default=5.0, gt=0)
 
     health_check_timeout_s: float = Field(default=2.0, gt=0)
+    # The built web app (`make web` → web/dist); unset: web/dist beside the sources (a checkout).
+    web_dist_dir: str | None = None
 
     # Live bars: the intervals built by default (changed at run time with PUT /api/v1/quotes/intervals),
     # how often the timer closes bars whose period ended, and the grace it leaves late ticks.

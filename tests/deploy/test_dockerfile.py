@@ -1,7 +1,8 @@
-"""The Dockerfile, which cannot be run here (no Docker engine): its build context — exactly what it copies —
-builds the wheel `pip install .` installs, with the console script its CMD runs; its base image and
-port agree with the project."""
+"""The Dockerfile, which cannot be run here (no Docker engine): its final stage's build context — exactly
+what it copies — builds the wheel `pip install .` installs, with the console script its CMD runs; its base
+image and port agree with the project; the web stage builds the app the final stage serves."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -15,15 +16,19 @@ from tests.deploy.repo import API_PORT, ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+STAGES = re.split(r"^(?=FROM\s)", DOCKERFILE, flags=re.MULTILINE)[1:]
 
 
-def instructions(name: str) -> list[str]:
-    return re.findall(rf"^{name}\s+(.+)$", DOCKERFILE, flags=re.MULTILINE)
+def instructions(name: str, stage: str = STAGES[-1]) -> list[str]:
+    return re.findall(rf"^{name}\s+(.+)$", stage, flags=re.MULTILINE)
 
 
-def copies() -> list[tuple[list[str], str]]:
+def copies(stage: str = STAGES[-1]) -> list[tuple[list[str], str]]:
+    """What a stage copies from the build context (not from another stage)."""
     pairs = []
-    for line in instructions("COPY"):
+    for line in instructions("COPY", stage):
+        if line.startswith("--from="):
+            continue
         *sources, destination = line.split()
         pairs.append((sources, destination))
     return pairs
@@ -33,6 +38,16 @@ def test_the_base_image_is_the_python_the_project_requires():
     [base] = instructions("FROM")
     version = re.match(r"python:(\d+\.\d+)", base).group(1)
     assert PYPROJECT["project"]["requires-python"] == f">={version}"
+
+
+def test_the_web_stage_builds_what_the_final_stage_serves():
+    [web] = [stage for stage in STAGES if stage.startswith("FROM node:")]
+    assert "RUN npm ci" in web and "RUN npm run build" in web
+    package = json.loads((ROOT / "web" / "package.json").read_text())
+    assert "build" in package["scripts"] and (ROOT / "web" / "package-lock.json").exists()
+    assert all((ROOT / source).exists() for sources, _ in copies(web) for source in sources)
+    assert "COPY --from=web /web/dist ./web/dist" in STAGES[-1]
+    assert any("WEB_DIST_DIR=/app/web/dist" in env for env in instructions("ENV"))
 
 
 def test_the_command_is_the_console_script_and_the_port_is_the_api_port():

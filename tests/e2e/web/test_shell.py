@@ -45,6 +45,20 @@ async def test_without_a_build_root_says_how_to_enable_the_app(tmp_path: Path):
     assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
 
 
+async def test_the_web_dist_dir_setting_names_the_build_an_installed_service_serves(tmp_path: Path, serve_app):
+    """The image installs the package (no checkout beside it): WEB_DIST_DIR names where its build lies."""
+    from src.app.http import create_app
+    from src.common.settings import Settings
+
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><title>built elsewhere</title>")
+    server = serve_app(create_app(Settings(web_dist_dir=str(dist), scheduler_enabled=False)))
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        page = await client.get("/")
+    assert page.status_code == 200 and "built elsewhere" in page.text
+
+
 async def test_a_401_brings_the_login_page_and_the_token_stays_in_memory(api, page):
     """Auth (issue 14) is not in this service yet: the browser's network layer plays its two answers — a 401
     for a request without a token, and a token for the right password."""
