@@ -113,7 +113,8 @@ class BinanceQuoteFeed:
         trading = await self._symbols.trading()
         codes = {s: _code(s) for s in wanted}
         unknown = [str(s) for s, code in codes.items() if code not in trading]
-        added = [_Pair(trading[c].symbol) for c in dict.fromkeys(codes.values()) if c in trading and c not in self._pairs]
+        fresh = [code for code in dict.fromkeys(codes.values()) if code in trading and code not in self._pairs]
+        added = [_Pair(trading[code].symbol) for code in fresh if code is not None]
         self._pairs.update((pair.symbol.code, pair) for pair in added)
         try:
             if added:

@@ -4,7 +4,8 @@ budget first, errors become the application's, and the exchange's own limits are
 Rules:
 - Each request's weight is acquired from the `UpstreamLimiter` before it is sent.
 - `X-MBX-USED-WEIGHT-<n><unit>` is read from every answer; once the weight used in the exchange's window
-  passes `weight_share` of `weight_per_minute` (others share the IP), the source is blocked until the window ends.
+  (one minute on Binance) passes `weight_share` of its limit `weight_per_minute` (others share the IP, or the
+  bucket was sized wrong), the source is blocked until that window ends.
 - `429` blocks the source for its `Retry-After` and the request is sent again once (if the wait is within the
   limiter's bound); `418` (an IP ban) blocks it for the ban's `Retry-After` and fails at once. Both raise
   `SourceUnavailable` when they cannot be waited out.
@@ -47,6 +48,7 @@ class BinanceRest:
         self._http: aiohttp.ClientSession | None = None
         self.requests = 0
         self.used_weight = 0  # as the exchange last reported it
+        self.rate_limited = 0  # 429 and 418 answers received
 
     async def get(self, path: str, params: Params, weight: int) -> Any:
         """The decoded JSON of `GET {api_url}{path}`."""
@@ -79,6 +81,8 @@ class BinanceRest:
         if status == 200:
             return _json(body, path)
         retry_after = _retry_after(response.headers)
+        if status in (418, 429):
+            self.rate_limited += 1
         if status == 429:
             return _RateLimited(retry_after)
         if status == 418:
@@ -99,9 +103,10 @@ class BinanceRest:
                 continue
             window_s = int(match.group(1)) * _UNIT_S[match.group(2).lower()]
             self.used_weight = int(value)
-            if window_s == 60 and self.used_weight >= self.config.weight_share * self.config.weight_per_minute:
+            if self.used_weight >= self.config.weight_share * self.config.weight_per_minute:
                 now = self._clock()
                 await self._limiter.block(window_s - now % window_s)
+            return
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None:

@@ -82,8 +82,8 @@ class YahooHistory:
             days *= 2
 
     async def _chart(self, ticker: str, chart_plan: ChartPlan, first: int, stop: int) -> Chart:
-        params: dict[str, str | int] = {"period1": first, "period2": stop, "interval": chart_plan.code, "includePrePost": "false",
-                  "events": "div,split"}
+        params: dict[str, str | int] = {"period1": first, "period2": stop, "interval": chart_plan.code,
+                                        "includePrePost": "false", "events": "div,split"}
         async with self._slots:
             body = await self._http.get_json(f"/v8/finance/chart/{path_symbol(ticker)}", params, what=ticker)
         return parse_chart(body, ticker)
