@@ -187,8 +187,7 @@ async def test_a_dropped_connection_is_reopened_resubscribed_and_its_gap_replaye
 async def test_the_servers_lifetime_cut_is_followed_by_a_reconnect_with_backfill(binance, binance_simulator):
     async def cut_by_lifetime() -> None:  # the feed's own renewal is far off (23.5 h): the server cuts first
         binance_simulator.faults.connection_lifetime = 0.05
-        while binance.feed.connected:
-            await asyncio.sleep(0.005)
+        await Ticks().until(lambda: not binance.feed.connected)
         binance_simulator.faults.connection_lifetime = 86_400.0
 
     assert_replayed(await replay_case(binance, binance_simulator, cut_by_lifetime), binance)
