@@ -113,7 +113,7 @@ async def test_a_cancelled_probe_lets_the_next_request_probe(world):
 
 
 async def test_the_health_check_passes_only_while_closed(world):
-    clock, upstream, guard, provider = world
+    _clock, upstream, guard, provider = world
     assert await guard.check() is True
     await fail_twice(provider, upstream)
     with pytest.raises(SourceUnavailable, match="circuit is open"):
@@ -121,7 +121,7 @@ async def test_the_health_check_passes_only_while_closed(world):
 
 
 async def test_subscribing_is_guarded_while_letting_go_and_the_stream_pass_through(world):
-    _, upstream, guard, provider = world
+    _, upstream, _guard, provider = world
     feed = provider.quotes
     assert feed is not None
     await fail_twice(provider, upstream)
