@@ -180,15 +180,21 @@ class ListSymbolsHandler:
 
 
 class SearchSymbolsHandler:
-    """One source, or every registered source at once (merged in registration order)."""
+    """One source, or every registered source at once (merged in registration order). Across sources, one that
+    fails (down, its circuit open) is left out as long as another answered."""
 
     def __init__(self, providers: ProviderRegistry) -> None:
         self._providers = providers
 
     async def __call__(self, query: SearchSymbolsQuery) -> list[SymbolMatch]:
-        sources = (query.source,) if query.source else self._providers.sources
-        found = await asyncio.gather(*(self._search(source, query) for source in sources))
-        return [match for matches in found for match in matches]
+        if query.source:
+            return await self._search(query.source, query)
+        found = await asyncio.gather(*(self._search(s, query) for s in self._providers.sources),
+                                     return_exceptions=True)
+        answered = [matches for matches in found if not isinstance(matches, BaseException)]
+        if not answered:
+            raise next(error for error in found if isinstance(error, BaseException))
+        return [match for matches in answered for match in matches]
 
     async def _search(self, source: str, query: SearchSymbolsQuery) -> list[SymbolMatch]:
         matches = await self._providers.symbols(source).search_symbols(query.text, exchange=query.exchange)
