@@ -7,7 +7,9 @@ import asyncio
 import time
 
 import httpx
+import orjson
 import pytest
+from websockets.asyncio.client import connect
 
 from src.app.http import create_app
 from src.domain.market_data import Interval
@@ -105,8 +107,18 @@ async def test_live_binance_trades_become_quotes_and_a_bar_with_their_volume(api
     assert subscribed.status_code == 200, subscribed.text
     assert subscribed.json()["subscriptions"] == [{"source": "binance", "symbol": "BINANCE:BTCUSDT"}]
     t0 = (int(time.time()) // 86_400 + 2) * 86_400  # two days ahead: nothing else trades in that minute
-    for index, (price, quantity) in enumerate((("70000.00", "0.5"), ("70100.00", "0.25"), ("69900.00", "1"))):
-        await binance_simulator.push_trade("BTCUSDT", price, quantity, time_ms=(t0 + index * 10) * 1000)
+    ws_url = str(api.base_url).replace("http://", "ws://") + "/api/v1/ws/quotes"
+    async with connect(ws_url) as ws:
+        await ws.send(orjson.dumps({"action": "subscribe", **body}).decode())
+        answer = orjson.loads(await ws.recv())
+        assert (answer["type"], answer["source"], answer["symbols"]) == ("subscribed", "binance", ["BINANCE:BTCUSDT"])
+        for index, (price, quantity) in enumerate((("70000.00", "0.5"), ("70100.00", "0.25"), ("69900.00", "1"))):
+            await binance_simulator.push_trade("BTCUSDT", price, quantity, time_ms=(t0 + index * 10) * 1000)
+        async with asyncio.timeout(5):
+            while (frame := orjson.loads(await ws.recv())).get("price") != 69_900.0:
+                pass
+        assert (frame["type"], frame["source"], frame["symbol"]) == ("quote", "binance", "BINANCE:BTCUSDT")
+        assert frame["volume"] == pytest.approx(1.75)  # the total traded since subscribing
     deadline = time.monotonic() + 5
     while True:
         bar = (await api.get("/api/v1/quotes/current-bar/BINANCE/BTCUSDT",

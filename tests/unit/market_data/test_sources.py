@@ -8,13 +8,22 @@ import pytest
 
 from src.common.errors import SourceUnavailable, UpstreamUnavailable
 from src.domain.market_data import Instrument, Interval, SeriesKey, Symbol
-from src.features.market_data.messages import BulkSyncCommand, SyncSymbolCommand, TrackSymbolCommand
+from src.features.market_data.messages import (
+    BulkSyncCommand,
+    SearchSymbolsQuery,
+    SyncSymbolCommand,
+    TrackSymbolCommand,
+)
 from src.features.system.messages import GetHealthQuery
 from tests.fakes import FakeProvider, fake_provider
 from tests.world import World
 
 BTC = Symbol("BINANCE", "BTCUSDT")
 ETH = Symbol("BINANCE", "ETHUSDT")
+
+
+async def failing_search(query, *, exchange=None):
+    raise UpstreamUnavailable("search is down")
 
 
 def two_sources(**settings) -> tuple[World, FakeProvider]:
@@ -71,3 +80,15 @@ async def test_the_scheduled_sync_takes_each_tracked_series_from_its_own_source(
     assert [(s, i) for s, i, _ in world.provider.fetches] == [(BTC, Interval.M1)]
     stored = world.stored(ETH, Interval.M1, "binance")
     assert stored[min(stored)].open == 200.0  # binance's prices, not tradingview's (100)
+
+
+async def test_searching_every_source_leaves_out_one_that_fails_but_not_when_all_fail():
+    world, binance = two_sources()
+    binance.search_symbols = failing_search
+    found = await world.mediator.send(SearchSymbolsQuery("BTC"))
+    assert [(m.source, m.symbol) for m in found] == [("tradingview", BTC)]
+    with pytest.raises(UpstreamUnavailable):
+        await world.mediator.send(SearchSymbolsQuery("BTC", source="binance"))
+    world.provider.search_symbols = failing_search
+    with pytest.raises(UpstreamUnavailable):
+        await world.mediator.send(SearchSymbolsQuery("BTC"))
