@@ -5,7 +5,9 @@ A call is admitted by the breaker (`src/domain/sources/circuit.py`) or refused a
 `SourceUnavailable` (503, naming the source, `Retry-After` = the time the circuit stays open). Its outcome is
 reported back: a failure is an exception that says the source failed (unreachable, timed out, refused,
 or something unexpected); an answer that names the caller's mistake (`NotFound`, `InvalidRequest`, a domain
-rule) means the source is up. A cancelled call neither succeeds nor fails.
+rule) means the source is up. A cancelled call, or one refused with `SourceUnavailable` before it reached the
+source (over the source's shared budget, or blocked after a 429/418, which the budget already counts down),
+neither succeeds nor fails.
 
 The breaker lives in this process (each worker keeps its own, as each sees its own failures). Time comes
 from the monotonic clock given to the guard.
@@ -54,7 +56,9 @@ class SourceGuard:
         admission = self._admit()
         try:
             result = await operation()
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, SourceUnavailable):
+            # Cancelled, or refused before reaching the source (its shared budget, or a ban it already
+            # counts down): no outcome to record; a probe leaves the way to the next request.
             self.breaker = self.breaker.abandoned() if admission is Admission.PROBE else self.breaker
             raise
         except ANSWERS:

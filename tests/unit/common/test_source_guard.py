@@ -129,3 +129,16 @@ async def test_subscribing_is_guarded_while_letting_go_and_the_stream_pass_throu
         await feed.subscribe([BTC])
     await feed.unsubscribe([BTC])  # works while open
     assert feed.connected and feed.reconnect_count == 0 and feed.subscriptions == []
+
+
+async def test_a_request_refused_by_the_sources_budget_is_no_failure_of_the_source(world):
+    _, upstream, guard, provider = world
+
+    async def over_budget(*args, **kwargs):
+        raise SourceUnavailable("over budget", source="binance", retry_after_s=3.0)
+
+    upstream.fetch_bars = over_budget
+    for _ in range(5):
+        with pytest.raises(SourceUnavailable):
+            await provider.history.fetch_bars(BTC, Interval.M1, 5)
+    assert guard.state is CircuitState.CLOSED
