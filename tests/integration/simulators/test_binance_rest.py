@@ -270,7 +270,7 @@ async def test_agg_trades_serve_the_live_tape_by_id_by_time_and_newest(binance_s
     assert [(t["a"], t["p"], t["q"]) for t in by_id] == [(t.id, f"6000{i + 1}.00000000", "0.50000000")
                                                           for i, t in enumerate(trades[1:4])]
     _, _, by_time = await get(binance_simulator, "/v3/aggTrades", symbol="BTCUSDT", startTime=trades[2].time_ms)
-    assert [t["a"] for t in by_time][0] <= trades[2].id and by_time[-1]["a"] == trades[4].id
+    assert by_time[0]["a"] <= trades[2].id and by_time[-1]["a"] == trades[4].id
     status, _, error = await get(binance_simulator, "/v3/aggTrades", symbol="BTCUSDT", startTime=0,
                                  endTime=3_600_000)
     assert status == 400 and error["code"] == -1127
