@@ -166,12 +166,13 @@ class BinanceQuoteFeed:
     async def _start_pair(self, pair: _Pair, ticker: dict[str, Any] | None) -> None:
         if ticker is None:
             raise UpstreamRejected(f"Binance sent no ticker for {pair.symbol.code}")
-        pair.last_id, pair.last_time_ms = int(ticker["lastId"]), int(ticker["closeTime"])
-        with contextlib.suppress(DomainError, TypeError, ValueError):
-            await self._deliver(QuoteTick(
-                pair.symbol, pair.last_time_ms / 1000, float(ticker["lastPrice"]), cumulative_volume=0.0,
-                bid=float(ticker["bidPrice"]), ask=float(ticker["askPrice"]), change=float(ticker["priceChange"]),
-                change_percent=float(ticker["priceChangePercent"])))
+        try:
+            pair.last_id, pair.last_time_ms = int(ticker["lastId"]), int(ticker["closeTime"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise UpstreamRejected(f"Binance sent no usable ticker for {pair.symbol.code}") from error
+        tick = _snapshot_tick(pair.symbol, ticker)
+        if tick is not None:
+            await self._deliver(tick)
         await self._release(pair)
 
     # --- trades --------------------------------------------------------------------------------------
@@ -342,6 +343,16 @@ class BinanceQuoteFeed:
         self.backfilled += replayed
         if replayed:
             log.info("binance_backfilled", symbol=pair.symbol.code, trades=replayed)
+
+
+def _snapshot_tick(symbol: Symbol, ticker: dict[str, Any]) -> QuoteTick | None:
+    """The last trade as the 24-hour ticker has it; the running total starts at 0 here."""
+    try:
+        return QuoteTick(symbol, int(ticker["closeTime"]) / 1000, float(ticker["lastPrice"]), cumulative_volume=0.0,
+                         bid=float(ticker["bidPrice"]), ask=float(ticker["askPrice"]),
+                         change=float(ticker["priceChange"]), change_percent=float(ticker["priceChangePercent"]))
+    except (DomainError, KeyError, TypeError, ValueError):
+        return None
 
 
 def _code(symbol: Symbol) -> str | None:

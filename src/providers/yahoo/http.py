@@ -45,15 +45,13 @@ class YahooHttp:
 
     async def get_json(self, path: str, params: Params, *, what: str) -> Any:
         """`GET {base_url}{path}` with the crumb; `what` names the request in errors (e.g. the symbol)."""
-        for attempt in range(2):
+        for _ in range(2):
             crumb = await self.crumb()
             try:
                 return await self._get(path, {**params, "crumb": crumb}, what)
             except _CrumbRefused:
-                self._crumb = None if self._crumb == crumb else self._crumb
-                if attempt:
-                    raise UpstreamRejected(f"Yahoo refused the crumb for {what} twice") from None
-        raise AssertionError("unreachable")
+                self._crumb = None if self._crumb == crumb else self._crumb  # a new handshake next time
+        raise UpstreamRejected(f"Yahoo refused the crumb for {what} twice")
 
     async def crumb(self) -> str:
         async with self._crumb_lock:
