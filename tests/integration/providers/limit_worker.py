@@ -4,7 +4,7 @@
 
 It sends `/api/v3/klines` requests (weight 2) from four concurrent loops for SECONDS through the Binance adapter's
 REST client, whose budget is the source's token bucket in Redis (or its own in-process bucket with `-`), and
-prints `{"requests": n, "rate_limited": n}`.
+prints `{"requests": n, "rate_limited": n, "began": t, "ended": t}` (wall-clock seconds).
 """
 
 import asyncio
@@ -27,7 +27,7 @@ async def main(redis_url: str, api_url: str, seconds: float, capacity: float, re
     limiter = (InProcessUpstreamLimiter("binance", capacity, refill, max_wait_s=30) if redis is None else
                RedisUpstreamLimiter(redis, "binance", capacity, refill, max_wait_s=30, prefix="pq:test:"))
     rest = BinanceRest(BinanceConfig(api_url=api_url, weight_per_minute=10**9), limiter)
-    deadline = time.monotonic() + seconds
+    began, deadline = time.time(), time.monotonic() + seconds
 
     async def hammer() -> None:
         while time.monotonic() < deadline:
@@ -38,7 +38,9 @@ async def main(redis_url: str, api_url: str, seconds: float, capacity: float, re
     await rest.close()
     if redis is not None:
         await redis.aclose()
-    print(orjson.dumps({"requests": rest.requests, "rate_limited": rest.rate_limited}).decode())
+    ended = time.time()
+    print(orjson.dumps({"requests": rest.requests, "rate_limited": rest.rate_limited, "began": began,
+                        "ended": ended}).decode())
 
 
 if __name__ == "__main__":

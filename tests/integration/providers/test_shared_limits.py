@@ -42,8 +42,10 @@ async def test_two_workers_sharing_one_redis_bucket_never_exceed_the_limit(limit
     assert sum(r["rate_limited"] for r in reports) == 0
     sent = limited.request_count("/api/v3/klines")
     assert sent == sum(r["requests"] for r in reports)
-    # Together they used the shared budget, not twice it: capacity + refill * time, in requests of weight 2.
-    assert sent <= (CAPACITY + REFILL * (SECONDS + 1.0)) / 2
+    # Together they used the shared budget, not twice it: capacity + refill * the time either worked, in
+    # requests of weight 2 (the workers start apart, as processes on a busy machine do).
+    span = max(r["ended"] for r in reports) - min(r["began"] for r in reports)
+    assert sent <= (CAPACITY + REFILL * span) / 2 + 1
     assert sent >= REFILL * SECONDS / 2 * 0.7
 
 
