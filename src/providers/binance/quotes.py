@@ -26,7 +26,6 @@ import contextlib
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -35,39 +34,18 @@ import structlog
 
 from src.common.errors import SymbolNotFound, UpstreamRejected, UpstreamUnavailable
 from src.common.ports import QuoteCallback
-from src.domain.errors import DomainError
 from src.domain.market_data import QuoteTick, Symbol
 from src.providers.binance.config import BinanceConfig
 from src.providers.binance.history import pair_of
 from src.providers.binance.rest import BinanceRest
 from src.providers.binance.symbols import BinanceSymbols
+from src.providers.binance.trades import PairState, Trade, agg_trade, snapshot_tick, stream_trade
 
 log = structlog.get_logger("binance.quotes")
 TICKERS_PER_REQUEST = 20  # ticker/24hr costs 2 for up to 20 symbols
 TICKER_WEIGHT = 2
 AGG_TRADES_WEIGHT = 4
 AGG_TRADES_PAGE = 1_000
-
-
-@dataclass(frozen=True, slots=True)
-class Trade:
-    id: int  # for an aggregate trade, its last trade id
-    price: float
-    quantity: float
-    time_ms: int
-
-
-@dataclass(eq=False)
-class _Pair:
-    symbol: Symbol
-    last_id: int = -1  # the last trade delivered (or the snapshot's)
-    last_time_ms: int = 0
-    total: float = 0.0  # traded since the subscription started
-    waiting: list[Trade] | None = field(default_factory=list)  # trades held back until the snapshot/backfill
-
-    @property
-    def stream(self) -> str:
-        return self.symbol.code.lower() + "@trade"
 
 
 class BinanceQuoteFeed:
@@ -77,7 +55,7 @@ class BinanceQuoteFeed:
         self._rest = rest
         self._symbols = symbols
         self._clock = clock
-        self._pairs: dict[str, _Pair] = {}
+        self._pairs: dict[str, PairState] = {}
         self._callbacks: list[QuoteCallback] = []
         self._http: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -114,7 +92,7 @@ class BinanceQuoteFeed:
         codes = {s: _code(s) for s in wanted}
         unknown = [str(s) for s, code in codes.items() if code not in trading]
         fresh = [code for code in dict.fromkeys(codes.values()) if code in trading and code not in self._pairs]
-        added = [_Pair(trading[code].symbol) for code in fresh if code is not None]
+        added = [PairState(trading[code].symbol) for code in fresh if code is not None]
         self._pairs.update((pair.symbol.code, pair) for pair in added)
         try:
             if added:
@@ -142,7 +120,7 @@ class BinanceQuoteFeed:
 
     # --- subscribing ---------------------------------------------------------------------------------
 
-    async def _start_streams(self, added: list[_Pair]) -> None:
+    async def _start_streams(self, added: list[PairState]) -> None:
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._run(), name="binance-streams")
         try:
@@ -154,7 +132,7 @@ class BinanceQuoteFeed:
             with contextlib.suppress(UpstreamUnavailable):
                 await self._request("SUBSCRIBE", streams[first:first + 200])
 
-    async def _snapshot(self, added: list[_Pair]) -> None:
+    async def _snapshot(self, added: list[PairState]) -> None:
         for first in range(0, len(added), TICKERS_PER_REQUEST):
             chunk = added[first:first + TICKERS_PER_REQUEST]
             names = orjson.dumps([p.symbol.code for p in chunk]).decode()
@@ -163,34 +141,34 @@ class BinanceQuoteFeed:
             for pair in chunk:
                 await self._start_pair(pair, by_code.get(pair.symbol.code))
 
-    async def _start_pair(self, pair: _Pair, ticker: dict[str, Any] | None) -> None:
+    async def _start_pair(self, pair: PairState, ticker: dict[str, Any] | None) -> None:
         if ticker is None:
             raise UpstreamRejected(f"Binance sent no ticker for {pair.symbol.code}")
         try:
             pair.last_id, pair.last_time_ms = int(ticker["lastId"]), int(ticker["closeTime"])
         except (KeyError, TypeError, ValueError) as error:
             raise UpstreamRejected(f"Binance sent no usable ticker for {pair.symbol.code}") from error
-        tick = _snapshot_tick(pair.symbol, ticker)
+        tick = snapshot_tick(pair.symbol, ticker)
         if tick is not None:
             await self._deliver(tick)
         await self._release(pair)
 
     # --- trades --------------------------------------------------------------------------------------
 
-    async def _on_trade(self, pair: _Pair, trade: Trade) -> None:
+    async def _on_trade(self, pair: PairState, trade: Trade) -> None:
         if pair.waiting is not None:
             pair.waiting.append(trade)
             return
         await self._apply(pair, trade)
 
-    async def _apply(self, pair: _Pair, trade: Trade) -> None:
+    async def _apply(self, pair: PairState, trade: Trade) -> None:
         if trade.id <= pair.last_id or self._pairs.get(pair.symbol.code) is not pair:
             return
         pair.last_id, pair.last_time_ms = trade.id, trade.time_ms
         pair.total += trade.quantity
         await self._deliver(QuoteTick(pair.symbol, trade.time_ms / 1000, trade.price, cumulative_volume=pair.total))
 
-    async def _release(self, pair: _Pair) -> None:
+    async def _release(self, pair: PairState) -> None:
         """Deliver the trades that waited, then let the next ones through directly."""
         while pair.waiting:
             await self._apply(pair, pair.waiting.pop(0))
@@ -270,7 +248,7 @@ class BinanceQuoteFeed:
         data = body.get("data") if isinstance(body, dict) else None
         if isinstance(data, dict) and data.get("e") == "trade":
             pair = self._pairs.get(str(data.get("s")))
-            trade = _trade(data)
+            trade = stream_trade(data)
             if pair is not None and trade is not None:
                 await self._on_trade(pair, trade)
 
@@ -326,13 +304,13 @@ class BinanceQuoteFeed:
                 log.warning("binance_backfill_failed", symbol=pair.symbol.code, error=str(error))
             await self._release(pair)
 
-    async def _backfill(self, pair: _Pair) -> None:
+    async def _backfill(self, pair: PairState) -> None:
         params: dict[str, str | int] = {"symbol": pair.symbol.code, "startTime": pair.last_time_ms,
                                         "limit": AGG_TRADES_PAGE}
         replayed = 0
         while replayed < self.config.backfill_max_trades:
             rows = await self._rest.get("/v3/aggTrades", params, AGG_TRADES_WEIGHT)
-            trades = [t for t in map(_agg_trade, rows if isinstance(rows, list) else []) if t is not None]
+            trades = [t for t in map(agg_trade, rows if isinstance(rows, list) else []) if t is not None]
             for trade in trades:
                 if trade.id > pair.last_id:
                     await self._apply(pair, trade)
@@ -345,32 +323,8 @@ class BinanceQuoteFeed:
             log.info("binance_backfilled", symbol=pair.symbol.code, trades=replayed)
 
 
-def _snapshot_tick(symbol: Symbol, ticker: dict[str, Any]) -> QuoteTick | None:
-    """The last trade as the 24-hour ticker has it; the running total starts at 0 here."""
-    try:
-        return QuoteTick(symbol, int(ticker["closeTime"]) / 1000, float(ticker["lastPrice"]), cumulative_volume=0.0,
-                         bid=float(ticker["bidPrice"]), ask=float(ticker["askPrice"]),
-                         change=float(ticker["priceChange"]), change_percent=float(ticker["priceChangePercent"]))
-    except (DomainError, KeyError, TypeError, ValueError):
-        return None
-
-
 def _code(symbol: Symbol) -> str | None:
     try:
         return pair_of(symbol)
     except SymbolNotFound:
-        return None
-
-
-def _trade(data: dict[str, Any]) -> Trade | None:
-    try:
-        return Trade(int(data["t"]), float(data["p"]), float(data["q"]), int(data["T"]))
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _agg_trade(row: Any) -> Trade | None:
-    try:
-        return Trade(int(row["l"]), float(row["p"]), float(row["q"]), int(row["T"]))
-    except (KeyError, TypeError, ValueError):
         return None
