@@ -8,6 +8,7 @@ Rules:
   bar aggregator expects): the snapshot taken on subscribing carries 0, each trade adds its quantity.
 - **Once each.** Every trade is delivered at most once, in trade-id order: a trade whose id is not above the
   last delivered one is dropped (overlapping connections, a replayed gap, trades before the snapshot).
+- **One connection**, so at most `max_streams` pairs (Binance's 1,024); more are refused (`InvalidRequest`).
 - **Snapshot.** Subscribing waits for `GET /api/v3/ticker/24hr` (last price, last trade id); trades that arrive
   meanwhile wait and follow it. Pairs that are not trading raise `SymbolNotFound` after the others are added.
 - **Ping/pong and liveness.** The server's pings are answered; our own heartbeat pings replace a connection that
@@ -32,7 +33,7 @@ import aiohttp
 import orjson
 import structlog
 
-from src.common.errors import SymbolNotFound, UpstreamRejected, UpstreamUnavailable
+from src.common.errors import InvalidRequest, SymbolNotFound, UpstreamRejected, UpstreamUnavailable
 from src.common.ports import QuoteCallback
 from src.domain.market_data import QuoteTick, Symbol
 from src.providers.binance.config import BinanceConfig
@@ -92,6 +93,9 @@ class BinanceQuoteFeed:
         codes = {s: _code(s) for s in wanted}
         unknown = [str(s) for s, code in codes.items() if code not in trading]
         fresh = [code for code in dict.fromkeys(codes.values()) if code in trading and code not in self._pairs]
+        if len(self._pairs) + len(fresh) > self.config.max_streams:
+            raise InvalidRequest(f"Binance streams at most {self.config.max_streams} pairs per connection",
+                                 field="symbols")
         added = [PairState(trading[code].symbol) for code in fresh if code is not None]
         self._pairs.update((pair.symbol.code, pair) for pair in added)
         try:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from src.common.errors import SymbolNotFound
+from src.common.errors import InvalidRequest, SymbolNotFound
 from src.domain.market_data import Interval, QuoteTick, Symbol
 from src.domain.realtime.aggregator import BarAggregator
 from tests.integration.providers.sources import BinanceParts, get_json
@@ -191,6 +191,17 @@ async def test_the_servers_lifetime_cut_is_followed_by_a_reconnect_with_backfill
         binance_simulator.faults.connection_lifetime = 86_400.0
 
     assert_replayed(await replay_case(binance, binance_simulator, cut_by_lifetime), binance)
+
+
+async def test_more_pairs_than_a_connection_carries_are_refused(binance_simulator):
+    parts = BinanceParts(binance_simulator, max_streams=1)
+    try:
+        await parts.feed.subscribe([BTC])
+        with pytest.raises(InvalidRequest):
+            await parts.feed.subscribe([ETH])
+        assert parts.feed.subscriptions == [BTC]
+    finally:
+        await parts.close()
 
 
 async def test_unsubscribing_the_last_pair_closes_the_stream(binance):
