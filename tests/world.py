@@ -1,9 +1,11 @@
 """The service built through the composition root with every adapter replaced by a state-recording fake
 (`tests/fakes.py`): what unit tests drive through the Mediator."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from src.app.root import Overrides, Root, bootstrap
+from src.common.ports import Provider
 from src.common.settings import Settings
 from src.domain.events import BarCompletedEvent, BarSyncedEvent, SyncFailedEvent
 from src.domain.market_data import Instrument, Interval, SeriesKey, Symbol
@@ -29,7 +31,7 @@ class World:
 
     def __init__(self, *, clock: FakeClock | None = None, cache: FakeCache | None = None,
                  bars: FakeOHLCVRepository | None = None, unknown: set[Symbol] | None = None,
-                 **settings: Any) -> None:
+                 more_providers: Sequence[Provider] = (), **settings: Any) -> None:
         self.clock = clock or FakeClock()
         self.provider = FakeProvider()
         self.feed = FakeQuoteFeed(unknown=unknown)
@@ -41,7 +43,8 @@ class World:
         self.cache = cache or FakeCache()
         values: dict[str, Any] = {"scheduler_enabled": False, **settings}
         self.root: Root = bootstrap(Settings(**values), Overrides(
-            clock=self.clock, providers=[fake_provider(SOURCE, self.provider, self.feed)], bars=self.bars,
+            clock=self.clock, providers=[fake_provider(SOURCE, self.provider, self.feed), *more_providers],
+            bars=self.bars,
             sync_status=self.sync_status, symbols=self.symbols, dead_letters=self.dead_letters,
             job_lock=InProcessJobLock(), cache=self.cache, webhooks=self.webhooks,
         ))

@@ -57,6 +57,7 @@ class Tape:
     last_time_ms: int = 0
     seconds: dict[int, list[int]] = field(default_factory=dict)
     minutes: dict[int, list[int]] = field(default_factory=dict)
+    trades: list[Trade] = field(default_factory=list)  # every live trade, oldest first (for aggTrades)
 
     def record(self, trade: Trade) -> None:
         for buckets, key in ((self.seconds, trade.time_ms // 1000), (self.minutes, trade.time_ms // 60_000)):
@@ -65,6 +66,7 @@ class Tape:
                 buckets[key] = [trade.price] * 4 + [0] * 5 + [trade.id, trade.id]
                 bucket = buckets[key]
             _add_trade(bucket, trade)
+        self.trades.append(trade)
         self.last_price, self.last_time_ms, self.next_id = trade.price, trade.time_ms, trade.id + 1
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from simulators.binance import klines as kline_rows
 from simulators.binance import params
-from simulators.binance.errors import bad_combination, invalid_interval, invalid_value, known
+from simulators.binance.errors import BinanceError, bad_combination, invalid_interval, invalid_value, known
 from simulators.binance.faults import BinanceFaults
 from simulators.binance.intervals import INTERVALS, KlineInterval, parse_time_zone
 from simulators.binance.market import QUOTE_VOLUME, TRADES, VOLUME, BinanceMarket
@@ -43,6 +43,7 @@ class RestApi:
             Endpoint("/api/v3/time", lambda q: 1, lambda q, now: {"serverTime": now}),
             Endpoint("/api/v3/exchangeInfo", lambda q: 20, self.exchange_info),
             Endpoint("/api/v3/klines", lambda q: 2, self.klines),
+            Endpoint("/api/v3/aggTrades", lambda q: 4, self.agg_trades),
             Endpoint("/api/v3/uiKlines", lambda q: 2, self.klines),
             Endpoint("/api/v3/ticker/price", _price_weight, self.ticker_price),
             Endpoint("/api/v3/ticker/24hr", _ticker_weight, self.ticker_24hr),
@@ -102,6 +103,28 @@ class RestApi:
             return []
         rows = kline_rows.klines(self.market, spec, interval, start, end, limit, now)
         return [kline_rows.kline_array(k) for k in rows]
+
+    # --- trades --------------------------------------------------------------------------------------
+
+    def agg_trades(self, query: Query, now: int) -> list[dict[str, Any]]:
+        """The live tape as aggregate trades, one trade each (`a` = `f` = `l` = the trade id): from `fromId`,
+        or in [startTime, endTime] (less than an hour apart when both are given), or the newest `limit`."""
+        name = params.symbol(query)
+        assert name is not None
+        trades = self.market.tapes[self._spec(name).symbol].trades
+        limit = params.limit(query, default=500, maximum=1000)
+        from_id, start, end = (params.long(query, key) for key in ("fromId", "startTime", "endTime"))
+        if start is not None and end is not None and end - start >= 3_600_000:
+            raise BinanceError(-1127, "More than 1 hours between startTime and endTime.")
+        if from_id is not None:
+            selected = [t for t in trades if t.id >= from_id][:limit]
+        elif start is not None or end is not None:
+            selected = [t for t in trades if (start is None or t.time_ms >= start)
+                        and (end is None or t.time_ms <= end)][:limit]
+        else:
+            selected = trades[-limit:]
+        return [{"a": t.id, "p": decimal_text(t.price), "q": decimal_text(t.quantity), "f": t.id, "l": t.id,
+                 "T": t.time_ms, "m": t.buyer_maker, "M": True} for t in selected]
 
     # --- tickers -------------------------------------------------------------------------------------
 

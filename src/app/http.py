@@ -6,9 +6,9 @@ RateLimit → Idempotency → routes.
 """
 
 import gc
-from pathlib import Path
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import structlog
 from fastapi import FastAPI, Response

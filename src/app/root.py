@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from src.app.core import Core
 from src.app.providers import build_providers
 from src.app.slices import SLICES
+from src.app.sources import SourceGuards
 from src.common import cache_keys
 from src.common.clock import SystemClock
 from src.common.event_bus import EventBus
@@ -85,6 +86,7 @@ class Root:
     redis: Redis | None = None
     store: MongoStore | None = None
     slices: dict[str, SliceParts] = field(default_factory=dict)
+    guards: SourceGuards | None = None  # each source's circuit breaker and request budget
 
     @property
     def mediator(self) -> Mediator:
@@ -101,6 +103,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
     redis = redis_client(settings.redis_url.get_secret_value(), timeout_s=settings.redis_timeout_s) \
         if settings.redis_url is not None else None
     metrics = Metrics()
+    guards = SourceGuards(settings, redis)
     lifecycle = Lifecycle(stop_timeout_s=settings.component_stop_timeout_s)
     dead_letters = given.dead_letters or MongoDeadLetterStore(_database(store))
     scheduler = JobScheduler(given.job_lock or MongoJobLock(_database(store)["job_locks"]))
@@ -109,7 +112,8 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         clock=given.clock or SystemClock(),
         event_bus=EventBus(),
         mediator=Mediator(),
-        providers=ProviderRegistry(given.providers if given.providers is not None else build_providers(settings)),
+        providers=ProviderRegistry(guards.wrap(given.providers if given.providers is not None
+                                               else build_providers(settings, guards.limiter_for))),
         bars=given.bars or MongoOHLCVRepository(_database(store), collection_per_series=_per_series(settings)),
         sync_status=given.sync_status or MongoSyncStatusRepository(_database(store)),
         symbols=given.symbols or MongoSymbolRepository(_database(store)),
@@ -120,7 +124,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         jobs=scheduler,
     )
     root = Root(settings, core, lifecycle, metrics, _limiter(settings, redis, metrics),
-                _idempotency(settings, redis), scheduler, redis, store)
+                _idempotency(settings, redis), scheduler, redis, store, guards=guards)
     lifecycle.add(*_resource_components(root))
     for slice_ in SLICES:
         root.slices[slice_.name] = parts = slice_.build(core)
@@ -230,7 +234,10 @@ def _resource_components(root: Root) -> list[Component]:
     components.append(Component("cache", start=getattr(cache, "start", None), stop=getattr(cache, "aclose", None),
                                 check=cache.ping))
     # No start: a source is contacted on the first request that needs it, so the service runs without it.
-    components += [Component(f"provider-{p.source}", stop=p.close) for p in core.providers if p.close]
+    # The check is the source's circuit: healthy while closed.
+    assert root.guards is not None
+    components += [Component(f"source-{p.source}", stop=p.close, check=root.guards[p.source].check)
+                   for p in core.providers]
     webhooks = core.webhooks
     if isinstance(webhooks, WebhookDispatcher):
         components.append(Component("webhooks", start=webhooks.start, stop=webhooks.stop))
@@ -259,6 +266,8 @@ def _observe(root: Root) -> None:
     feeds = {p.source: p.quotes for p in core.providers if p.quotes is not None}
     metrics.observe_labeled_counter("provider_reconnections", "Reconnects of each source's live connection",
                                     "source", lambda: {s: f.reconnect_count for s, f in feeds.items()})
+    if root.guards is not None:
+        root.guards.observe(metrics)
     bars = core.bars
     if isinstance(bars, MongoOHLCVRepository):
         metrics.observe_counter("store_documents_read", "Chunk and directory documents read", lambda: bars.docs_fetched)

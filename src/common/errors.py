@@ -29,6 +29,16 @@ class UpstreamUnavailable(ApplicationError):
     """The upstream (TradingView) or a store could not be reached or timed out."""
 
 
+class SourceUnavailable(UpstreamUnavailable):
+    """A source refuses requests for a known time: its circuit is open, it rate-limited or banned us. The
+    problem names the source and carries `Retry-After`."""
+
+    def __init__(self, message: str, *, source: str, retry_after_s: float) -> None:
+        super().__init__(message, field="source")
+        self.source = source
+        self.retry_after_s = retry_after_s
+
+
 class UpstreamRejected(ApplicationError):
     """The upstream answered but refused (bad token, banned, protocol error)."""
 

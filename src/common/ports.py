@@ -178,6 +178,20 @@ class HistoryProvider(Protocol):
         ...
 
 
+class UpstreamLimiter(Protocol):
+    """One source's request budget, shared by every worker (a token bucket in Redis, or in this process
+    without Redis). The root gives each adapter its source's limiter; the adapter spends before each request."""
+
+    async def acquire(self, cost: float = 1.0) -> None:
+        """Return once `cost` units may be spent now (waiting for them if need be); raise SourceUnavailable,
+        spending nothing, when the source is blocked or the wait would exceed the limiter's bound."""
+        ...
+
+    async def block(self, seconds: float) -> None:
+        """Spend nothing at this source for `seconds` in any worker (its Retry-After, a ban)."""
+        ...
+
+
 class SymbolDirectory(Protocol):
     async def resolve_symbol(self, symbol: Symbol) -> SymbolInfo: ...
 

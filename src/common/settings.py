@@ -48,6 +48,27 @@ class Settings(BaseSettings):
     tradingview_timeout_s: float = Field(default=20.0, gt=0)
     tradingview_requests_per_s: float = Field(default=5.0, gt=0)
 
+    # --- Binance and Yahoo Finance (issue 15): on by default with their real hosts; tests use the simulators.
+    binance_enabled: bool = True
+    binance_api_url: str = "https://api.binance.com/api"  # REST base ending in /api
+    binance_stream_url: str = "wss://stream.binance.com:9443/"  # market streams base
+    binance_timeout_s: float = Field(default=10.0, gt=0)
+    binance_weight_per_minute: int = Field(default=6_000, ge=10)  # the exchange's REQUEST_WEIGHT limit per IP
+    binance_weight_share: float = Field(default=0.8, gt=0, le=1)  # the share of it PocketQuant may spend
+    binance_symbols_ttl_s: float = Field(default=3_600.0, gt=0)  # exchangeInfo cache
+    binance_stream_lifetime_s: float = Field(default=23.5 * 3_600, gt=0)  # renewed before Binance's 24 h cut
+    yahoo_enabled: bool = True
+    yahoo_base_url: str = "https://query2.finance.yahoo.com"
+    yahoo_cookie_url: str = "https://fc.yahoo.com"
+    yahoo_timeout_s: float = Field(default=10.0, gt=0)
+    yahoo_requests_per_minute: float = Field(default=60.0, gt=0)
+    yahoo_poll_interval_s: float = Field(default=15.0, ge=2.0)  # live quotes are polled this often
+    # Every source: its circuit breaker, and the longest a request waits for its share of the source's budget.
+    source_breaker_failures: int = Field(default=5, ge=1)
+    source_breaker_open_s: float = Field(default=30.0, gt=0)
+    source_max_wait_s: float = Field(default=30.0, ge=0)
+    upstream_redis_prefix: str = "pq:upstream:"
+
     health_check_timeout_s: float = Field(default=2.0, gt=0)
     # The built web app (`make web` → web/dist); unset: web/dist beside the sources (a checkout).
     web_dist_dir: str | None = None
@@ -62,7 +83,7 @@ class Settings(BaseSettings):
     live_indicators: list[str] = Field(default_factory=lambda: list(INDICATORS))
     live_feature_sets: list[str] = ["v1"]
 
-    sync_bulk_concurrency: int = Field(default=4, ge=1, le=64)
+    sync_bulk_concurrency: int = Field(default=4, ge=1, le=64)  # series of one source synced at once
     # On shutdown, running syncs get this long to finish, then are cancelled and recorded as interrupted.
     sync_drain_timeout_s: float = Field(default=5.0, ge=0)
     # Each component gets this long to stop; above the sync drain, so the drain decides.

@@ -68,6 +68,6 @@ async def test_a_v0_1_store_is_migrated_in_place_and_reads_back_unchanged(legacy
             [letter] = (await api.get("/api/v1/webhooks/dead-letters")).json()
             assert letter["delivery_id"] == "d-1" and letter["error"] == "HTTP 500"
             other = await api.get("/api/v1/market-data/ohlcv/BINANCE/BTCUSDT",
-                                  params={"interval": "1m", "source": "binance"})
+                                  params={"interval": "1m", "source": "coinbase"})
             assert other.status_code == 422 and other.json()["field"] == "source"  # no such source registered
         server.stop()

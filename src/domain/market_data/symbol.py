@@ -1,4 +1,9 @@
-"""A tradable instrument, identified by exchange and code as TradingView names it (`EXCHANGE:CODE`)."""
+"""A tradable instrument, identified by exchange and code (`EXCHANGE:CODE`).
+
+Codes are written as their source writes them, upper case: TradingView's (`BTCUSDT`, `ES1!`, `BRK.B`), Binance's
+(`BTCUSDT`) and Yahoo Finance's tickers, which add two marks: a leading `^` for indices (`^GSPC`) and a one-letter
+`=` suffix for currencies and futures (`EURUSD=X`, `GC=F`). Each mark is accepted only in that place.
+"""
 
 import re
 from dataclasses import dataclass
@@ -6,8 +11,9 @@ from dataclasses import dataclass
 from src.domain.errors import InvalidSymbol
 
 _EXCHANGE = re.compile(r"^[A-Z0-9_]{1,32}$")
-# Codes carry futures suffixes (ES1!), pairs (EUR/USD is written EURUSD), dots (BRK.B) and dashes.
-_CODE = re.compile(r"^[A-Z0-9_.!\-&]{1,40}$")
+# Codes carry futures suffixes (ES1!), pairs (EUR/USD is written EURUSD), dots (BRK.B, VOD.L) and dashes
+# (BTC-USD); Yahoo's index caret and `=X`/`=F` suffix only at the start and the end.
+_CODE = re.compile(r"^\^?[A-Z0-9_.!\-&]{1,40}(=[A-Z])?$")
 
 
 @dataclass(frozen=True, slots=True)

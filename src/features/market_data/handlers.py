@@ -32,6 +32,7 @@ from src.features.market_data.messages import (
 )
 from src.features.market_data.serialization import bars_to_csv, bars_to_json
 from src.features.market_data.series_sync import SeriesSync, SyncResult
+from src.features.market_data.source_gates import SourceGates
 from src.features.market_data.sync_runs import SyncRuns
 
 
@@ -66,16 +67,16 @@ class BulkItemResult:
 
 
 class BulkSyncHandler:
-    def __init__(self, series_sync: SeriesSync, sync_runs: SyncRuns, bulk_concurrency: int) -> None:
+    """Each item waits for its source's gate (shared by every bulk request), so concurrency is per source."""
+
+    def __init__(self, series_sync: SeriesSync, sync_runs: SyncRuns, gates: SourceGates) -> None:
         self._sync = series_sync
         self._runs = sync_runs
-        self._concurrency = bulk_concurrency
+        self._gates = gates
 
     async def __call__(self, command: BulkSyncCommand) -> list[BulkItemResult]:
-        gate = asyncio.Semaphore(self._concurrency)
-
         async def one(item: SyncSymbolCommand) -> BulkItemResult:
-            async with gate:
+            async with self._gates.of(item.key.source):
                 try:
                     work = lambda: self._sync.run(item.key, item.n_bars)  # noqa: E731
                     return BulkItemResult(item, result=await self._runs.run(item.key, work))
@@ -179,15 +180,21 @@ class ListSymbolsHandler:
 
 
 class SearchSymbolsHandler:
-    """One source, or every registered source at once (merged in registration order)."""
+    """One source, or every registered source at once (merged in registration order). Across sources, one that
+    fails (down, its circuit open) is left out as long as another answered."""
 
     def __init__(self, providers: ProviderRegistry) -> None:
         self._providers = providers
 
     async def __call__(self, query: SearchSymbolsQuery) -> list[SymbolMatch]:
-        sources = (query.source,) if query.source else self._providers.sources
-        found = await asyncio.gather(*(self._search(source, query) for source in sources))
-        return [match for matches in found for match in matches]
+        if query.source:
+            return await self._search(query.source, query)
+        found = await asyncio.gather(*(self._search(s, query) for s in self._providers.sources),
+                                     return_exceptions=True)
+        answered = [matches for matches in found if not isinstance(matches, BaseException)]
+        if not answered:
+            raise next(error for error in found if isinstance(error, BaseException))
+        return [match for matches in answered for match in matches]
 
     async def _search(self, source: str, query: SearchSymbolsQuery) -> list[SymbolMatch]:
         matches = await self._providers.symbols(source).search_symbols(query.text, exchange=query.exchange)

@@ -11,6 +11,7 @@ from src.features.market_data import messages as m
 from src.features.market_data.jobs import SyncAllSymbolsJob, SyncDailyDataJob
 from src.features.market_data.routes import router
 from src.features.market_data.series_sync import SeriesSync
+from src.features.market_data.source_gates import SourceGates
 from src.features.market_data.subscribers import InvalidateBarCacheOnSync
 from src.features.market_data.sync_runs import SyncRuns
 from src.features.shared.deps import SharedDeps
@@ -33,7 +34,7 @@ def build(d: MarketDataDeps) -> SliceParts:
         handlers={
             m.SyncSymbolCommand: h.SyncSymbolHandler(sync, runs),
             m.StartBackgroundSyncCommand: h.StartBackgroundSyncHandler(sync, runs),
-            m.BulkSyncCommand: h.BulkSyncHandler(sync, runs, d.settings.sync_bulk_concurrency),
+            m.BulkSyncCommand: h.BulkSyncHandler(sync, runs, SourceGates(d.settings.sync_bulk_concurrency)),
             m.TrackSymbolCommand: h.TrackSymbolHandler(d.providers, d.symbols, d.clock),
             m.UntrackSymbolCommand: h.UntrackSymbolHandler(d.symbols, d.clock),
             m.GetBarsQuery: h.GetBarsHandler(d.bars, d.cache, d.providers),

@@ -4,6 +4,7 @@ Every error leaves the API as `application/problem+json` with `type`, `title`, `
 `instance` (the request path) and `correlation_id`; validation problems add `errors: [{field, message}]`.
 """
 
+import math
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -21,6 +22,7 @@ from src.common.errors import (
     Conflict,
     InvalidRequest,
     NotFound,
+    SourceUnavailable,
     StoreUnavailable,
     UpstreamRejected,
     UpstreamUnavailable,
@@ -157,14 +159,21 @@ def status_of(error: ApplicationError) -> tuple[int, str]:
 async def _application_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApplicationError)
     status, slug = status_of(error)
-    headers = {"Retry-After": "5"} if status == 503 else None
+    headers = {"Retry-After": _retry_after(error)} if status == 503 else None
     extra: dict[str, Any] = {"field": error.field} if error.field else {}
+    if isinstance(error, SourceUnavailable):
+        extra.update(source=error.source, retry_after_s=int(_retry_after(error)))
     if error.field and status == 422:
         extra["errors"] = [{"field": error.field, "message": str(error)}]
     return problem_response(
         status, slug=slug, title=type(error).__name__, detail=str(error) or _phrase(status),
         instance=request.url.path, headers=headers, **extra,
     )
+
+
+def _retry_after(error: ApplicationError) -> str:
+    seconds = error.retry_after_s if isinstance(error, SourceUnavailable) else 5
+    return str(max(1, math.ceil(seconds)))
 
 
 async def _http_exception(request: Request, error: Exception) -> Response:

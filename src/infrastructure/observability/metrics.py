@@ -11,7 +11,7 @@ from itertools import accumulate
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from src.common.event_bus import EventBus
@@ -23,8 +23,9 @@ class _ReadCounters(Collector):
     def __init__(self) -> None:
         self.sources: dict[str, tuple[str, Callable[[], float]]] = {}  # by name: observing twice replaces
         self.labeled: dict[str, tuple[str, str, Callable[[], dict[str, float]]]] = {}
+        self.gauges: dict[str, tuple[str, str, Callable[[], dict[str, float]]]] = {}
 
-    def collect(self) -> Iterable[CounterMetricFamily]:
+    def collect(self) -> Iterable[CounterMetricFamily | GaugeMetricFamily]:
         for name, (documentation, read) in list(self.sources.items()):
             yield CounterMetricFamily(name, documentation, value=float(read()))
         for name, (documentation, label, read_all) in list(self.labeled.items()):
@@ -32,6 +33,11 @@ class _ReadCounters(Collector):
             for value, count in read_all().items():
                 family.add_metric([value], float(count))
             yield family
+        for name, (documentation, label, read_all) in list(self.gauges.items()):
+            gauge = GaugeMetricFamily(name, documentation, labels=[label])
+            for value, level in read_all().items():
+                gauge.add_metric([value], float(level))
+            yield gauge
 
 
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -112,6 +118,12 @@ class Metrics:
     ) -> None:
         """Export counters another object keeps per label value (e.g. reconnects per source)."""
         self._read.labeled[name] = (documentation, label, read)
+
+    def observe_labeled_gauge(
+        self, name: str, documentation: str, label: str, read: Callable[[], dict[str, float]]
+    ) -> None:
+        """Export a level another object keeps per label value (e.g. each source's circuit state)."""
+        self._read.gauges[name] = (documentation, label, read)
 
     def observe_event_bus(self, bus: EventBus) -> None:
         self.observe_counter("eventbus_deliveries", "Events delivered to subscribers", lambda: bus.delivered)

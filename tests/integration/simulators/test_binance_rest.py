@@ -259,3 +259,19 @@ async def test_requests_are_counted_per_endpoint_and_switches_are_set_over_http(
     assert stats["requests"] == {"/api/v3/klines": 2, "/api/v3/ping": 1}
     assert binance_simulator.request_count("/api/v3/klines") == 2
     assert binance_simulator.faults.weight_limit == 7
+
+
+async def test_agg_trades_serve_the_live_tape_by_id_by_time_and_newest(binance_simulator):
+    trades = [await binance_simulator.push_trade("BTCUSDT", f"6000{i}.00", "0.5") for i in range(5)]
+    status, headers, newest = await get(binance_simulator, "/v3/aggTrades", symbol="BTCUSDT", limit=2)
+    assert status == 200 and [t["a"] for t in newest] == [trades[3].id, trades[4].id]
+    assert list(newest[0]) == ["a", "p", "q", "f", "l", "T", "m", "M"] and newest[0]["f"] == newest[0]["l"]
+    _, _, by_id = await get(binance_simulator, "/v3/aggTrades", symbol="BTCUSDT", fromId=trades[1].id, limit=3)
+    assert [(t["a"], t["p"], t["q"]) for t in by_id] == [(t.id, f"6000{i + 1}.00000000", "0.50000000")
+                                                          for i, t in enumerate(trades[1:4])]
+    _, _, by_time = await get(binance_simulator, "/v3/aggTrades", symbol="BTCUSDT", startTime=trades[2].time_ms)
+    assert by_time[0]["a"] <= trades[2].id and by_time[-1]["a"] == trades[4].id
+    status, _, error = await get(binance_simulator, "/v3/aggTrades", symbol="BTCUSDT", startTime=0,
+                                 endTime=3_600_000)
+    assert status == 400 and error["code"] == -1127
+    assert int(headers["X-MBX-USED-WEIGHT-1M"]) == 4

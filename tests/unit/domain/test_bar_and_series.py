@@ -34,6 +34,19 @@ def test_symbol_rejects_invalid_naming_the_field(exchange, code, field):
     assert caught.value.field == field
 
 
+@pytest.mark.parametrize("code", ["^GSPC", "BTC-USD", "EURUSD=X", "GC=F", "VOD.L", "0700.HK", "BRK-B", "^N225"])
+def test_symbol_accepts_yahoo_tickers(code):
+    assert Symbol("YAHOO", code.lower()).code == code
+
+
+@pytest.mark.parametrize("code", ["GS^PC", "^^GSPC", "^", "EURUSD=", "EUR=USD=X", "EURUSD=XX", "=X", "GC=1",
+                                  "A B", "A/B", "A:B"])
+def test_symbol_accepts_caret_and_equals_only_where_yahoo_puts_them(code):
+    with pytest.raises(InvalidSymbol) as caught:
+        Symbol("YAHOO", code)
+    assert caught.value.field == "symbol"
+
+
 def test_symbol_parse_needs_exchange():
     with pytest.raises(InvalidSymbol):
         Symbol.parse("AAPL")

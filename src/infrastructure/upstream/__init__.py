@@ -1,0 +1,1 @@
+"""Adapters shared by every source: the upstream request budgets (`UpstreamLimiter`)."""
