@@ -29,6 +29,10 @@ class UpstreamUnavailable(ApplicationError):
     """The upstream (TradingView) or a store could not be reached or timed out."""
 
 
+class ShuttingDown(UpstreamUnavailable):
+    """The service is stopping: the work was not done (or was cut off). 503, retry elsewhere or later."""
+
+
 class UpstreamRejected(ApplicationError):
     """The upstream answered but refused (bad token, banned, protocol error)."""
 

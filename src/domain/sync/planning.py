@@ -19,9 +19,10 @@ Rules (each has a test named for it):
   bars of the source, which also answers how far back history goes); every other run by time range.
 * **Learning.** After a fetch, candidates inside what the source answered for that did not come back are
   source gaps. A count fetch answers for [its oldest bar, its newest bar]; fewer bars than asked means
-  history starts at its oldest bar. A range fetch answers for its whole range; a range that returns
-  nothing and lies before every bar known marks the start of history for this sync (not a gap). Slots
-  after the newest bar the source returned are not gaps: they have not traded yet.
+  the source's history starts at its oldest bar (`first_bar`, kept with the series). A range fetch answers
+  for its whole range; a range that returns nothing and lies before every bar known marks the start of
+  history for this sync only (`history_start`: it might be a long source gap). Slots after the newest bar
+  the source returned are not gaps: they have not traded yet.
 * **Rounds.** A sync repeats plan → fetch → learn (without the overlap) until nothing is missing, a
   round learns nothing, or `MAX_ROUNDS` is reached: a window whose source has holes grows backwards
   until it holds `n_bars` bars.
@@ -75,14 +76,20 @@ class Bounds:
     """What a sync has learned so far about where the source's bars are."""
 
     gaps: Gaps = ()
-    history_start: int | None = None  # no bars before this
+    first_bar: int | None = None  # the source said its history starts here
+    history_start: int | None = None  # no bars before this, as far as this sync saw
     newest: int | None = None  # no bars after this (yet)
+
+    @property
+    def floor(self) -> int:
+        return max(0, self.first_bar or 0, self.history_start or 0)
 
 
 @dataclass(frozen=True, slots=True)
 class Learned:
     gaps: Gaps
-    history_start: int | None
+    history_start: int | None = None
+    first_bar: int | None = None
 
 
 # --- the window ----------------------------------------------------------------------------------------
@@ -93,7 +100,7 @@ def window(calendar: SessionCalendar, interval: Interval, n_bars: int, now: int,
     if n_bars < 1:
         raise ValueError("n_bars must be >= 1")
     end = now if bounds.newest is None else min(now, bounds.newest)
-    floor = max(0, bounds.history_start or 0)
+    floor = bounds.floor
     span = n_bars * (interval.seconds or _WIDEST_STEP) + _gap_length(bounds.gaps)
     while True:
         start = max(floor, end - span)
@@ -181,16 +188,16 @@ def learn(fetch: Fetch, candidates: Times, returned: Times, asked: int, oldest_k
     if not len(returned):
         before_all = oldest_known is None or fetch.end < oldest_known
         if before_all:
-            return Learned((), fetch.end + 1)
-    return Learned(_unreturned(candidates, returned, fetch.start, fetch.end), None)
+            return Learned((), history_start=fetch.end + 1)
+    return Learned(_unreturned(candidates, returned, fetch.start, fetch.end))
 
 
 def _learn_newest(candidates: Times, returned: Times, asked: int) -> Learned:
     """The source's newest `len(returned)` bars are all it has in [returned[0], returned[-1]]."""
     if not len(returned):
-        return Learned((), None)  # the source has nothing: nothing to learn about where
-    history = int(returned[0]) if len(returned) < asked else None
-    return Learned(_unreturned(candidates, returned, int(returned[0]), int(returned[-1])), history)
+        return Learned(())  # the source has nothing: nothing to learn about where
+    first = int(returned[0]) if len(returned) < asked else None
+    return Learned(_unreturned(candidates, returned, int(returned[0]), int(returned[-1])), first_bar=first)
 
 
 def _unreturned(candidates: Times, returned: Times, first: int, last: int) -> Gaps:
@@ -230,12 +237,18 @@ def advance(bounds: Bounds, answers: Sequence[tuple[Fetch, Times]], candidates: 
         known.append(oldest_stored)
     oldest_known = min(known, default=None)
     gaps: list[tuple[int, int]] = []
-    history, newest = bounds.history_start, bounds.newest
+    first, history, newest = bounds.first_bar, bounds.history_start, bounds.newest
     for fetch, returned in answers:
         found = learn(fetch, candidates, returned, fetch.slots, oldest_known)
         gaps.extend(found.gaps)
-        if found.history_start is not None:
-            history = max(history or found.history_start, found.history_start)
+        history = _latest(history, found.history_start)
+        first = _latest(first, found.first_bar)
         if fetch.newest and len(returned):
             newest = int(returned[-1])
-    return Bounds(merge_gaps(bounds.gaps, gaps), history, newest)
+    return Bounds(merge_gaps(bounds.gaps, gaps), first, history, newest)
+
+
+def _latest(current: int | None, found: int | None) -> int | None:
+    if found is None:
+        return current
+    return found if current is None else max(current, found)

@@ -12,8 +12,9 @@ Rules (each has a test named for it):
   abandoned run is marked interrupted (at start-up and whenever it is seen), never left reading "syncing".
 * **Live runs of others.** A run that is neither finished nor abandoned and belongs to another owner is
   never overwritten: a request for that series is refused (`claim` returns None).
-* **Source gaps.** A completed run records the stretches inside its window where the source confirmed it
-  has no bars (`source_gaps`), so later syncs do not ask for them again.
+* **What the source has.** A completed run records the stretches inside its window where the source
+  confirmed it has no bars (`source_gaps`) and where its history starts (`source_first_bar`), so later
+  syncs do not ask for them again (a refresh asks anyway).
 """
 
 from dataclasses import dataclass, replace
@@ -66,6 +67,7 @@ class SyncState:
     lease_until: float | None = None
     revision: int = 0
     source_gaps: Gaps = ()
+    source_first_bar: int | None = None
 
     @classmethod
     def requested(cls, key: SeriesKey, now: float, owner: str | None = None, lease_s: float = 0.0) -> "SyncState":
@@ -87,10 +89,12 @@ class SyncState:
         """The owner extends its lease (no transition)."""
         return replace(self, lease_until=_until(self.owner, now, lease_s), revision=self.revision + 1)
 
-    def complete(self, now: float, bars_written: int, source_gaps: Gaps | None = None) -> "SyncState":
+    def complete(self, now: float, bars_written: int, source_gaps: Gaps | None = None,
+                 source_first_bar: int | None = None) -> "SyncState":
         gaps = self.source_gaps if source_gaps is None else source_gaps
+        first = self.source_first_bar if source_first_bar is None else source_first_bar
         return self._to(SyncStatus.COMPLETED, finished_at=now, bars_written=bars_written, lease_until=None,
-                        source_gaps=gaps)
+                        source_gaps=gaps, source_first_bar=first)
 
     def fail(self, now: float, error: str) -> "SyncState":
         return self._to(SyncStatus.ERROR, finished_at=now, error=error, lease_until=None)

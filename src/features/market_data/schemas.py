@@ -30,7 +30,9 @@ class SeriesRequest(BaseModel):
 
 
 class SyncRequest(SeriesRequest):
-    n_bars: int = Field(default=DEFAULT_SYNC_BARS, ge=1, le=MAX_SYNC_BARS)
+    n_bars: int = Field(default=DEFAULT_SYNC_BARS, ge=1, le=MAX_SYNC_BARS,
+                        description="after the sync the series holds the newest n_bars bars the source has")
+    refresh: bool = Field(default=False, description="re-fetch the whole window even where bars are stored")
 
 
 class BulkSyncRequest(BaseModel):

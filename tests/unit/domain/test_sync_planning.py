@@ -52,6 +52,7 @@ def test_the_window_ends_at_the_newest_bar_the_source_has_and_starts_at_its_hist
     assert window(UTC, M1, 5, NOW, Bounds(newest=FORMING - 600))[-1] == FORMING - 600
     slots = window(UTC, M1, 50, NOW, Bounds(history_start=FORMING - 180))
     assert list(slots) == [FORMING - 180, FORMING - 120, FORMING - 60, FORMING]
+    assert list(window(UTC, M1, 50, NOW, Bounds(first_bar=FORMING - 60))) == [FORMING - 60, FORMING]
 
 
 def test_monthly_windows_count_calendar_months():
@@ -123,7 +124,7 @@ def test_nothing_to_do_for_an_empty_window():
 def test_a_count_fetch_short_of_what_was_asked_marks_the_start_of_history():
     candidates = minutes(0, 10)
     found = learn(Fetch(0, 540, 10, newest=True), candidates, minutes(240, 6), 10, None)
-    assert found.history_start == 240 and found.gaps == ()
+    assert found.first_bar == 240 and found.gaps == ()
 
 
 def test_slots_a_fetch_covered_but_did_not_return_are_source_gaps():
@@ -156,7 +157,7 @@ def test_advance_records_gaps_history_and_the_newest_bar():
     candidates = minutes(0, 10)
     answers = [(Fetch(0, 540, 10, newest=True), times(120, 180, 300, 360))]
     after = advance(Bounds(), answers, candidates, None)
-    assert after == Bounds(gaps=((240, 240),), history_start=120, newest=360)
+    assert after == Bounds(gaps=((240, 240),), first_bar=120, newest=360)
 
 
 # --- the property: any stored subset + any request -> a complete window ---------------------------------
