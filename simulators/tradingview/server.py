@@ -43,6 +43,7 @@ class TradingViewSimulator:
         max_bars_per_request: int = 5_000,  # the plan cap per create_series / request_more_data
         max_depth_bars: int | None = None,  # the account's depth window; None: all history
         heartbeat_interval: float = 10.0,
+        hole_rate: float = 0.0,  # share of intraday bars missing from generated histories
         tokens: Iterable[str] = (),
         users: dict[str, str] | None = None,  # username -> password for the sign-in endpoint
         clock: Callable[[], float] = time.time,
@@ -50,7 +51,7 @@ class TradingViewSimulator:
     ) -> None:
         self.clock = clock
         self.market = Market({s.ticker: s for s in symbols}, anchor if anchor is not None else clock(),
-                             seed, history_bars)
+                             seed, history_bars, hole_rate)
         self.max_bars_per_request = max_bars_per_request
         self.max_depth_bars = max_depth_bars
         self.heartbeat_interval = heartbeat_interval
@@ -125,9 +126,11 @@ class TradingViewSimulator:
 
     async def push_tick(self, ticker: str, price: float, cumulative_volume: float | None = None,
                         when: float | None = None) -> None:
-        """A trade: quote deltas to quote sessions, `du`/`timescale_update` to chart series."""
-        changed, touched = self.market.apply_tick(ticker, price, cumulative_volume,
-                                                  self.clock() if when is None else when)
+        """A trade: quote deltas to quote sessions, `du`/`timescale_update` to chart series. Without `when`,
+        it trades now (a delayed symbol's trade times run its delay behind the clock)."""
+        if when is None:
+            when = self.clock() - self.market.specs[ticker].delay
+        changed, touched = self.market.apply_tick(ticker, price, cumulative_volume, when)
         for client in list(self.clients):
             messages = client.live_updates(ticker, touched)
             if changed:
@@ -159,8 +162,10 @@ class TradingViewSimulator:
 
     def symbol_info(self, ticker: str) -> dict[str, Any]:
         spec = self.market.specs[ticker]
+        delayed = {"delay": spec.delay} if spec.delay else {}
         return {
-            "name": spec.code, "full_name": spec.ticker, "pro_name": spec.ticker, "base_name": [spec.ticker],
+            **delayed,
+            "name": spec.code, "full_name": spec.full_name, "pro_name": spec.ticker, "base_name": [spec.ticker],
             "description": spec.description, "short_description": spec.description,
             "exchange": spec.exchange, "listed_exchange": spec.exchange, "type": spec.type,
             "typespecs": [spec.type], "currency_code": spec.currency, "timezone": spec.timezone,
