@@ -25,6 +25,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-depth-bars", type=int, default=None, help="the account's depth window")
     parser.add_argument("--heartbeat", type=float, default=10.0, help="seconds between heartbeats")
     parser.add_argument("--hole-rate", type=float, default=0.0, help="share of intraday bars missing")
+    parser.add_argument("--resolve-latency", type=float, default=0.02, help="seconds resolving a symbol takes")
     parser.add_argument("--delayed", action="append", default=[], metavar="TICKER=SECONDS",
                         help="serve a symbol delayed (trade times behind the clock), e.g. BINANCE:BTCUSDT=900")
     parser.add_argument("--bars-csv", type=Path, help="symbol,interval,time,open,high,low,close[,volume]")
@@ -47,6 +48,7 @@ def build(args: argparse.Namespace) -> TradingViewSimulator:
     sim = TradingViewSimulator(symbols=symbols(args.delayed), seed=args.seed, history_bars=args.history_bars,
                                max_bars_per_request=args.max_bars, max_depth_bars=args.max_depth_bars,
                                heartbeat_interval=args.heartbeat, hole_rate=args.hole_rate, tokens=args.token,
+                               resolve_latency=args.resolve_latency,
                                faults=cli.faults_from(args, Faults))
     if args.bars_csv:
         load_bars_csv(sim.market, args.bars_csv)

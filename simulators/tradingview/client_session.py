@@ -73,6 +73,7 @@ class ClientSession:
         self.charts: dict[str, ChartSession] = {}
         self.quotes: dict[str, list[str]] = {}  # qs -> symbol strings exactly as added
         self.quote_fields: dict[str, frozenset[str]] = {}  # qs -> fields asked for (absent: all)
+        self._resolving: dict[tuple[str, str], dict[str, Any]] = {}  # (cs, alias) -> answer not sent yet
         self.beats_sent = 0
         self.last_echo = 0
         self._batch: list[dict[str, Any]] = []
@@ -238,10 +239,26 @@ class ClientSession:
         if ticker is None or self.sim.market.spec(ticker) is None or \
                 ticker in self.sim.faults.unknown_symbols:
             chart.aliases[alias] = None
-            self.queue(self.stamped("symbol_error", cs, alias, "invalid symbol"))
+            self._resolved(cs, alias, self.stamped("symbol_error", cs, alias, "invalid symbol"))
             return
         chart.aliases[alias] = ticker
-        self.queue(self.stamped("symbol_resolved", cs, alias, self.sim.symbol_info(ticker)))
+        self._resolved(cs, alias, self.stamped("symbol_resolved", cs, alias, self.sim.symbol_info(ticker)))
+
+    def _resolved(self, cs: str, alias: str, answer: dict[str, Any]) -> None:
+        """Resolving takes `resolve_latency`: a `create_series` arriving meanwhile (even in a message of its
+        own, as tvdatafeed sends it) gets its `series_loading` before this answer, as from the real server."""
+        latency = self.sim.resolve_latency
+        if latency <= 0:
+            self.queue(answer)
+            return
+        key = (cs, alias)
+        self._resolving[key] = answer
+        asyncio.get_running_loop().call_later(latency, lambda: asyncio.ensure_future(self._release(key, answer)))
+
+    async def _release(self, key: tuple[str, str], answer: dict[str, Any]) -> None:
+        if self._resolving.get(key) is answer:
+            del self._resolving[key]
+            await self.push(answer)
 
     def create_series(self, params: list[Any]) -> None:
         cs, chart = self._chart(params)
@@ -311,6 +328,11 @@ class ClientSession:
     def _queue_loading(self, cs: str, series_id: str, turnaround: str, alias: str) -> None:
         """`series_loading` first: before the `symbol_resolved`/`symbol_error` answering the same message."""
         loading = self.stamped("series_loading", cs, series_id, turnaround)
+        held = self._resolving.pop((cs, alias), None)
+        if held is not None:
+            self.queue(loading)
+            self.queue(held)
+            return
         resolved = next((i for i, o in enumerate(self._batch) if o["m"] in ("symbol_resolved", "symbol_error")
                          and o["p"][0] == cs and o["p"][1] == alias), None)
         if resolved is None:
@@ -443,8 +465,8 @@ class ClientSession:
         return out
 
 
-def _time(row: list[float]) -> float:
-    return row[0]
+def _time(row: list[float]) -> int:
+    return int(row[0])
 
 
 _HANDLERS = {

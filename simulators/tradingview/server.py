@@ -44,6 +44,7 @@ class TradingViewSimulator:
         max_depth_bars: int | None = None,  # the account's depth window; None: all history
         heartbeat_interval: float = 10.0,
         hole_rate: float = 0.0,  # share of intraday bars missing from generated histories
+        resolve_latency: float = 0.02,  # how long resolving a symbol takes before its answer is sent
         tokens: Iterable[str] = (),
         users: dict[str, str] | None = None,  # username -> password for the sign-in endpoint
         clock: Callable[[], float] = time.time,
@@ -55,6 +56,7 @@ class TradingViewSimulator:
         self.max_bars_per_request = max_bars_per_request
         self.max_depth_bars = max_depth_bars
         self.heartbeat_interval = heartbeat_interval
+        self.resolve_latency = resolve_latency
         self.tokens = set(tokens)
         self.users = dict(users or {})
         self.faults = faults or Faults()
@@ -174,6 +176,12 @@ class TradingViewSimulator:
             "visible_plots_set": "ohlcv" if spec.has_volume else "ohlc", "is_tradable": True,
         }
 
+    def watched(self) -> list[str]:
+        """The symbols some client has in a quote session or a chart: the ones generated ticks move."""
+        names = {self.parse_symbol(n) for c in self.clients for names in c.quotes.values() for n in names}
+        names |= {t for c in self.clients for chart in c.charts.values() for t in chart.aliases.values()}
+        return [t for t in self.market.specs if t in names]
+
     async def _tick_loop(self) -> None:
         while True:
             rate = self.faults.tick_rate
@@ -185,7 +193,7 @@ class TradingViewSimulator:
                 ticker, price, volume, when = self.replay.pop(0)
                 await self.push_tick(ticker, price, volume, when)
                 continue
-            for ticker in list(self.market.specs):
+            for ticker in self.watched():
                 quote = self.market.quote(ticker)
                 price = round(quote["lp"] * (1 + self._rng.gauss(0, 0.0005)), 8)
                 volume = round(quote["volume"] + self._rng.uniform(0, 5), 5)
