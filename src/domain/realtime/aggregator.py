@@ -323,7 +323,14 @@ class BarAggregator:
         if time < state.last_time:
             return self._apply_late(state, time, price, total)
         state.last_time = time
-        delta = 0.0 if total is None else state.delta(total)
+        delta = 0.0
+        if total is not None:
+            reference = state.last_total
+            if reference is not None and total >= reference:  # the common case, inline: the hot path
+                delta = total - reference
+                state.last_total = total
+            else:
+                delta = state.delta(total)
         closed: list[BarUpdate] | None = None
         for slot in state.slots:
             if time >= slot.end:

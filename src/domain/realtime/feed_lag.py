@@ -35,6 +35,8 @@ class FeedLag:
 
     def lag(self, now: float) -> float | None:
         """The observed lag at `now`, or None without enough recent ticks."""
+        if not self._buckets:
+            return None
         oldest = (now - WINDOW_S) // _BUCKET_S
         recent = [b for b in self._buckets if b[0] >= oldest]
         if sum(b[2] for b in recent) < 2:
