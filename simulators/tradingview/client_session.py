@@ -74,6 +74,7 @@ class ClientSession:
         self.quotes: dict[str, list[str]] = {}  # qs -> symbol strings exactly as added
         self.quote_fields: dict[str, frozenset[str]] = {}  # qs -> fields asked for (absent: all)
         self._resolving: dict[tuple[str, str], dict[str, Any]] = {}  # (cs, alias) -> answer not sent yet
+        self._requests: asyncio.Queue[str] = asyncio.Queue()
         self.beats_sent = 0
         self.last_echo = 0
         self._batch: list[dict[str, Any]] = []
@@ -137,6 +138,24 @@ class ClientSession:
                 return
 
     # --- input ---------------------------------------------------------------------------------------
+
+    def receive(self, data: str) -> None:
+        """Every text message the reader gets: heartbeat echoes are taken at once, so a request being answered
+        slowly (the `delay` fault) never makes a client look silent; requests are answered in order by
+        `serve_requests`."""
+        try:
+            payloads = decode_frames(data)
+        except FrameError:
+            payloads = []
+        if payloads and all(is_heartbeat(p) for p in payloads):
+            for payload in payloads:
+                self._on_echo(payload)
+            return
+        self._requests.put_nowait(data)
+
+    async def serve_requests(self) -> None:
+        while True:
+            await self.on_text(await self._requests.get())
 
     async def on_text(self, data: str) -> None:
         try:

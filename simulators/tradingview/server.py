@@ -212,14 +212,16 @@ class TradingViewSimulator:
         self.clients.add(client)
         await ws.send_str(encode_frame(orjson.dumps(self._hello()).decode()))
         beats = asyncio.create_task(client.heartbeat_loop())
+        answers = asyncio.create_task(client.serve_requests())
         try:
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
-                    await client.on_text(msg.data)
+                    client.receive(msg.data)
                 elif msg.type is WSMsgType.ERROR:
                     break
         finally:
             beats.cancel()
+            answers.cancel()
             self.clients.discard(client)
         return ws
 
