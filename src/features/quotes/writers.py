@@ -163,7 +163,10 @@ class BarWriter(BackgroundFlush):
             return
         by_key: dict[SeriesKey, dict[int, tuple[BarUpdate, int]]] = {}
         for update, attempts in batch:
-            by_key.setdefault(update.key, {})[update.bar.time] = (update, attempts)  # the latest wins
+            queued = by_key.setdefault(update.key, {})
+            earlier = queued.get(update.bar.time)
+            if earlier is None or update.bar.supersedes(earlier[0].bar.partial):  # the latest wins, by the rule
+                queued[update.bar.time] = (update, attempts)
         failed = await asyncio.gather(*(self._write_series(key, items) for key, items in by_key.items()))
         for items in failed:
             for update, attempts in items:

@@ -126,3 +126,14 @@ async def test_a_delayed_feed_closes_its_bars_by_its_own_clock(world):
     await world.service.drain()
     assert world.service.status().stale_ticks_total == 0
     assert world.stored(BTC, M1)[T0 + 60].volume == 60.0
+
+
+async def test_webhooks_carry_the_partial_flag_of_completed_bars(world):
+    await world.mediator.send(SubscribeQuotesCommand((BTC,)))  # no history: the first bar is not seeded
+    await world.feed.push(tick(T0 + 10, 100.0, 1.0))
+    await world.feed.push(tick(T0 + 61, 101.0, 2.0))
+    await world.feed.push(tick(T0 + 121, 102.0, 3.0))
+    await world.service.drain()
+    completed = [data["bar"] for kind, data, _, _ in world.webhooks.sent if kind == "bar.completed"
+                 and data["interval"] == "1m"]
+    assert [(bar["timestamp"], bar["partial"]) for bar in completed] == [(T0, True), (T0 + 60, False)]
