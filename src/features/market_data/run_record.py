@@ -22,7 +22,7 @@ class RunRecord:
         self._clock = clock
         self._lease_s = lease_s
         self._lock = asyncio.Lock()
-        self.state = state
+        self.current = state
         self.lost = False
 
     async def change(self, state: SyncState) -> None:
@@ -30,10 +30,10 @@ class RunRecord:
             await self._save(state)
 
     async def _save(self, state: SyncState) -> None:
-        if self.lost or not await self._statuses.save(state, expected_revision=self.state.revision):
+        if self.lost or not await self._statuses.save(state, expected_revision=self.current.revision):
             self.lost = True
             raise LostRun(f"{state.key}: another process took this sync over", field="symbol")
-        self.state = state
+        self.current = state
 
     async def change_quietly(self, state: SyncState) -> None:
         """Best effort within SAVE_TIMEOUT_S (recording an interruption while the store may be going)."""
@@ -47,7 +47,7 @@ class RunRecord:
             await asyncio.sleep(self._lease_s / 3)
             try:
                 async with self._lock:
-                    await self._save(self.state.renew(self._clock.now(), self._lease_s))
+                    await self._save(self.current.renew(self._clock.now(), self._lease_s))
             except LostRun:
                 if run is not None:
                     run.cancel()

@@ -141,12 +141,12 @@ class SeriesSync:
 
     async def run(self, key: SeriesKey, n_bars: int, *, refresh: bool = False) -> SyncResult:
         record = RunRecord(self._status, await self.request(key), self._clock, self._lease_s)
-        await record.change(record.state.start(self._clock.now(), self._lease_s))
+        await record.change(record.current.start(self._clock.now(), self._lease_s))
         keeper = asyncio.create_task(record.keep_alive(asyncio.current_task()), name=f"lease {key}")
         try:
-            tally = await self._sync(key, n_bars, refresh, record.state)
+            tally = await self._sync(key, n_bars, refresh, record.current)
         except asyncio.CancelledError:
-            await record.change_quietly(record.state.interrupt(self._clock.now(), SHUTDOWN))
+            await record.change_quietly(record.current.interrupt(self._clock.now(), SHUTDOWN))
             if record.lost:
                 raise LostRun(f"{key}: another process took this sync over", field="symbol") from None
             raise
@@ -155,15 +155,15 @@ class SeriesSync:
             raise
         finally:
             keeper.cancel()
-        await record.change(record.state.complete(self._clock.now(), tally.written, tally.gaps, tally.first_bar))
+        await record.change(record.current.complete(self._clock.now(), tally.written, tally.gaps, tally.first_bar))
         return await self._completed(key, tally)
 
     async def _failed(self, record: RunRecord, error: Exception) -> None:
         message = str(error) or type(error).__name__
         if not record.lost:
-            await record.change(record.state.fail(self._clock.now(), message))
+            await record.change(record.current.fail(self._clock.now(), message))
         await self._bus.publish(SyncFailedEvent(
-            occurred_at=self._clock.now(), correlation_id=get_correlation_id(), key=record.state.key,
+            occurred_at=self._clock.now(), correlation_id=get_correlation_id(), key=record.current.key,
             error_type=type(error).__name__, error=message,
         ))
 

@@ -85,6 +85,9 @@ class QuoteStatus:
     bars_dropped: int
     bars_pending: int
     cache_writes: int
+    bars_seeded: int = 0  # forming bars seeded from the source's history
+    bars_backfilled: int = 0  # closed bars written from the source's history (missed, or straddling an outage)
+    catch_ups_failed: int = 0  # history fetches that failed (their bars stay partial)
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,6 +444,9 @@ class QuoteService:
             bars_dropped=writer.dropped,
             bars_pending=writer.pending,
             cache_writes=self._cache_writer.writes,
+            bars_seeded=sum(s.catch_up.seeded for s in self._sessions.values() if s.catch_up),
+            bars_backfilled=sum(s.catch_up.backfilled for s in self._sessions.values() if s.catch_up),
+            catch_ups_failed=sum(s.catch_up.failed for s in self._sessions.values() if s.catch_up),
         )
 
     def _symbol_status(self, session: _SourceSession, instrument: Instrument) -> SymbolQuoteStatus:

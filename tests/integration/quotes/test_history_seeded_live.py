@@ -48,8 +48,11 @@ async def test_an_outage_is_backfilled_from_history_and_bars_that_straddled_it_a
     await until(lambda: not live.client.connected, within=3.0)
     for offset, price, total in ((30, 120.0, 1_035.0), (75, 90.0, 1_050.0), (130, 95.0, 1_060.0)):
         await live.sim.push_tick(BTC.symbol.ticker, price, total, when=T0 + offset)  # traded while away
+    seeded = live.service.status().bars_seeded
     live.sim.faults.reject_upgrade = None
     await until(lambda: live.client.reconnect_count > before and live.client.connected, within=5.0)
+    # Seeding races the ticks that arrive while its fetch is in flight (the documented bound): let it land.
+    await until(lambda: live.service.status().bars_seeded > seeded, within=5.0)
     await live.push(150, 96.0, 1_062.0)
     await live.push(185, 97.0, 1_065.0)  # closes the T0+120 bar
     expected = [source_bar(live, BTC.symbol.ticker, T0 + k) for k in (0, 60, 120)]
