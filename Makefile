@@ -34,7 +34,7 @@ help:
 	@echo "make lint       ruff, mypy (whole src; domain strict) and import-linter contracts (+ tsc on web/)"
 	@echo "make web        build the web app (web/ -> web/dist) when its sources changed; needs Node.js >= 18"
 	@echo "make bench      print benchmark figures as one JSON object"
-	@echo "make simulator  run the TradingView simulator (HOST=$(HOST) PORT=$(PORT))"
+	@echo "make simulator  run the TradingView simulator (HOST=$(HOST) PORT=$(PORT), ARGS='--hole-rate 0.01 ...')"
 	@echo "make simulator-binance  run the Binance simulator (HOST, PORT=$(BINANCE_PORT), ARGS='--weight-limit 1200 ...')"
 	@echo "make simulator-yahoo    run the Yahoo Finance simulator (HOST, PORT=$(YAHOO_PORT), ARGS='--rate-limit 100 ...')"
 	@echo "make dashboards regenerate the Grafana dashboards in deploy/grafana/dashboards"
@@ -78,7 +78,7 @@ store: install
 	$(BIN)/pocketquant store --data-dir $(DATA_DIR) --host $(HOST) --port $(STORE_PORT)
 
 simulator: install
-	$(BIN)/python -m simulators.tradingview --host $(HOST) --port $(PORT)
+	$(BIN)/python -m simulators.tradingview --host $(HOST) --port $(PORT) $(ARGS)
 
 simulator-binance: install
 	$(BIN)/python -m simulators.binance --host $(HOST) --port $(call port_or,$(BINANCE_PORT)) $(ARGS)

@@ -9,6 +9,11 @@ the load is never throttled; the limiter still runs on every request.
 - `sync_5000_bars_s`: POST /api/v1/market-data/sync of 5,000 1m bars, the median of `SYNCS` syncs, each
   the first sync of a series never stored (one simulator symbol per sync). One unmeasured sync of
   BINANCE:BTCUSDT comes first: it opens the upstream connection, and its bars serve the queries below.
+- `sync_backfill_20000_s`: one POST /sync with `n_bars=20000` of a 1m series that holds its newest 1,000
+  bars with 3 holes of 500 bars among them (four stretches of 250, stored beforehand by syncs while the
+  simulator's history was cut short); it completes the window backwards and fills the holes. The median of
+  `BACKFILLS` series.
+The simulator's histories are generated before anything is measured (its cost is not the service's).
 - `ohlcv_uncached_5000_ms`: GET ohlcv of 5,000 bars from the store (a distinct `end` each time, so every
   request misses the cache), median.
 - `trivial_rps`, `ohlcv_cached_rps`, `ohlcv_cached_p99_ms`: `wrk` at 32 connections on a constant route
@@ -30,10 +35,14 @@ import httpx
 from benchmarks._load import TRIVIAL_PATH, generator, load, serving
 from simulators.tradingview.market import DEFAULT_SYMBOLS, SymbolSpec
 from simulators.tradingview.server import TradingViewSimulator
+from src.domain.market_data import Interval
 from tests.fixtures.servers import RedisServer
 
 SYNC_BARS = 5_000
 SYNCS = 5
+BACKFILL_BARS = 20_000
+BACKFILLS = 3
+STRETCH, HOLE = 250, 500  # the stored series: 250 bars, a hole of 500, ... four stretches, three holes
 UNCACHED_READS = 5
 ROUNDS = 5
 DURATION_S = 2  # whole seconds: wrk takes no fractions
@@ -44,13 +53,20 @@ SYNC_SYMBOLS = tuple(
     SymbolSpec(f"BENCH:SYNC{i}USDT", f"Bench symbol {i}", currency="USDT", price=100.0 * (i + 1))
     for i in range(SYNCS)
 )
+BACKFILL_SYMBOLS = tuple(
+    SymbolSpec(f"BENCH:FILL{i}USDT", f"Backfill symbol {i}", currency="USDT", price=50.0 * (i + 1))
+    for i in range(BACKFILLS)
+)
 
 
 class SimulatorThread:
     """The TradingView simulator on its own event loop in a daemon thread."""
 
     def __init__(self) -> None:
-        self.sim = TradingViewSimulator(symbols=(*DEFAULT_SYMBOLS, *SYNC_SYMBOLS))
+        symbols = (*DEFAULT_SYMBOLS, *SYNC_SYMBOLS, *BACKFILL_SYMBOLS)
+        self.sim = TradingViewSimulator(symbols=symbols, history_bars=BACKFILL_BARS + 1_000)
+        for spec in symbols:
+            self.sim.market.history(spec.ticker, Interval.M1)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="tv-simulator", daemon=True)
 
@@ -81,6 +97,33 @@ def _sync(client: httpx.Client, exchange: str, symbol: str) -> float:
     return elapsed
 
 
+def _backfill(client: httpx.Client, sim: TradingViewSimulator, spec: SymbolSpec) -> float:
+    """Store the holey newest 1,000 bars, then time the sync that completes 20,000."""
+    exchange, code = spec.ticker.split(":")
+    rows = sim.market.history(spec.ticker, Interval.M1)
+    full = list(rows)
+    for end in range(3 * (STRETCH + HOLE), -1, -(STRETCH + HOLE)):  # the oldest stretch first
+        rows[:] = full[:len(full) - end]  # the simulator's history ends with this stretch for a moment
+        _post_sync(client, exchange, code, STRETCH)
+    rows[:] = full
+    started = time.perf_counter()
+    result = _post_sync(client, exchange, code, BACKFILL_BARS)
+    elapsed = time.perf_counter() - started
+    stored = client.get(f"/api/v1/market-data/ohlcv/{exchange}/{code}",
+                        params={"interval": "1m", "limit": BACKFILL_BARS + 10}).json()["count"]
+    if stored < BACKFILL_BARS or result["status"] != "completed":
+        raise RuntimeError(f"backfill of {spec.ticker} left {stored} bars: {result}")
+    return elapsed
+
+
+def _post_sync(client: httpx.Client, exchange: str, symbol: str, n_bars: int) -> dict[str, Any]:
+    body = {"exchange": exchange, "symbol": symbol, "interval": "1m", "n_bars": n_bars}
+    response = client.post("/api/v1/market-data/sync", json=body)
+    response.raise_for_status()
+    result: dict[str, Any] = response.json()
+    return result
+
+
 def _get_bars(client: httpx.Client, params: dict[str, Any], count: int) -> float:
     started = time.perf_counter()
     response = client.get(OHLCV, params={"interval": "1m", **params})
@@ -91,10 +134,11 @@ def _get_bars(client: httpx.Client, params: dict[str, Any], count: int) -> float
     return elapsed
 
 
-def _figures(settings: dict[str, Any]) -> dict[str, float]:
+def _figures(settings: dict[str, Any], sim: TradingViewSimulator) -> dict[str, float]:
     with serving(settings) as (app,), httpx.Client(base_url=app.base_url, timeout=60) as client:
         _sync(client, "BINANCE", "BTCUSDT")  # unmeasured: upstream connection; data for the queries
         sync_s = [_sync(client, *spec.ticker.split(":")) for spec in SYNC_SYMBOLS]
+        backfill_s = [_backfill(client, sim, spec) for spec in BACKFILL_SYMBOLS]
 
         far_future = int(time.time()) + 10 * 86_400
         uncached_s = [_get_bars(client, {"limit": SYNC_BARS, "end": far_future + i}, SYNC_BARS)
@@ -118,6 +162,7 @@ def _figures(settings: dict[str, Any]) -> dict[str, float]:
             ratios.append(rps["ohlcv"][-1] / rps["trivial"][-1])
     return {
         "sync_5000_bars_s": round(statistics.median(sync_s), 3),
+        "sync_backfill_20000_s": round(statistics.median(backfill_s), 3),
         "ohlcv_uncached_5000_ms": round(statistics.median(uncached_s) * 1000, 1),
         "trivial_rps": round(statistics.median(rps["trivial"]), 1),
         "ohlcv_cached_rps": round(statistics.median(rps["ohlcv"]), 1),
@@ -142,7 +187,7 @@ def run() -> dict[str, float | str]:
                 "rate_limit_capacity": 10**9,
                 "rate_limit_refill_per_s": 10**9,
             }
-            figures: dict[str, float | str] = dict(_figures(settings))
+            figures: dict[str, float | str] = dict(_figures(settings, sim))
         finally:
             try:
                 simulator.stop()

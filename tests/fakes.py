@@ -119,9 +119,13 @@ class FakeSyncStatusRepository:
     async def get(self, key: SeriesKey) -> SyncState | None:
         return self.states.get(key)
 
-    async def save(self, state: SyncState) -> None:
+    async def save(self, state: SyncState, *, expected_revision: int | None = None) -> bool:
+        stored = self.states.get(state.key)
+        if expected_revision is not None and (stored.revision if stored else 0) != expected_revision:
+            return False
         self.states[state.key] = state
         self.history.append(state)
+        return True
 
     async def list(self, where: SyncStatusFilter) -> list[SyncState]:
         return [
@@ -132,6 +136,17 @@ class FakeSyncStatusRepository:
             and (where.interval is None or s.key.interval is where.interval)
             and (where.status is None or s.status is where.status)
         ]
+
+
+class FakeRunOwner:
+    """This process as a run owner; `gone` lists the owners to report as stopped."""
+
+    def __init__(self, id: str = "test-process") -> None:
+        self.id = id
+        self.gone: set[str] = set()
+
+    def is_gone(self, owner: str) -> bool:
+        return owner in self.gone
 
 
 class FakeSymbolRepository:

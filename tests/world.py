@@ -17,6 +17,7 @@ from tests.fakes import (
     FakeOHLCVRepository,
     FakeProvider,
     FakeQuoteFeed,
+    FakeRunOwner,
     FakeSymbolRepository,
     FakeSyncStatusRepository,
     FakeWebhookSender,
@@ -41,12 +42,13 @@ class World:
         self.dead_letters = FakeDeadLetterRepository()
         self.webhooks = FakeWebhookSender()
         self.cache = cache or FakeCache()
+        self.owner = FakeRunOwner()
         values: dict[str, Any] = {"scheduler_enabled": False, **settings}
         self.root: Root = bootstrap(Settings(**values), Overrides(
             clock=self.clock, providers=[fake_provider(SOURCE, self.provider, self.feed), *more_providers],
             bars=self.bars,
             sync_status=self.sync_status, symbols=self.symbols, dead_letters=self.dead_letters,
-            job_lock=InProcessJobLock(), cache=self.cache, webhooks=self.webhooks,
+            job_lock=InProcessJobLock(), cache=self.cache, webhooks=self.webhooks, run_owner=self.owner,
         ))
         self.mediator = self.root.mediator
         self.event_bus = self.root.event_bus

@@ -19,10 +19,15 @@ def parser_for(description: str, faults_type: type[Faults], default_port: int) -
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=default_port)
     parser.add_argument("--seed", type=int, default=7)
+    add_switches(parser, faults_type)
+    return parser
+
+
+def add_switches(parser: argparse.ArgumentParser, faults_type: type[Any]) -> None:
+    """One option per field of a faults dataclass (`--no-x` for booleans, repeatable for sets)."""
     hints = get_type_hints(faults_type)
     for field in dataclasses.fields(faults_type):
         _add_switch(parser, field, hints[field.name])
-    return parser
 
 
 def _add_switch(parser: argparse.ArgumentParser, field: dataclasses.Field[Any], hint: Any) -> None:
@@ -42,7 +47,7 @@ def _scalar_type(hint: Any) -> Callable[[str], Any]:
     return hint  # type: ignore[no-any-return]
 
 
-def faults_from(args: argparse.Namespace, faults_type: type[Faults]) -> Any:
+def faults_from(args: argparse.Namespace, faults_type: type[Any]) -> Any:
     values: dict[str, Any] = {f.name: getattr(args, f.name) for f in dataclasses.fields(faults_type)}
     converted: dict[str, Any] = {k: set(v) if isinstance(v, list) else v for k, v in values.items()}
     return faults_type(**converted)

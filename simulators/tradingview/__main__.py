@@ -1,12 +1,17 @@
-"""Run the simulator standalone: `python -m simulators.tradingview --port 8765`."""
+"""Run the simulator standalone: `python -m simulators.tradingview --port 8765 [options]` (`make simulator
+ARGS="..."`). Every fault switch of `Faults` is an option (`--no-heartbeats`, `--unknown-symbols X:Y`,
+`--close-after-unanswered 0` never drops silent clients, ...), and so is the market's shape: history
+length, plan cap, depth window, heartbeat period, holes, delayed symbols."""
 
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 from pathlib import Path
 
+from simulators.common import cli
 from simulators.tradingview.faults import Faults
-from simulators.tradingview.market import load_bars_csv, load_ticks_csv
+from simulators.tradingview.market import DEFAULT_SYMBOLS, SymbolSpec, load_bars_csv, load_ticks_csv
 from simulators.tradingview.server import TradingViewSimulator
 
 
@@ -17,22 +22,43 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--history-bars", type=int, default=12_000)
     parser.add_argument("--max-bars", type=int, default=5_000, help="plan cap per request")
+    parser.add_argument("--max-depth-bars", type=int, default=None, help="the account's depth window")
     parser.add_argument("--heartbeat", type=float, default=10.0, help="seconds between heartbeats")
-    parser.add_argument("--tick-rate", type=float, default=1.0, help="generated ticks/s per symbol")
+    parser.add_argument("--hole-rate", type=float, default=0.0, help="share of intraday bars missing")
+    parser.add_argument("--resolve-latency", type=float, default=0.02, help="seconds resolving a symbol takes")
+    parser.add_argument("--delayed", action="append", default=[], metavar="TICKER=SECONDS",
+                        help="serve a symbol delayed (trade times behind the clock), e.g. BINANCE:BTCUSDT=900")
     parser.add_argument("--bars-csv", type=Path, help="symbol,interval,time,open,high,low,close[,volume]")
     parser.add_argument("--ticks-csv", type=Path, help="symbol,time,price[,cumulative_volume]")
     parser.add_argument("--token", action="append", default=[], help="extra accepted auth token")
+    cli.add_switches(parser, Faults)
+    parser.set_defaults(tick_rate=1.0)  # standalone, the market moves by itself
     return parser.parse_args(argv)
 
 
-async def serve(args: argparse.Namespace, stop: asyncio.Event | None = None) -> None:
-    sim = TradingViewSimulator(seed=args.seed, history_bars=args.history_bars, max_bars_per_request=args.max_bars,
-                               heartbeat_interval=args.heartbeat, tokens=args.token,
-                               faults=Faults(tick_rate=args.tick_rate))
+def symbols(delayed: list[str]) -> tuple[SymbolSpec, ...]:
+    delays = {}
+    for item in delayed:
+        ticker, _, seconds = item.rpartition("=")
+        delays[ticker] = int(seconds)
+    return tuple(dataclasses.replace(s, delay=delays.get(s.ticker, s.delay)) for s in DEFAULT_SYMBOLS)
+
+
+def build(args: argparse.Namespace) -> TradingViewSimulator:
+    sim = TradingViewSimulator(symbols=symbols(args.delayed), seed=args.seed, history_bars=args.history_bars,
+                               max_bars_per_request=args.max_bars, max_depth_bars=args.max_depth_bars,
+                               heartbeat_interval=args.heartbeat, hole_rate=args.hole_rate, tokens=args.token,
+                               resolve_latency=args.resolve_latency,
+                               faults=cli.faults_from(args, Faults))
     if args.bars_csv:
         load_bars_csv(sim.market, args.bars_csv)
     if args.ticks_csv:
         sim.replay = load_ticks_csv(args.ticks_csv)
+    return sim
+
+
+async def serve(args: argparse.Namespace, stop: asyncio.Event | None = None) -> None:
+    sim = build(args)
     await sim.start(args.host, args.port)
     print(f"TradingView simulator on {sim.ws_url}", flush=True)
     try:

@@ -1,8 +1,17 @@
-"""One client connection on the simulator: hello, heartbeats, request dispatch, chart and quote sessions."""
+"""One client connection on the simulator: hello, heartbeats, request dispatch, chart and quote sessions.
+
+As the protocol reference describes the server: a client that leaves heartbeats unanswered is dropped;
+`series_loading` comes first for every series, also before its `symbol_error`/`series_error`; a quote
+session sends only the fields its `quote_set_fields` asked for (all of them when it asked for none);
+`create_series` takes a range as its 7th parameter (and `modify_series` as its 6th), and the `3M`, `6M`,
+`12M` resolutions. Range index policy: a range delivers the bars opening in [from, to] within the depth
+window, at most `max(bars, 1)` and never more than the plan cap (the newest ones), indexed from 0.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -11,8 +20,7 @@ import orjson
 import structlog
 from aiohttp import web
 
-from src.domain.errors import InvalidInterval
-from src.domain.market_data import Interval
+from simulators.tradingview.resolutions import Resolution, range_of, resolution_of
 from src.providers.tradingview.framing import (
     FrameError,
     decode_frames,
@@ -37,13 +45,7 @@ ARITY: dict[str, tuple[int, int | None]] = {
     "quote_set_fields": (1, None), "quote_add_symbols": (2, None), "quote_remove_symbols": (2, None),
     "quote_fast_symbols": (1, None), "quote_hibernate_all": (1, 1),
 }
-# The resolutions TradingView accepts for the 13 intervals (the protocol reference's table).
-_STANDARD_RESOLUTIONS = {
-    "1": Interval.M1, "3": Interval.M3, "5": Interval.M5, "15": Interval.M15, "30": Interval.M30,
-    "45": Interval.M45, "60": Interval.H1, "120": Interval.H2, "180": Interval.H3, "240": Interval.H4,
-    "1D": Interval.D1, "1W": Interval.W1, "1M": Interval.MN1,
-}
-_ALIASES = {"1H": "60", "2H": "120", "3H": "180", "4H": "240", "D": "1D", "W": "1W", "M": "1M"}
+NODE = "sim-charts-free-1@sim-charts-free-1"
 
 
 @dataclass
@@ -51,7 +53,7 @@ class Series:
     series_id: str
     turnaround: str
     alias: str
-    interval: Interval
+    interval: Resolution
     start: int = 0  # index in the market history of the oldest delivered bar
 
 
@@ -70,6 +72,9 @@ class ClientSession:
         self.authenticated = False
         self.charts: dict[str, ChartSession] = {}
         self.quotes: dict[str, list[str]] = {}  # qs -> symbol strings exactly as added
+        self.quote_fields: dict[str, frozenset[str]] = {}  # qs -> fields asked for (absent: all)
+        self._resolving: dict[tuple[str, str], dict[str, Any]] = {}  # (cs, alias) -> answer not sent yet
+        self._requests: asyncio.Queue[str] = asyncio.Queue()
         self.beats_sent = 0
         self.last_echo = 0
         self._batch: list[dict[str, Any]] = []
@@ -127,12 +132,30 @@ class ClientSession:
                 except (ConnectionError, RuntimeError):
                     return
             limit = faults.close_after_unanswered
-            if limit is not None and self.beats_sent - self.last_echo > limit:
+            if limit and self.beats_sent - self.last_echo > limit:
                 log.info("simulator_closing_silent_client", client=self.number)
                 await self.ws.close()
                 return
 
     # --- input ---------------------------------------------------------------------------------------
+
+    def receive(self, data: str) -> None:
+        """Every text message the reader gets: heartbeat echoes are taken at once, so a request being answered
+        slowly (the `delay` fault) never makes a client look silent; requests are answered in order by
+        `serve_requests`."""
+        try:
+            payloads = decode_frames(data)
+        except FrameError:
+            payloads = []
+        if payloads and all(is_heartbeat(p) for p in payloads):
+            for payload in payloads:
+                self._on_echo(payload)
+            return
+        self._requests.put_nowait(data)
+
+    async def serve_requests(self) -> None:
+        while True:
+            await self.on_text(await self._requests.get())
 
     async def on_text(self, data: str) -> None:
         try:
@@ -235,34 +258,52 @@ class ClientSession:
         if ticker is None or self.sim.market.spec(ticker) is None or \
                 ticker in self.sim.faults.unknown_symbols:
             chart.aliases[alias] = None
-            self.queue(self.stamped("symbol_error", cs, alias, "invalid symbol"))
+            self._resolved(cs, alias, self.stamped("symbol_error", cs, alias, "invalid symbol"))
             return
         chart.aliases[alias] = ticker
-        self.queue(self.stamped("symbol_resolved", cs, alias, self.sim.symbol_info(ticker)))
+        self._resolved(cs, alias, self.stamped("symbol_resolved", cs, alias, self.sim.symbol_info(ticker)))
+
+    def _resolved(self, cs: str, alias: str, answer: dict[str, Any]) -> None:
+        """Resolving takes `resolve_latency`: a `create_series` arriving meanwhile (even in a message of its
+        own, as tvdatafeed sends it) gets its `series_loading` before this answer, as from the real server."""
+        latency = self.sim.resolve_latency
+        if latency <= 0:
+            self.queue(answer)
+            return
+        key = (cs, alias)
+        self._resolving[key] = answer
+        asyncio.get_running_loop().call_later(latency, lambda: asyncio.ensure_future(self._release(key, answer)))
+
+    async def _release(self, key: tuple[str, str], answer: dict[str, Any]) -> None:
+        if self._resolving.get(key) is answer:
+            del self._resolving[key]
+            await self.push(answer)
 
     def create_series(self, params: list[Any]) -> None:
         cs, chart = self._chart(params)
         series_id, turnaround, alias, resolution, bars = params[1:6]
-        interval = self._interval(resolution)
+        interval = resolution_of(resolution)
         if not isinstance(bars, int) or isinstance(bars, bool) or bars < 0:
             raise TypeError("bars")
+        span = range_of(params[6] if len(params) > 6 else "", self.sim.clock())
         if not self._series_ok(cs, chart, series_id, turnaround, alias, interval):
             return
         assert interval is not None
         series = chart.series[series_id] = Series(series_id, turnaround, alias, interval)
-        self._load(cs, chart, series, bars)
+        self._load(cs, chart, series, bars, span)
 
     def modify_series(self, params: list[Any]) -> None:
         cs, chart = self._chart(params)
         series_id, turnaround, alias, resolution = params[1:5]
-        interval = self._interval(resolution)
+        interval = resolution_of(resolution)
+        span = range_of(params[5], self.sim.clock())
         if not self._series_ok(cs, chart, series_id, turnaround, alias, interval):
             return
         assert interval is not None
         previous = chart.series.get(series_id)
         count = self.sim.max_bars_per_request if previous is None else 300
         series = chart.series[series_id] = Series(series_id, turnaround, alias, interval)
-        self._load(cs, chart, series, count)
+        self._load(cs, chart, series, count, span)
 
     def remove_series(self, params: list[Any]) -> None:
         _, chart = self._chart(params)
@@ -286,51 +327,53 @@ class ClientSession:
         # Index policy: indexes count from the oldest delivered bar, so a prepend renumbers the window
         # and this update carries only the prepended bars, at indexes 0..k-1.
         self._queue_bars(cs, series, older, 0, first=False)
-        self._complete(cs, series)
-
-    def _interval(self, resolution: Any) -> Interval | None:
-        if not isinstance(resolution, str):
-            raise TypeError("resolution")
-        code = _ALIASES.get(resolution, resolution)
-        if code in _STANDARD_RESOLUTIONS:
-            return _STANDARD_RESOLUTIONS[code]
-        if code.isdigit() or (code[:-1].isdigit() and code[-1:] in "SDWM"):
-            return None  # a custom resolution: not for free plans
-        raise InvalidInterval(f"bad resolution {resolution!r}")  # ValueError → critical_error
+        self._complete(cs, series, ticker)
 
     def _series_ok(self, cs: str, chart: ChartSession, series_id: str, turnaround: str, alias: str,
-                   interval: Interval | None) -> bool:
-        node = "sim-charts-free-1@sim-charts-free-1"
+                   interval: Resolution | None) -> bool:
+        reason = None
         if alias not in chart.aliases or chart.aliases[alias] is None:
-            self.queue(self.stamped("series_error", cs, series_id, turnaround, "resolve error", node))
-            return False
-        if interval is None:
-            self.queue(self.stamped("series_error", cs, series_id, turnaround, "custom_resolution", node))
-            return False
-        if self.sim.faults.series_error is not None:
-            self.queue(self.stamped("series_error", cs, series_id, turnaround,
-                                    self.sim.faults.series_error, node))
-            return False
-        return True
+            reason = "resolve error"
+        elif interval is None:
+            reason = "custom_resolution"  # not for free plans
+        elif self.sim.faults.series_error is not None:
+            reason = self.sim.faults.series_error
+        if reason is None:
+            return True
+        self._queue_loading(cs, series_id, turnaround, alias)
+        self.queue(self.stamped("series_error", cs, series_id, turnaround, reason, NODE))
+        return False
 
-    def _load(self, cs: str, chart: ChartSession, series: Series, count: int) -> None:
-        ticker = chart.aliases[series.alias]
-        assert ticker is not None
-        rows = self.sim.market.history(ticker, series.interval)
-        count = min(count, self.sim.max_bars_per_request, len(rows))
-        if self.sim.max_depth_bars is not None:
-            count = min(count, self.sim.max_depth_bars)
-        series.start = len(rows) - count
-        loading = self.stamped("series_loading", cs, series.series_id, series.turnaround)
-        # The real server sends series_loading before symbol_resolved when both answer one message.
-        resolved = next((i for i, o in enumerate(self._batch) if o["m"] == "symbol_resolved"
-                         and o["p"][0] == cs and o["p"][1] == series.alias), None)
+    def _queue_loading(self, cs: str, series_id: str, turnaround: str, alias: str) -> None:
+        """`series_loading` first: before the `symbol_resolved`/`symbol_error` answering the same message."""
+        loading = self.stamped("series_loading", cs, series_id, turnaround)
+        held = self._resolving.pop((cs, alias), None)
+        if held is not None:
+            self.queue(loading)
+            self.queue(held)
+            return
+        resolved = next((i for i, o in enumerate(self._batch) if o["m"] in ("symbol_resolved", "symbol_error")
+                         and o["p"][0] == cs and o["p"][1] == alias), None)
         if resolved is None:
             self.queue(loading)
         else:
             self._batch.insert(resolved, loading)
-        self._queue_bars(cs, series, rows[series.start:], 0, first=True)
-        self._complete(cs, series)
+
+    def _load(self, cs: str, chart: ChartSession, series: Series, count: int,
+              span: tuple[int, int] | None = None) -> None:
+        ticker = chart.aliases[series.alias]
+        assert ticker is not None
+        rows = self.sim.market.history(ticker, series.interval)
+        oldest = 0 if self.sim.max_depth_bars is None else max(0, len(rows) - self.sim.max_depth_bars)
+        cap = min(max(count, 1) if span else count, self.sim.max_bars_per_request)
+        end = len(rows) if span is None else bisect.bisect_right(rows, span[1], key=_time)
+        first = max(oldest, end - cap)
+        if span is not None:
+            first = max(first, bisect.bisect_left(rows, span[0], key=_time))
+        series.start = min(first, end)
+        self._queue_loading(cs, series.series_id, series.turnaround, series.alias)
+        self._queue_bars(cs, series, rows[series.start:end], 0, first=True)
+        self._complete(cs, series, ticker)
 
     def _queue_bars(self, cs: str, series: Series, rows: list[list[float]], index: int,
                     *, first: bool) -> None:
@@ -356,11 +399,12 @@ class ClientSession:
         return {"index": index, "zoffset": 0, "changes": [r[0] for r in rows],
                 "marks": [], "index_diff": []}
 
-    def _complete(self, cs: str, series: Series) -> None:
-        self.queue(self.stamped("series_completed", cs, series.series_id, "streaming",
-                                series.turnaround, {"rt_update_period": 5}))
+    def _complete(self, cs: str, series: Series, ticker: str) -> None:
+        mode = self.sim.market.specs[ticker].update_mode
+        self.queue(self.stamped("series_completed", cs, series.series_id, mode, series.turnaround,
+                                {"rt_update_period": 5}))
 
-    def live_updates(self, ticker: str, touched: dict[Interval, tuple[int, bool]]) -> list[dict[str, Any]]:
+    def live_updates(self, ticker: str, touched: dict[Resolution, tuple[int, bool]]) -> list[dict[str, Any]]:
         """`du` / `timescale_update` messages for this client's series on `ticker` after a tick."""
         out: list[dict[str, Any]] = []
         for cs, chart in self.charts.items():
@@ -384,10 +428,16 @@ class ClientSession:
 
     def quote_delete_session(self, params: list[Any]) -> None:
         self.quotes.pop(params[0], None)
+        self.quote_fields.pop(params[0], None)
 
     def quote_set_fields(self, params: list[Any]) -> None:
-        if params[0] not in self.quotes:
+        if params[0] not in self.quotes or not all(isinstance(f, str) for f in params[1:]):
             raise KeyError(params[0])
+        self.quote_fields[params[0]] = frozenset(params[1:])
+
+    def _fields(self, qs: str, values: dict[str, Any]) -> dict[str, Any]:
+        asked = self.quote_fields.get(qs)
+        return values if asked is None else {k: v for k, v in values.items() if k in asked}
 
     def quote_add_symbols(self, params: list[Any]) -> None:
         qs = params[0]
@@ -407,7 +457,7 @@ class ClientSession:
                 continue
             quote = dict(self.sim.market.quote(ticker))
             quote.pop("prev_close_price", None)
-            self.queue({"m": "qsd", "p": [qs, {"n": name, "s": "ok", "v": quote}]})
+            self.queue({"m": "qsd", "p": [qs, {"n": name, "s": "ok", "v": self._fields(qs, quote)}]})
             self.queue({"m": "quote_completed", "p": [qs, name]})
 
     def quote_remove_symbols(self, params: list[Any]) -> None:
@@ -427,10 +477,15 @@ class ClientSession:
     def quote_updates(self, ticker: str, changed: dict[str, Any]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for qs, names in self.quotes.items():
+            values = self._fields(qs, changed)
             for name in names:
-                if self.sim.parse_symbol(name) == ticker:
-                    out.append({"m": "qsd", "p": [qs, {"n": name, "s": "ok", "v": changed}]})
+                if values and self.sim.parse_symbol(name) == ticker:
+                    out.append({"m": "qsd", "p": [qs, {"n": name, "s": "ok", "v": values}]})
         return out
+
+
+def _time(row: list[float]) -> int:
+    return int(row[0])
 
 
 _HANDLERS = {

@@ -1,4 +1,5 @@
-"""Knobs tests turn on a running simulator to inject faults and control the feed."""
+"""Knobs tests turn on a running simulator to inject faults and control the feed; each is also a command
+line option of `python -m simulators.tradingview` (`make simulator ARGS="--no-heartbeats ..."`)."""
 
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ class Faults:
     critical_error_methods: set[str] = field(default_factory=set)  # answer with critical_error
     pack_frames: bool = True  # several frames per WebSocket message, as the real server does
     heartbeats: bool = True  # False: stop heartbeats (the connection goes silent)
-    close_after_unanswered: int | None = None  # close clients that leave this many beats unanswered
+    # Close clients that leave this many beats unanswered, as TradingView drops silent clients (None: never).
+    close_after_unanswered: int | None = 6
     reject_upgrade: int | None = None  # answer the WebSocket upgrade with this HTTP status (403/429)
     tick_rate: float = 0.0  # generated ticks per second per symbol (0: only pushed ticks)

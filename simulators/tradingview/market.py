@@ -2,8 +2,14 @@
 
 History is a seeded random walk per (symbol, interval) ending at the anchor time, so the same seed and
 anchor always give the same bars. Daily, weekly and monthly bars are stamped at the session open
-(`SymbolSpec.session_open_utc` seconds after 00:00 UTC), as TradingView does. Ticks (pushed by tests or
-by the tick generator) update the forming bar of every generated interval and the quote.
+(`SymbolSpec.session_open_utc` seconds after 00:00 UTC), as TradingView does; 3M/6M/12M bars are the
+aggregates of the monthly ones. Ticks (pushed by tests or by the tick generator) update the forming bar of
+every generated interval and the quote.
+
+Delayed symbols (`SymbolSpec.delay` seconds, TradingView's `delay` and `delayed_streaming_<delay>`): their
+trade times run `delay` behind the clock, so their history ends `delay` before the anchor. With
+`hole_rate`, that share of intraday bars (never the newest) is missing from the history, as for an
+illiquid symbol without trades in some minutes; `remove_bars` cuts a stretch out for a test.
 """
 
 import calendar
@@ -16,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from simulators.tradingview.resolutions import Months, Resolution
 from src.domain.market_data import Interval
 
 Row = list[float]  # [time, open, high, low, close] + [volume] when the symbol has volume
@@ -37,6 +44,7 @@ class SymbolSpec:
     session_open_utc: int = 0  # seconds after 00:00 UTC at which daily+ bars are stamped
     pricescale: int = 100
     country: str = ""
+    delay: int = 0  # seconds its trade times run behind the clock (0: real time)
 
     @property
     def exchange(self) -> str:
@@ -45,6 +53,15 @@ class SymbolSpec:
     @property
     def code(self) -> str:
         return self.ticker.split(":", 1)[1]
+
+    @property
+    def full_name(self) -> str:
+        """Delayed feeds are renamed `EXCH_DLY:CODE` (their `pro_name` stays the ticker)."""
+        return f"{self.exchange}_DLY:{self.code}" if self.delay else self.ticker
+
+    @property
+    def update_mode(self) -> str:
+        return f"delayed_streaming_{self.delay}" if self.delay else "streaming"
 
 
 DEFAULT_SYMBOLS: tuple[SymbolSpec, ...] = (
@@ -58,6 +75,9 @@ DEFAULT_SYMBOLS: tuple[SymbolSpec, ...] = (
                price=5_000.0, volatility=0.0008, has_volume=False, session_open_utc=48_600, country="US"),
     SymbolSpec("FX:EURUSD", "Euro / U.S. Dollar", type="forex", session="24x5", price=1.08,
                volatility=0.0003, has_volume=False, pricescale=100_000),
+    SymbolSpec("HOSE:VCB", "Joint Stock Commercial Bank for Foreign Trade of Vietnam", type="stock",
+               currency="VND", timezone="Asia/Ho_Chi_Minh", price=90_000.0, volatility=0.001, pricescale=1,
+               country="VN", delay=900),
 )
 
 
@@ -78,7 +98,7 @@ def bar_times(interval: Interval, newest: int, count: int) -> list[int]:
     return [t for t in reversed(times) if t >= EARLIEST]
 
 
-def stamp(spec: SymbolSpec, interval: Interval, aligned: int) -> int:
+def stamp(spec: SymbolSpec, interval: Resolution, aligned: int) -> int:
     return aligned + spec.session_open_utc if not interval.is_intraday else aligned
 
 
@@ -88,28 +108,46 @@ class Market:
     anchor: float
     seed: int = 7
     history_bars: int = 12_000
-    _history: dict[tuple[str, Interval], list[Row]] = field(default_factory=dict)
+    hole_rate: float = 0.0  # share of intraday bars missing from generated histories
+    _history: dict[tuple[str, Resolution], list[Row]] = field(default_factory=dict)
     quotes: dict[str, dict[str, Any]] = field(default_factory=dict)
     _prev_volume: dict[str, float] = field(default_factory=dict)
 
     def spec(self, ticker: str) -> SymbolSpec | None:
         return self.specs.get(ticker)
 
-    def history(self, ticker: str, interval: Interval) -> list[Row]:
+    def history(self, ticker: str, interval: Resolution) -> list[Row]:
         key = (ticker, interval)
         rows = self._history.get(key)
         if rows is None:
-            rows = self._history[key] = self._generate(self.specs[ticker], interval)
+            spec = self.specs[ticker]
+            if isinstance(interval, Months):
+                rows = _aggregate(spec, interval, self.history(ticker, Interval.MN1))
+            else:
+                assert isinstance(interval, Interval)
+                rows = self._without_holes(spec, interval, self._generate(spec, interval))
+            self._history[key] = rows
         return rows
 
-    def set_history(self, ticker: str, interval: Interval, rows: list[Row]) -> None:
+    def set_history(self, ticker: str, interval: Resolution, rows: list[Row]) -> None:
         self._history[(ticker, interval)] = sorted(rows, key=lambda r: r[0])
+
+    def remove_bars(self, ticker: str, interval: Interval, first: int, last: int) -> None:
+        """Cut the bars opening in [first, last] out of the history (a stretch without trades)."""
+        rows = self.history(ticker, interval)
+        rows[:] = [row for row in rows if not first <= row[0] <= last]
+
+    def _without_holes(self, spec: SymbolSpec, interval: Interval, rows: list[Row]) -> list[Row]:
+        if self.hole_rate <= 0 or not interval.is_intraday:
+            return rows
+        rng = random.Random(zlib.crc32(f"holes:{self.seed}:{spec.ticker}:{interval.code}".encode()))
+        return [row for row in rows[:-1] if rng.random() >= self.hole_rate] + rows[-1:]
 
     def _generate(self, spec: SymbolSpec, interval: Interval) -> list[Row]:
         """Walk backwards from `spec.price` at the newest bar, pulled gently towards it so that long
         histories stay within a realistic band."""
         rng = random.Random(zlib.crc32(f"{self.seed}:{spec.ticker}:{interval.code}".encode()))
-        times = bar_times(interval, int(self.anchor), self.history_bars)
+        times = bar_times(interval, int(self.anchor) - spec.delay, self.history_bars)
         minutes = (interval.seconds or 30 * 86_400) / 60
         sigma = min(0.05, spec.volatility * math.sqrt(minutes))
         floor = 1 / spec.pricescale
@@ -146,12 +184,12 @@ class Market:
                 "bid": last[4], "ask": last[4], "prev_close_price": prev_close,
                 "description": spec.description, "exchange": spec.exchange, "type": spec.type,
                 "pro_name": spec.ticker, "short_name": spec.code, "currency_code": spec.currency,
-                "update_mode": "streaming", "current_session": "market",
+                "update_mode": spec.update_mode, "current_session": "market",
             }
         return fields
 
     def apply_tick(self, ticker: str, price: float, cumulative_volume: float | None,
-                   when: float) -> tuple[dict[str, Any], dict[Interval, tuple[int, bool]]]:
+                   when: float) -> tuple[dict[str, Any], dict[Resolution, tuple[int, bool]]]:
         """Apply a trade: returns the changed quote fields and, per generated interval, the index of the
         bar it touched and whether that bar is new."""
         quote = self.quote(ticker)
@@ -168,7 +206,7 @@ class Market:
                       "bid": round(price - tick, 8), "ask": round(price + tick, 8)}
         changed = {k: v for k, v in new_fields.items() if quote.get(k) != v}
         quote.update(changed)
-        touched: dict[Interval, tuple[int, bool]] = {}
+        touched: dict[Resolution, tuple[int, bool]] = {}
         spec = self.specs[ticker]
         for (key_ticker, interval), rows in self._history.items():
             if key_ticker == ticker:
@@ -176,7 +214,7 @@ class Market:
         return changed, touched
 
     @staticmethod
-    def _apply_to_bars(spec: SymbolSpec, interval: Interval, rows: list[Row], price: float,
+    def _apply_to_bars(spec: SymbolSpec, interval: Resolution, rows: list[Row], price: float,
                        traded: float, when: float) -> tuple[int, bool]:
         t = float(stamp(spec, interval, interval.align(int(when))))
         if not rows or t > rows[-1][0]:
@@ -194,6 +232,22 @@ class Market:
     def new_session(self, ticker: str) -> None:
         """Start a new trading session: the next tick's cumulative volume restarts from zero."""
         self._prev_volume[ticker] = 0.0
+
+
+def _aggregate(spec: SymbolSpec, months: Months, monthly: list[Row]) -> list[Row]:
+    """Bars of several months from the monthly ones: first open, highest high, lowest low, last close,
+    summed volume; stamped at the session open like every bar of a day or longer."""
+    groups: dict[int, list[Row]] = {}
+    for row in monthly:
+        groups.setdefault(months.align(int(row[0]) - spec.session_open_utc), []).append(row)
+    out = []
+    for start, rows in sorted(groups.items()):
+        bar = [float(stamp(spec, months, start)), rows[0][1], max(r[2] for r in rows), min(r[3] for r in rows),
+               rows[-1][4]]
+        if spec.has_volume:
+            bar.append(round(sum(r[5] for r in rows), 8))
+        out.append(bar)
+    return out
 
 
 def load_bars_csv(market: Market, path: Path) -> None:

@@ -43,6 +43,8 @@ class TradingViewSimulator:
         max_bars_per_request: int = 5_000,  # the plan cap per create_series / request_more_data
         max_depth_bars: int | None = None,  # the account's depth window; None: all history
         heartbeat_interval: float = 10.0,
+        hole_rate: float = 0.0,  # share of intraday bars missing from generated histories
+        resolve_latency: float = 0.02,  # how long resolving a symbol takes before its answer is sent
         tokens: Iterable[str] = (),
         users: dict[str, str] | None = None,  # username -> password for the sign-in endpoint
         clock: Callable[[], float] = time.time,
@@ -50,10 +52,11 @@ class TradingViewSimulator:
     ) -> None:
         self.clock = clock
         self.market = Market({s.ticker: s for s in symbols}, anchor if anchor is not None else clock(),
-                             seed, history_bars)
+                             seed, history_bars, hole_rate)
         self.max_bars_per_request = max_bars_per_request
         self.max_depth_bars = max_depth_bars
         self.heartbeat_interval = heartbeat_interval
+        self.resolve_latency = resolve_latency
         self.tokens = set(tokens)
         self.users = dict(users or {})
         self.faults = faults or Faults()
@@ -125,9 +128,11 @@ class TradingViewSimulator:
 
     async def push_tick(self, ticker: str, price: float, cumulative_volume: float | None = None,
                         when: float | None = None) -> None:
-        """A trade: quote deltas to quote sessions, `du`/`timescale_update` to chart series."""
-        changed, touched = self.market.apply_tick(ticker, price, cumulative_volume,
-                                                  self.clock() if when is None else when)
+        """A trade: quote deltas to quote sessions, `du`/`timescale_update` to chart series. Without `when`,
+        it trades now (a delayed symbol's trade times run its delay behind the clock)."""
+        if when is None:
+            when = self.clock() - self.market.specs[ticker].delay
+        changed, touched = self.market.apply_tick(ticker, price, cumulative_volume, when)
         for client in list(self.clients):
             messages = client.live_updates(ticker, touched)
             if changed:
@@ -159,8 +164,10 @@ class TradingViewSimulator:
 
     def symbol_info(self, ticker: str) -> dict[str, Any]:
         spec = self.market.specs[ticker]
+        delayed = {"delay": spec.delay} if spec.delay else {}
         return {
-            "name": spec.code, "full_name": spec.ticker, "pro_name": spec.ticker, "base_name": [spec.ticker],
+            **delayed,
+            "name": spec.code, "full_name": spec.full_name, "pro_name": spec.ticker, "base_name": [spec.ticker],
             "description": spec.description, "short_description": spec.description,
             "exchange": spec.exchange, "listed_exchange": spec.exchange, "type": spec.type,
             "typespecs": [spec.type], "currency_code": spec.currency, "timezone": spec.timezone,
@@ -168,6 +175,12 @@ class TradingViewSimulator:
             "minmov": 1, "minmove2": 0, "fractional": False, "has_intraday": True,
             "visible_plots_set": "ohlcv" if spec.has_volume else "ohlc", "is_tradable": True,
         }
+
+    def watched(self) -> list[str]:
+        """The symbols some client has in a quote session or a chart: the ones generated ticks move."""
+        names = {self.parse_symbol(n) for c in self.clients for names in c.quotes.values() for n in names}
+        names |= {t for c in self.clients for chart in c.charts.values() for t in chart.aliases.values()}
+        return [t for t in self.market.specs if t in names]
 
     async def _tick_loop(self) -> None:
         while True:
@@ -180,7 +193,7 @@ class TradingViewSimulator:
                 ticker, price, volume, when = self.replay.pop(0)
                 await self.push_tick(ticker, price, volume, when)
                 continue
-            for ticker in list(self.market.specs):
+            for ticker in self.watched():
                 quote = self.market.quote(ticker)
                 price = round(quote["lp"] * (1 + self._rng.gauss(0, 0.0005)), 8)
                 volume = round(quote["volume"] + self._rng.uniform(0, 5), 5)
@@ -199,14 +212,16 @@ class TradingViewSimulator:
         self.clients.add(client)
         await ws.send_str(encode_frame(orjson.dumps(self._hello()).decode()))
         beats = asyncio.create_task(client.heartbeat_loop())
+        answers = asyncio.create_task(client.serve_requests())
         try:
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
-                    await client.on_text(msg.data)
+                    client.receive(msg.data)
                 elif msg.type is WSMsgType.ERROR:
                     break
         finally:
             beats.cancel()
+            answers.cancel()
             self.clients.discard(client)
         return ws
 

@@ -12,6 +12,7 @@ from src.common.ports import (
     HealthCheck,
     JobRunner,
     OHLCVRepository,
+    RunOwner,
     SymbolRepository,
     SyncStatusRepository,
     WebhookSender,
@@ -35,3 +36,4 @@ class Core:
     webhooks: WebhookSender | None
     health: HealthCheck  # the lifecycle: every component's check
     jobs: JobRunner
+    run_owner: RunOwner  # this process, as the owner of the sync runs it starts

@@ -26,6 +26,7 @@ from src.common.ports import (
     DeadLetterRepository,
     OHLCVRepository,
     Provider,
+    RunOwner,
     SymbolRepository,
     SyncStatusRepository,
     WebhookSender,
@@ -47,6 +48,7 @@ from src.infrastructure.mongo.symbol_repository import MongoSymbolRepository
 from src.infrastructure.mongo.sync_status_repository import MongoSyncStatusRepository
 from src.infrastructure.notify.webhooks import WebhookDispatcher
 from src.infrastructure.observability.metrics import Metrics
+from src.infrastructure.process_owner import ProcessOwner
 from src.infrastructure.scheduling.locks import JobLock, MongoJobLock
 from src.infrastructure.scheduling.scheduler import JobScheduler
 
@@ -65,6 +67,7 @@ class Overrides:
     job_lock: JobLock | None = None
     cache: Cache | None = None
     webhooks: WebhookSender | None = None
+    run_owner: RunOwner | None = None
 
     @property
     def replaces_the_store(self) -> bool:
@@ -122,6 +125,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         webhooks=given.webhooks or _webhooks(settings, dead_letters, metrics),
         health=lifecycle,
         jobs=scheduler,
+        run_owner=given.run_owner or ProcessOwner(),
     )
     root = Root(settings, core, lifecycle, metrics, _limiter(settings, redis, metrics),
                 _idempotency(settings, redis), scheduler, redis, store, guards=guards)

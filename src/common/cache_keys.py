@@ -37,6 +37,12 @@ def ohlcv_series_pattern(key: SeriesKey) -> str:
     return f"{_ohlcv_prefix(key)}:*"
 
 
+def ohlcv_all_pattern() -> str:
+    """Glob matching every cached ohlcv query of every series (dropped at start-up: a crash may have
+    skipped an invalidation)."""
+    return "ohlcv:*"
+
+
 def _ohlcv_prefix(key: SeriesKey) -> str:
     # Symbol before exchange, as the product's key scheme has it; the source first.
     return f"ohlcv:{key.source}:{key.symbol.code}:{key.symbol.exchange}:{key.interval.code}"

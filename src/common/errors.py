@@ -39,6 +39,10 @@ class SourceUnavailable(UpstreamUnavailable):
         self.retry_after_s = retry_after_s
 
 
+class ShuttingDown(UpstreamUnavailable):
+    """The service is stopping: the work was not done (or was cut off). 503, retry elsewhere or later."""
+
+
 class UpstreamRejected(ApplicationError):
     """The upstream answered but refused (bad token, banned, protocol error)."""
 

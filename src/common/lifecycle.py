@@ -1,4 +1,8 @@
-"""Components with a start/stop lifecycle and a health check, started in order and stopped in reverse."""
+"""Components with a start/stop lifecycle and a health check, started in order and stopped in reverse.
+
+Shutdown has two moments: `begin_shutdown()` as soon as it is asked for (the server calls it on SIGTERM,
+before it drains in-flight requests), which tells every component with a `shutdown` hook that its grace
+has started; then `stop()` once requests are done, which stops components in reverse order."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -20,6 +24,8 @@ class Component:
     stop: Action | None = None
     # Returns normally when healthy; raises or returns False when not.
     check: Callable[[], Awaitable[bool | None]] | None = None
+    # Called once when shutdown begins (synchronously, on the event loop), before requests drain.
+    shutdown: Callable[[], None] | None = None
 
 
 class Lifecycle:
@@ -30,6 +36,7 @@ class Lifecycle:
         self.components = list(components or ())
         self._started: list[Component] = []
         self._stop_timeout_s = stop_timeout_s
+        self.shutting_down = False
 
     def add(self, *components: Component) -> None:
         self.components.extend(components)
@@ -45,7 +52,20 @@ class Lifecycle:
                     raise
             self._started.append(component)
 
+    def begin_shutdown(self) -> None:
+        """Tell the started components that shutdown began (once; `stop` does it if nobody did)."""
+        if self.shutting_down:
+            return
+        self.shutting_down = True
+        for component in reversed(self._started):
+            if component.shutdown is not None:
+                try:
+                    component.shutdown()
+                except Exception:
+                    log.exception("component failed to begin its shutdown", component=component.name)
+
     async def stop(self) -> None:
+        self.begin_shutdown()
         while self._started:
             component = self._started.pop()
             if component.stop is None:

@@ -89,9 +89,24 @@ class SyncStatusFilter:
 class SyncStatusRepository(Protocol):
     async def get(self, key: SeriesKey) -> SyncState | None: ...
 
-    async def save(self, state: SyncState) -> None: ...
+    async def save(self, state: SyncState, *, expected_revision: int | None = None) -> bool:
+        """Store `state`. With `expected_revision` only over that stored revision (0: nothing stored yet),
+        atomically: False, and nothing written, when another writer changed the status since."""
+        ...
 
     async def list(self, where: SyncStatusFilter) -> list[SyncState]: ...
+
+
+class RunOwner(Protocol):
+    """This process as the owner of sync runs, and what it can tell about other owners."""
+
+    @property
+    def id(self) -> str: ...
+
+    def is_gone(self, owner: str) -> bool:
+        """True when `owner` is known to have stopped (e.g. a dead process on this host); False when it
+        may still live (then its lease decides)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

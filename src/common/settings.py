@@ -84,8 +84,12 @@ class Settings(BaseSettings):
     live_feature_sets: list[str] = ["v1"]
 
     sync_bulk_concurrency: int = Field(default=4, ge=1, le=64)  # series of one source synced at once
-    # On shutdown, running syncs get this long to finish, then are cancelled and recorded as interrupted.
+    # On shutdown, in-flight requests and running syncs get this long (from the signal) to finish; then
+    # syncs are cancelled and recorded as interrupted.
     sync_drain_timeout_s: float = Field(default=5.0, ge=0)
+    # A running sync holds its series for this long and renews it every third of it; a run whose lease
+    # expired (its process died elsewhere) is taken over and recorded as interrupted.
+    sync_lease_s: float = Field(default=30.0, gt=0)
     # Each component gets this long to stop; above the sync drain, so the drain decides.
     component_stop_timeout_s: float = Field(default=10.0, gt=0)
     scheduler_enabled: bool = True

@@ -36,6 +36,12 @@ class OHLCVBar:
                 f"bar time {self.time!r} is not aligned to {self.interval.code}", field="time"
             )
 
+    def supersedes(self, stored_partial: bool | None) -> bool:
+        """Whether this bar may replace what is stored at its time (`stored_partial`: None when nothing is,
+        else whether the stored bar is partial). A partial bar never replaces a complete one; a complete
+        bar replaces anything; between partial bars the later write wins."""
+        return stored_partial is None or not self.partial or stored_partial
+
     @property
     def closes_at(self) -> int:
         """The open time of the next bar on the UTC grid: this bar's close."""

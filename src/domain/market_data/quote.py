@@ -18,6 +18,8 @@ class QuoteTick:
     ask: float | None = None
     change: float | None = None
     change_percent: float | None = None
+    # Seconds the source declares its trade times run behind real time (TradingView `delayed_streaming_900`).
+    delay: float = 0.0
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.price):
@@ -27,3 +29,5 @@ class QuoteTick:
         volume = self.cumulative_volume
         if volume is not None and (not math.isfinite(volume) or volume < 0):
             raise InvalidQuote(f"{self.symbol}: volume must be finite and >= 0", field="volume")
+        if not math.isfinite(self.delay) or self.delay < 0:
+            raise InvalidQuote(f"{self.symbol}: delay must be finite and >= 0", field="delay")

@@ -9,16 +9,22 @@ Rules (each has a unit test named for it):
 * **Alignment.** A bar covers the half-open period [open, close) given by `Interval.align` /
   `Interval.next_open`; `bar.time` is its open time. Tick times are float epoch seconds; a tick at `t`
   belongs to the bar containing `int(t)` (floor), and `t >= close` is outside the bar.
-* **Volume.** A tick's `cumulative_volume` is the upstream's session-cumulative total. Each accepted tick
-  contributes a *delta*, added to the forming bar of every interval:
-  - the first total ever seen for a symbol contributes 0 (there is no previous total);
-  - otherwise `total - previous_total` when the total did not drop;
-  - a drop of the total on an in-order tick (new session) contributes the new total itself: it is the
-    volume traded since the new session started, and the new total becomes the reference;
-  - `None` contributes 0 and keeps the previous total;
+* **Volume.** A tick's `cumulative_volume` is the upstream's session-cumulative total. The *reference* is
+  the highest total seen in the current session. Each accepted tick contributes a *delta*, added to the
+  forming bar of every interval:
+  - the first total seen for a symbol, and the first after an outage (`interrupt`), contributes 0 and
+    becomes the reference (a session reset hidden by a disconnect creates no volume; the bar's volume
+    comes from the source's history when it is seeded);
+  - a total at or above the reference contributes `total - reference` and becomes the reference;
+  - a total below the reference but not below half of it is a revision of the upstream's count (e.g.
+    1,000,010 → 1,000,009.9): it contributes 0 and the reference stays, so the next growth counts only
+    what exceeds the highest total; no volume is created or lost;
+  - a total below half of the reference starts a new session: it contributes the new total itself (the
+    volume traded since the session began) and becomes the reference;
+  - `None` contributes 0 and keeps the reference;
   - so the first tick of a bar contributes the increase since the symbol's previous tick (volume traded
     between two ticks is attributed to the bar of the later tick), and a repeated tick or an upstream
-    snapshot re-sent after a reconnect adds only what the total grew by (0 if identical).
+    snapshot re-sent adds only what the total grew by (0 if identical).
 * **Stale ticks.** Per symbol a *watermark* is kept: the latest open time of any of its bars, raised to a
   bar's close time when `close_due` closes it. A tick with `time < watermark` is stale: it is ignored
   entirely (no price, no volume, the previous total is kept, so its volume is not lost: it is counted by
@@ -30,20 +36,36 @@ Rules (each has a unit test named for it):
   tick, never change the close (the close is the price of the latest tick by time; among equal times the
   last to arrive wins). Their volume counts only if their total is above the previous total (an older
   reading with a lower total is not a new session); the higher total then becomes the reference.
-* **Closing.** A bar closes when a tick at or after its close time arrives for its symbol, or when
-  `close_due(now)` is called with `now >= close`. Every closed bar is reported exactly once, as a
-  `BarUpdate` with `closed=True`.
+* **Closing by feed time.** A bar closes when a tick stamped at or after its close time arrives for its
+  symbol (the feed's own clock passed it), or when `close_due(now, grace)` finds
+  `now - delay - grace >= close`, where `delay` is the symbol's effective delay: the larger of the delay
+  its ticks declare (`QuoteTick.delay`) and the lag observed between their trade times and their arrival
+  (`feed_lag`, from ticks given a `received_at`). So a feed lagging 3 s or delayed 900 s keeps each bar
+  open until its own trades have passed the bar's end, and the wall-clock timer is only the fallback for
+  a feed that falls silent. Every closed bar is reported exactly once, as a `BarUpdate` with
+  `closed=True`.
 * **Intervals at runtime.** `add_interval` starts that interval's first bar with the symbol's next
   accepted tick (the bar containing that tick, so it may miss the start of its period:
   `full_period=False`). `remove_interval` drops the forming bars of that interval; they are returned as
   `closed=False` updates for the caller to persist or ignore, and are never reported as closed.
-* **Flush.** `flush()` returns a snapshot of every forming bar (`closed=False`) so the caller can persist
-  it on stop/shutdown, and keeps them forming: if ticks resume, the bars continue and are reported once
-  more when they close, superseding the partial snapshot (same series and time). `remove_symbol` does the
-  same for one symbol and forgets it.
-* **Full period.** `BarUpdate.full_period` is True when the aggregator was already building this symbol
-  at this interval before the bar's period began; the first bar after a symbol's first tick or after
-  `add_interval` is False and should not replace a complete bar synced from history.
+* **Flush.** `flush()` returns a snapshot of every forming bar (`closed=False`, partial: it does not
+  reach the end of its period) so the caller can persist it on stop/shutdown, and keeps them forming: if
+  ticks resume, the bars continue and are reported once more when they close, superseding the snapshot
+  (same series and time). `remove_symbol` does the same for one symbol and forgets it.
+* **Partial bars.** A bar is complete (`OHLCVBar.partial` False, `BarUpdate.full_period` True) when the
+  aggregator built it from the start of its period or it was seeded. The first bar after a symbol's
+  first tick, after `add_interval` and after an outage is partial, and so is every snapshot of a bar
+  still forming taken by `flush`/`remove_symbol`/`remove_interval`. A partial bar should never replace a
+  complete stored one (`OHLCVBar.supersedes`).
+* **Seeding.** `seed(symbol, bar)` gives the forming bar of `bar.interval` the source's values for that
+  period (TradingView sends the forming bar with the history): open, close and volume from the source,
+  high and low widened by the ticks already applied to that period; the bar is complete and later ticks
+  extend it. A seed for the period after the forming one closes the forming bar and starts the seed's;
+  a seed older than the forming bar, or for a period the timer already closed, is not applied (the
+  caller stores it as a closed bar). Volume traded while the seed was being fetched may be counted twice
+  or missed: the next sync replaces the bar with the source's.
+* **Outages.** `interrupt(symbol)` (the feed disconnected) marks the symbol's forming bars and the next
+  bar of each interval partial until seeded, and makes its next total a fresh reference.
 """
 
 import math
@@ -57,8 +79,10 @@ from src.domain.market_data.interval import Interval
 from src.domain.market_data.quote import QuoteTick
 from src.domain.market_data.series import SeriesKey
 from src.domain.market_data.symbol import Symbol
+from src.domain.realtime.feed_lag import FeedLag
 
 _INTERVAL_ORDER = {interval: index for index, interval in enumerate(Interval)}
+REVISION_FLOOR = 0.5  # a drop of the cumulative total to at least this share of it is a revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +92,11 @@ class BarUpdate:
     instrument: Instrument
     bar: OHLCVBar
     closed: bool
-    full_period: bool = True
+
+    @property
+    def full_period(self) -> bool:
+        """The bar covers its period (it is not partial)."""
+        return not self.bar.partial
 
     @property
     def symbol(self) -> Symbol:
@@ -126,23 +154,54 @@ class _Slot:
         self.tracking = True
         self.has_bar = True
 
-    def materialise(self, instrument: Instrument, *, closed: bool) -> BarUpdate:
+    def materialise(self, instrument: Instrument, *, closed: bool, snapshot: bool = False) -> BarUpdate:
+        """The bar as a validated value; a `snapshot` of a bar still forming is partial (it stops short)."""
+        partial = snapshot or not self.full_period
         bar = OHLCVBar(
-            self.interval, self.open_time, self.open, self.high, self.low, self.close, self.volume
+            self.interval, self.open_time, self.open, self.high, self.low, self.close, self.volume, partial
         )
-        return BarUpdate(instrument, bar, closed, self.full_period)
+        return BarUpdate(instrument, bar, closed)
+
+    def seed(self, bar: OHLCVBar, ticked: bool) -> None:
+        """The source's values for this slot's period; `ticked`: ticks were already applied to it."""
+        self.open_time, self.end = bar.time, bar.closes_at
+        self.open, self.close, self.volume = bar.open, bar.close, bar.volume
+        self.high = max(bar.high, self.high) if ticked else bar.high
+        self.low = min(bar.low, self.low) if ticked else bar.low
+        self.first_time = float(bar.time)
+        self.full_period = self.tracking = self.has_bar = True
 
 
 class _SymbolState:
-    __slots__ = ("instrument", "last_time", "last_total", "slots", "stale_ticks", "watermark")
+    __slots__ = ("delay", "instrument", "lag", "last_time", "last_total", "slots", "stale_ticks", "watermark")
 
     def __init__(self, instrument: Instrument, intervals: Iterable[Interval]) -> None:
         self.instrument = instrument
         self.slots = [_Slot(interval) for interval in intervals]
         self.last_time = -math.inf  # latest accepted tick time
-        self.last_total: float | None = None  # reference cumulative volume
+        self.last_total: float | None = None  # reference cumulative volume: the session's highest
         self.watermark = -math.inf  # ticks before this are stale
         self.stale_ticks = 0
+        self.delay = 0.0  # as the ticks declare it
+        self.lag = FeedLag()
+
+    def effective_delay(self, now: float) -> float:
+        observed = self.lag.lag(now)
+        return self.delay if observed is None else max(self.delay, observed)
+
+    def delta(self, total: float) -> float:
+        """The volume an in-order tick's total adds, moving the reference (see the Volume rule)."""
+        reference = self.last_total
+        if reference is None:
+            self.last_total = total
+            return 0.0
+        if total >= reference:
+            self.last_total = total
+            return total - reference
+        if total >= reference * REVISION_FLOOR:
+            return 0.0  # a revision of the count: nothing traded, the highest total stays the reference
+        self.last_total = total
+        return total  # a new session
 
     def roll(
         self, slot: _Slot, time: float, price: float, delta: float, closed: list[BarUpdate] | None
@@ -199,7 +258,7 @@ class BarAggregator:
         for state in self._symbols.values():
             slot = state.slots.pop(position)
             if slot.has_bar:
-                dropped.append(slot.materialise(state.instrument, closed=False))
+                dropped.append(slot.materialise(state.instrument, closed=False, snapshot=True))
         return dropped
 
     def set_intervals(self, intervals: Iterable[Interval]) -> list[BarUpdate]:
@@ -217,12 +276,17 @@ class BarAggregator:
         state = self._symbols.pop(symbol, None)
         if state is None:
             return []
-        return [slot.materialise(state.instrument, closed=False) for slot in state.slots if slot.has_bar]
+        return [slot.materialise(state.instrument, closed=False, snapshot=True) for slot in state.slots
+                if slot.has_bar]
 
     # -- ticks -----------------------------------------------------------------------------------
 
-    def on_quote(self, tick: QuoteTick) -> Sequence[BarUpdate]:
-        """Feed one validated quote; returns the bars it closed (usually none)."""
+    def on_quote(self, tick: QuoteTick, received_at: float | None = None) -> Sequence[BarUpdate]:
+        """Feed one validated quote (and when it arrived, for the feed's lag); returns the bars it closed."""
+        state = self._state(tick.symbol)
+        state.delay = tick.delay
+        if received_at is not None:
+            state.lag.observe(tick.time, received_at)
         return self._apply(tick.symbol, tick.time, tick.price, tick.cumulative_volume)
 
     def on_tick(
@@ -240,12 +304,18 @@ class BarAggregator:
             raise InvalidQuote(f"{symbol}: volume must be finite and >= 0", field="volume")
         return self._apply(symbol, time, price, cumulative_volume)
 
+    def _state(self, symbol: Symbol) -> _SymbolState:
+        state = self._symbols.get(symbol)
+        if state is None:
+            state = self._symbols[symbol] = _SymbolState(Instrument(self.source, symbol), self._intervals)
+        return state
+
     def _apply(
         self, symbol: Symbol, time: float, price: float, total: float | None
     ) -> Sequence[BarUpdate]:
         state = self._symbols.get(symbol)
         if state is None:
-            state = self._symbols[symbol] = _SymbolState(Instrument(self.source, symbol), self._intervals)
+            state = self._state(symbol)
         if time < state.watermark:
             state.stale_ticks += 1
             self._stale_total += 1
@@ -255,10 +325,12 @@ class BarAggregator:
         state.last_time = time
         delta = 0.0
         if total is not None:
-            previous = state.last_total
-            if previous is not None:
-                delta = total - previous if total >= previous else total  # a drop is a new session
-            state.last_total = total
+            reference = state.last_total
+            if reference is not None and total >= reference:  # the common case, inline: the hot path
+                delta = total - reference
+                state.last_total = total
+            else:
+                delta = state.delta(total)
         closed: list[BarUpdate] | None = None
         for slot in state.slots:
             if time >= slot.end:
@@ -299,12 +371,14 @@ class BarAggregator:
 
     # -- timer, readback, shutdown ---------------------------------------------------------------
 
-    def close_due(self, now: float) -> list[BarUpdate]:
-        """Close every forming bar whose period ended at or before `now` (called from a timer)."""
+    def close_due(self, now: float, grace: float = 0.0) -> list[BarUpdate]:
+        """Close every forming bar whose period ended at or before `now - grace - delay`, each symbol with its
+        own effective delay (called from a timer with the wall clock)."""
         closed = []
         for state in self._symbols.values():
+            due = now - grace - state.effective_delay(now)
             for slot in state.slots:
-                if slot.has_bar and slot.end <= now:
+                if slot.has_bar and slot.end <= due:
                     closed.append(slot.materialise(state.instrument, closed=True))
                     slot.has_bar = False
                     state.watermark = max(state.watermark, slot.end)
@@ -326,8 +400,39 @@ class BarAggregator:
         return [slot.materialise(state.instrument, closed=False) for slot in state.slots if slot.has_bar]
 
     def flush(self) -> list[BarUpdate]:
-        """Snapshot every forming bar (closed=False) for persisting on stop; the bars keep forming."""
-        return [update for symbol in self._symbols for update in self.forming_bars(symbol)]
+        """Snapshot every forming bar (closed=False, partial) for persisting on stop; the bars keep forming."""
+        return [slot.materialise(state.instrument, closed=False, snapshot=True)
+                for state in self._symbols.values() for slot in state.slots if slot.has_bar]
+
+    # -- seeding and outages ---------------------------------------------------------------------
+
+    def seed(self, symbol: Symbol, bar: OHLCVBar) -> tuple[bool, list[BarUpdate]]:
+        """Give the forming bar of `bar.interval` the source's values (see the Seeding rule). Returns whether
+        the seed was applied and the bar it closed (a forming bar of the period before the seed's)."""
+        if bar.interval not in self._intervals:
+            return False, []
+        state = self._state(symbol)
+        slot = state.slots[self._intervals.index(bar.interval)]
+        closed: list[BarUpdate] = []
+        if slot.has_bar and bar.time < slot.open_time:
+            return False, []  # older than the forming bar: a closed bar, the caller's to store
+        if slot.has_bar and bar.time >= slot.end:
+            closed.append(slot.materialise(state.instrument, closed=True))
+            slot.has_bar = False
+        elif not slot.has_bar and bar.time < slot.end:
+            return False, []  # its period was closed already
+        slot.seed(bar, ticked=slot.has_bar)
+        state.watermark = max(state.watermark, bar.time)
+        return True, closed
+
+    def interrupt(self, symbol: Symbol) -> None:
+        """The feed lost ticks of `symbol` (an outage): see the Outages rule."""
+        state = self._symbols.get(symbol)
+        if state is None:
+            return
+        state.last_total = None
+        for slot in state.slots:
+            slot.full_period = slot.tracking = False
 
     # -- counters --------------------------------------------------------------------------------
 

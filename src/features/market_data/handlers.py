@@ -4,7 +4,7 @@ import asyncio
 from dataclasses import dataclass, replace
 
 from src.common import cache_keys
-from src.common.errors import NotFound
+from src.common.errors import Conflict, NotFound
 from src.common.ports import (
     Cache,
     Clock,
@@ -42,7 +42,8 @@ class SyncSymbolHandler:
         self._runs = sync_runs
 
     async def __call__(self, command: SyncSymbolCommand) -> SyncResult:
-        return await self._runs.run(command.key, lambda: self._sync.run(command.key, command.n_bars))
+        return await self._runs.run(command.key, lambda: self._sync.run(command.key, command.n_bars,
+                                                                        refresh=command.refresh))
 
 
 class StartBackgroundSyncHandler:
@@ -51,10 +52,16 @@ class StartBackgroundSyncHandler:
         self._runs = sync_runs
 
     async def __call__(self, command: StartBackgroundSyncCommand) -> SyncState:
-        if not self._runs.is_running(command.key):
-            await self._sync.request(command.key)
-            self._runs.start(command.key, lambda: self._sync.run(command.key, command.n_bars))
-        state = await self._sync.status(command.key)
+        """Joins a run of this process, and reports (without disturbing) a live run of another one."""
+        key = command.key
+        if not self._runs.is_running(key):
+            try:
+                await self._sync.request(key)
+            except Conflict:
+                pass  # another process is syncing it: the status to poll is that run's
+            else:
+                self._runs.start(key, lambda: self._sync.run(key, command.n_bars, refresh=command.refresh))
+        state = await self._sync.status(key)
         assert state is not None
         return state
 
@@ -78,7 +85,7 @@ class BulkSyncHandler:
         async def one(item: SyncSymbolCommand) -> BulkItemResult:
             async with self._gates.of(item.key.source):
                 try:
-                    work = lambda: self._sync.run(item.key, item.n_bars)  # noqa: E731
+                    work = lambda: self._sync.run(item.key, item.n_bars, refresh=item.refresh)  # noqa: E731
                     return BulkItemResult(item, result=await self._runs.run(item.key, work))
                 except Exception as error:  # one failure never stops the others
                     return BulkItemResult(item, error=error)

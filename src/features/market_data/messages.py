@@ -11,10 +11,12 @@ DEFAULT_SYNC_BARS = 5_000
 
 @dataclass(frozen=True, slots=True)
 class SyncSymbolCommand:
-    """Fetch and store a series now; returns a SyncResult once done."""
+    """Make the series hold the newest `n_bars` bars its source has (fetching only what is missing, plus the
+    overlap that refreshes the forming bar); with `refresh`, re-fetch the whole window. Returns a SyncResult."""
 
     key: SeriesKey
     n_bars: int = DEFAULT_SYNC_BARS
+    refresh: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,7 @@ class StartBackgroundSyncCommand:
 
     key: SeriesKey
     n_bars: int = DEFAULT_SYNC_BARS
+    refresh: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,8 +52,9 @@ def _status_url(key: SeriesKey) -> str:
 
 @router.post("/sync")
 async def sync(body: SyncRequest, mediator: MediatorDep) -> SyncResponse:
-    """Fetch and store a series now (incrementally when it is already stored)."""
-    result = await mediator.send(SyncSymbolCommand(body.series_key(), body.n_bars))
+    """Make the series hold the newest `n_bars` bars its source has: fetches what is missing (newer, older,
+    holes) plus the forming bar; `refresh` re-fetches the whole window."""
+    result = await mediator.send(SyncSymbolCommand(body.series_key(), body.n_bars, body.refresh))
     return SyncResponse.of(result)
 
 
@@ -61,7 +62,7 @@ async def sync(body: SyncRequest, mediator: MediatorDep) -> SyncResponse:
 async def sync_background(body: SyncRequest, mediator: MediatorDep, response: Response) -> SyncStatusBody:
     """Start a sync that outlives the request (or join the running one); poll the Location."""
     key = body.series_key()
-    state = await mediator.send(StartBackgroundSyncCommand(key, body.n_bars))
+    state = await mediator.send(StartBackgroundSyncCommand(key, body.n_bars, body.refresh))
     response.headers["Location"] = _status_url(key)
     return SyncStatusBody.of(state)
 
@@ -69,7 +70,7 @@ async def sync_background(body: SyncRequest, mediator: MediatorDep, response: Re
 @router.post("/sync/bulk")
 async def sync_bulk(body: BulkSyncRequest, mediator: MediatorDep) -> list[BulkItemBody]:
     """Many series at once, concurrently within the configured bound; one failure never stops the rest."""
-    commands = tuple(SyncSymbolCommand(item.series_key(), item.n_bars) for item in body.items)
+    commands = tuple(SyncSymbolCommand(item.series_key(), item.n_bars, item.refresh) for item in body.items)
     results = await mediator.send(BulkSyncCommand(commands))
     return [
         BulkItemBody(

@@ -30,7 +30,9 @@ class SeriesRequest(BaseModel):
 
 
 class SyncRequest(SeriesRequest):
-    n_bars: int = Field(default=DEFAULT_SYNC_BARS, ge=1, le=MAX_SYNC_BARS)
+    n_bars: int = Field(default=DEFAULT_SYNC_BARS, ge=1, le=MAX_SYNC_BARS,
+                        description="after the sync the series holds the newest n_bars bars the source has")
+    refresh: bool = Field(default=False, description="re-fetch the whole window even where bars are stored")
 
 
 class BulkSyncRequest(BaseModel):
@@ -86,6 +88,8 @@ class SyncStatusBody(BaseModel):
     finished_at: str | None
     bars_written: int
     error: str | None
+    owner: str | None = Field(default=None, description="the process running (or that ran) the sync")
+    lease_until: str | None = Field(default=None, description="a running sync's lease; past it, it may be taken over")
     coverage: CoverageBody | None = None
 
     @classmethod
@@ -93,8 +97,8 @@ class SyncStatusBody(BaseModel):
         return cls(
             source=s.key.source, exchange=s.key.symbol.exchange, symbol=s.key.symbol.code, interval=s.key.interval.code,
             status=s.status, requested_at=iso_utc_or_none(s.requested_at), started_at=iso_utc_or_none(s.started_at),
-            finished_at=iso_utc_or_none(s.finished_at), bars_written=s.bars_written, error=s.error,
-            coverage=CoverageBody.of(coverage) if coverage else None,
+            finished_at=iso_utc_or_none(s.finished_at), bars_written=s.bars_written, error=s.error, owner=s.owner,
+            lease_until=iso_utc_or_none(s.lease_until), coverage=CoverageBody.of(coverage) if coverage else None,
         )
 
 

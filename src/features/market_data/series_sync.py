@@ -1,23 +1,50 @@
-"""Syncing one series: fetch from its source's history provider, validate through the aggregate, upsert,
-record the status and publish BarSyncedEvent. Used by the sync commands, the bulk sync and the jobs."""
+"""Syncing one series so that it holds the newest `n_bars` bars its source has.
+
+A run claims the series' status (refused while another process's live run holds it), then repeats the
+domain planner's rounds (`src.domain.sync.planning`): the window's candidates from the series' calendar,
+the complete bars stored in it, the plan, the fetches (all of a round at once), the writes, what the
+answers taught about the source. It records completion (with the source gaps it learned) or the failure,
+and publishes BarSyncedEvent or SyncFailedEvent.
+
+Writes are ordered: range fetches (older holes) first, then the newest bars, each oldest first in batches
+of WRITE_BATCH bars, so an interrupted sync never advances a series' newest bar past a hole it was filling;
+whatever an interruption leaves is missing for the next plan. Every batch written invalidates the series'
+cached queries (in every worker), not only a completed sync.
+"""
 
 import asyncio
-import contextlib
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
+import numpy as np
+
+from src.common import cache_keys
 from src.common.correlation import get_correlation_id
-from src.common.errors import UpstreamRejected
+from src.common.errors import Conflict, UpstreamRejected
 from src.common.event_bus import EventBus
-from src.common.ports import Clock, OHLCVRepository, SyncStatusRepository
+from src.common.ports import Cache, Clock, OHLCVRepository, RunOwner, SyncStatusFilter, SyncStatusRepository
 from src.common.providers import ProviderRegistry
 from src.domain.errors import DomainError
 from src.domain.events import BarSyncedEvent, SyncFailedEvent
-from src.domain.market_data import OHLCVAggregate, SeriesKey
-from src.domain.sync.planning import bars_to_fetch
-from src.domain.sync.status import SyncState, SyncStatus
+from src.domain.market_data import OHLCVAggregate, OHLCVBar, SeriesKey, SessionCalendar
+from src.domain.sync.planning import (
+    MAX_ROUNDS,
+    Bounds,
+    Fetch,
+    Times,
+    advance,
+    merge_gaps,
+    plan,
+    window,
+)
+from src.domain.sync.status import OWNER_GONE, SyncState, SyncStatus, claim
+from src.features.market_data.run_record import LostRun, RunRecord
 
-INTERRUPTED = "interrupted before it finished"
-INTERRUPTED_SAVE_TIMEOUT_S = 2.0
+FETCH_PAGE_BARS = 5_000  # bars one request returns (TradingView's free plan): the planner's cost unit
+WRITE_BATCH = 5_000
+SHUTDOWN = "interrupted by shutdown"
+_ALWAYS_OPEN = SessionCalendar.always_open()
+CalendarOf = Callable[[SeriesKey], SessionCalendar]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,94 +57,199 @@ class SyncResult:
     last_bar_time: int | None
 
 
+@dataclass(slots=True)
+class _Tally:
+    fetched: int = 0
+    written: int = 0
+    first: int | None = None
+    last: int | None = None
+    oldest_stored: int | None = None
+    gaps: tuple[tuple[int, int], ...] = field(default=())
+    first_bar: int | None = None
+
+    def count(self, bars: Sequence[OHLCVBar]) -> None:
+        if bars:
+            self.fetched += len(bars)
+            self.first = _least(self.first, bars[0].time)
+            self.last = bars[-1].time if self.last is None else max(self.last, bars[-1].time)
+            self.oldest_stored = _least(self.oldest_stored, bars[0].time)
+
+
 class SeriesSync:
     def __init__(
         self,
         providers: ProviderRegistry,
         bars: OHLCVRepository,
         sync_status: SyncStatusRepository,
+        cache: Cache,
         event_bus: EventBus,
         clock: Clock,
+        owner: RunOwner,
+        *,
+        lease_s: float = 30.0,
+        page_bars: int = FETCH_PAGE_BARS,
+        calendar_of: CalendarOf = lambda _: _ALWAYS_OPEN,
     ) -> None:
         self._providers = providers
         self._bars = bars
         self._status = sync_status
+        self._cache = cache
         self._bus = event_bus
         self._clock = clock
+        self._owner = owner
+        self._lease_s = lease_s
+        self._page = page_bars
+        self._calendar_of = calendar_of  # issue 12 gives each symbol its own calendar here
 
     async def status(self, key: SeriesKey) -> SyncState | None:
         return await self._status.get(key)
 
-    async def request(self, key: SeriesKey) -> SyncState:
-        """Record that a sync of `key` is pending (a finished one may be requested again)."""
-        current = await self._status.get(key)
-        now = self._clock.now()
-        if current is None:
-            state = SyncState.requested(key, now)
-        elif current.status is SyncStatus.PENDING:
-            return current
-        elif current.status is SyncStatus.SYNCING:
-            # Only one run per series lives in this process (SyncRuns), so this one was cut off.
-            state = current.fail(now, INTERRUPTED).request(now)
-        else:
-            state = current.request(now)
-        await self._status.save(state)
-        return state
+    # --- claiming and recovering runs ----------------------------------------------------------------
 
-    async def run(self, key: SeriesKey, n_bars: int) -> SyncResult:
-        state = await self.request(key)
-        state = state.start(self._clock.now())
-        await self._status.save(state)
+    async def request(self, key: SeriesKey) -> SyncState:
+        """Claim a pending run of `key` for this process; Conflict while another process's live run has it."""
+        for _ in range(3):  # a concurrent writer may save between our read and our save
+            current = await self._status.get(key)
+            gone = current is not None and current.owner is not None and self._owner.is_gone(current.owner)
+            claimed = claim(current, key, owner=self._owner.id, now=self._clock.now(), lease_s=self._lease_s,
+                            owner_gone=gone)
+            if claimed is None:
+                raise Conflict(f"{key} is being synced by another process ({current and current.owner})",
+                               field="symbol")
+            if claimed is current:
+                return claimed
+            if await self._status.save(claimed, expected_revision=current.revision if current else 0):
+                if current is not None and current.is_running and current.owner != self._owner.id:
+                    await self._invalidate(key)  # the gone owner may have written without invalidating
+                return claimed
+        raise Conflict(f"{key}: its sync status keeps changing under us", field="symbol")
+
+    async def recover(self) -> int:
+        """At start-up: drop every cached query (a crash may have skipped an invalidation) and mark the runs
+        whose owner is gone as interrupted. Returns how many were."""
+        await self._cache.delete_pattern(cache_keys.ohlcv_all_pattern())
+        now, recovered = self._clock.now(), 0
+        for status in (SyncStatus.PENDING, SyncStatus.SYNCING):
+            for state in await self._status.list(SyncStatusFilter(status=status)):
+                gone = state.owner is not None and self._owner.is_gone(state.owner)
+                if state.owner != self._owner.id and state.abandoned(now, gone):
+                    saved = await self._status.save(state.interrupt(now, OWNER_GONE), expected_revision=state.revision)
+                    recovered += saved
+        return recovered
+
+    # --- one run -------------------------------------------------------------------------------------
+
+    async def run(self, key: SeriesKey, n_bars: int, *, refresh: bool = False) -> SyncResult:
+        record = RunRecord(self._status, await self.request(key), self._clock, self._lease_s)
+        await record.change(record.current.start(self._clock.now(), self._lease_s))
+        keeper = asyncio.create_task(record.keep_alive(asyncio.current_task()), name=f"lease {key}")
         try:
-            result = await self._fetch_and_store(key, n_bars)
+            tally = await self._sync(key, n_bars, refresh, record.current)
         except asyncio.CancelledError:
-            # Cut off (the app is shutting down): record it, so the status does not read "syncing" forever.
-            with contextlib.suppress(Exception):  # bounded: shutdown is waiting, and the store may be gone
-                async with asyncio.timeout(INTERRUPTED_SAVE_TIMEOUT_S):
-                    await self._status.save(state.fail(self._clock.now(), INTERRUPTED))
+            await record.change_quietly(record.current.interrupt(self._clock.now(), SHUTDOWN))
+            if record.lost:
+                raise LostRun(f"{key}: another process took this sync over", field="symbol") from None
             raise
         except Exception as error:
-            message = str(error) or type(error).__name__
-            await self._status.save(state.fail(self._clock.now(), message))
-            await self._bus.publish(
-                SyncFailedEvent(
-                    occurred_at=self._clock.now(),
-                    correlation_id=get_correlation_id(),
-                    key=key,
-                    error_type=type(error).__name__,
-                    error=message,
-                )
-            )
+            await self._failed(record, error)
             raise
-        await self._status.save(state.complete(self._clock.now(), result.bars_written))
-        await self._bus.publish(
-            BarSyncedEvent(
-                occurred_at=self._clock.now(),
-                correlation_id=get_correlation_id(),
-                key=key,
-                bars_fetched=result.bars_fetched,
-                bars_written=result.bars_written,
-                first_bar_time=result.first_bar_time,
-                last_bar_time=result.last_bar_time,
-            )
-        )
-        return result
+        finally:
+            keeper.cancel()
+        await record.change(record.current.complete(self._clock.now(), tally.written, tally.gaps, tally.first_bar))
+        return await self._completed(key, tally)
 
-    async def _fetch_and_store(self, key: SeriesKey, n_bars: int) -> SyncResult:
-        coverage = await self._bars.coverage(key)
-        wanted = bars_to_fetch(key.interval, n_bars, coverage.last_bar_time, self._clock.now())
-        fetched = await self._providers.history(key.source).fetch_bars(key.symbol, key.interval, wanted)
+    async def _failed(self, record: RunRecord, error: Exception) -> None:
+        message = str(error) or type(error).__name__
+        if not record.lost:
+            await record.change(record.current.fail(self._clock.now(), message))
+        await self._bus.publish(SyncFailedEvent(
+            occurred_at=self._clock.now(), correlation_id=get_correlation_id(), key=record.current.key,
+            error_type=type(error).__name__, error=message,
+        ))
+
+    async def _completed(self, key: SeriesKey, tally: _Tally) -> SyncResult:
+        await self._bus.publish(BarSyncedEvent(
+            occurred_at=self._clock.now(), correlation_id=get_correlation_id(), key=key,
+            bars_fetched=tally.fetched, bars_written=tally.written, first_bar_time=tally.first,
+            last_bar_time=tally.last,
+        ))
+        return SyncResult(key, SyncStatus.COMPLETED, tally.fetched, tally.written, tally.first, tally.last)
+
+    # --- the rounds ----------------------------------------------------------------------------------
+
+    async def _sync(self, key: SeriesKey, n_bars: int, refresh: bool, known: SyncState) -> _Tally:
+        calendar = self._calendar_of(key)
+        bounds = Bounds() if refresh else Bounds(gaps=known.source_gaps, first_bar=known.source_first_bar)
+        tally = _Tally(oldest_stored=(await self._bars.coverage(key)).first_bar_time)
+        for round_ in range(MAX_ROUNDS):
+            candidates = window(calendar, key.interval, n_bars, int(self._clock.now()), bounds)
+            fresh = refresh and round_ == 0
+            complete = _NONE if fresh or not len(candidates) else await self._complete_times(key, candidates)
+            the_plan = plan(candidates, complete, page=self._page, overlap=round_ == 0, refresh=fresh)
+            if the_plan.done:
+                break
+            oldest = tally.oldest_stored
+            answers = await self._fetch(key, the_plan.fetches)
+            await self._store(key, answers, tally)
+            after = advance(bounds, [(f, _times(bars)) for f, bars in answers], candidates, oldest)
+            if after == bounds:
+                break
+            bounds = after
+        final = window(calendar, key.interval, n_bars, int(self._clock.now()), bounds)
+        tally.gaps = merge_gaps(bounds.gaps, (), keep_from=int(final[0]) if len(final) else None)
+        tally.first_bar = bounds.first_bar
+        return tally
+
+    async def _complete_times(self, key: SeriesKey, candidates: Times) -> Times:
+        stored = await self._bars.read(key, start=int(candidates[0]), end=int(candidates[-1]))
+        times: Times = np.asarray(stored.time, np.int64)
+        complete: Times = times[np.asarray(stored.partial, np.int8) == 0]
+        return complete
+
+    async def _fetch(self, key: SeriesKey, fetches: Sequence[Fetch]) -> list[tuple[Fetch, tuple[OHLCVBar, ...]]]:
+        history = self._providers.history(key.source)
+
+        async def one(fetch: Fetch) -> tuple[Fetch, tuple[OHLCVBar, ...]]:
+            if fetch.newest:
+                bars = await history.fetch_bars(key.symbol, key.interval, fetch.slots)
+            else:
+                bars = await history.fetch_range(key.symbol, key.interval, fetch.start, fetch.end)
+            return fetch, _validated(key, bars)
+
+        tasks = [asyncio.create_task(one(fetch)) for fetch in fetches]
         try:
-            series = OHLCVAggregate.from_bars(key, fetched)
-        except DomainError as error:
-            raise UpstreamRejected(f"upstream sent invalid bars for {key}: {error}") from error
-        written = await self._bars.upsert(key, series.bars) if series.bars else 0
-        first, last = series.first, series.last
-        return SyncResult(
-            key,
-            SyncStatus.COMPLETED,
-            bars_fetched=len(series),
-            bars_written=written,
-            first_bar_time=first.time if first else None,
-            last_bar_time=last.time if last else None,
-        )
+            return list(await asyncio.gather(*tasks))
+        except BaseException:  # one failure (or our cancellation) cancels the others, then propagates
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    async def _store(self, key: SeriesKey, answers: Sequence[tuple[Fetch, Sequence[OHLCVBar]]], tally: _Tally) -> None:
+        ordered = [bars for fetch, bars in answers if not fetch.newest] + [bars for f, bars in answers if f.newest]
+        for series in ordered:
+            tally.count(series)
+            for start in range(0, len(series), WRITE_BATCH):
+                tally.written += await self._bars.upsert(key, series[start:start + WRITE_BATCH])
+                await self._invalidate(key)
+
+    async def _invalidate(self, key: SeriesKey) -> None:
+        await self._cache.delete_pattern(cache_keys.ohlcv_series_pattern(key))
+
+
+_NONE: Times = np.zeros(0, np.int64)
+
+
+def _validated(key: SeriesKey, bars: Sequence[OHLCVBar]) -> tuple[OHLCVBar, ...]:
+    try:
+        return OHLCVAggregate.from_bars(key, bars).bars
+    except DomainError as error:
+        raise UpstreamRejected(f"upstream sent invalid bars for {key}: {error}") from error
+
+
+def _times(bars: Sequence[OHLCVBar]) -> Times:
+    return np.fromiter((bar.time for bar in bars), np.int64, len(bars))
+
+
+def _least(current: int | None, candidate: int) -> int:
+    return candidate if current is None else min(current, candidate)

@@ -4,15 +4,13 @@ from typing import Protocol
 
 from src.common.jobs import Cron, Every, JobSpec
 from src.common.lifecycle import Component
-from src.common.ports import SymbolRepository, SyncStatusRepository
-from src.domain.events import BarSyncedEvent
+from src.common.ports import RunOwner, SymbolRepository, SyncStatusRepository
 from src.features.market_data import handlers as h
 from src.features.market_data import messages as m
 from src.features.market_data.jobs import SyncAllSymbolsJob, SyncDailyDataJob
 from src.features.market_data.routes import router
 from src.features.market_data.series_sync import SeriesSync
 from src.features.market_data.source_gates import SourceGates
-from src.features.market_data.subscribers import InvalidateBarCacheOnSync
 from src.features.market_data.sync_runs import SyncRuns
 from src.features.shared.deps import SharedDeps
 from src.features.shared.slice import Slice, SliceParts
@@ -25,11 +23,14 @@ class MarketDataDeps(SharedDeps, Protocol):
     def sync_status(self) -> SyncStatusRepository: ...
     @property
     def symbols(self) -> SymbolRepository: ...
+    @property
+    def run_owner(self) -> RunOwner: ...
 
 
 def build(d: MarketDataDeps) -> SliceParts:
-    runs = SyncRuns()
-    sync = SeriesSync(d.providers, d.bars, d.sync_status, d.event_bus, d.clock)
+    runs = SyncRuns(grace_s=d.settings.sync_drain_timeout_s)
+    sync = SeriesSync(d.providers, d.bars, d.sync_status, d.cache, d.event_bus, d.clock, d.run_owner,
+                      lease_s=d.settings.sync_lease_s)
     return SliceParts(
         handlers={
             m.SyncSymbolCommand: h.SyncSymbolHandler(sync, runs),
@@ -42,14 +43,14 @@ def build(d: MarketDataDeps) -> SliceParts:
             m.ListSymbolsQuery: h.ListSymbolsHandler(d.symbols),
             m.SearchSymbolsQuery: h.SearchSymbolsHandler(d.providers),
         },
-        subscribers={BarSyncedEvent: [InvalidateBarCacheOnSync(d.cache)]},
         jobs=[
             JobSpec("sync_all_symbols", Every(SIX_HOURS_S), SyncAllSymbolsJob(d.mediator, d.symbols)),
             JobSpec("sync_daily_data", Cron(day_of_week="mon-fri", hour="9-17", minute="0"),
                     SyncDailyDataJob(d.mediator, d.symbols)),
         ],
-        # Lets running syncs finish within the grace, then cancels them (they record the interruption).
-        components=[Component("syncs", stop=lambda: runs.stop(timeout_s=d.settings.sync_drain_timeout_s))],
+        # Start: cached queries dropped, runs of gone processes marked interrupted. Stop: running syncs get
+        # what is left of the shutdown grace, then are cancelled (they record the interruption).
+        components=[Component("syncs", start=sync.recover, stop=runs.stop, shutdown=runs.begin_shutdown)],
         exposed={"sync_runs": runs},
     )
 

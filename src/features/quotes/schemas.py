@@ -94,6 +94,9 @@ class QuoteStatusBody(BaseModel):
     bars_dropped: int
     bars_pending: int
     cache_writes: int
+    bars_seeded: int
+    bars_backfilled: int
+    catch_ups_failed: int
 
     @classmethod
     def of(cls, status: QuoteStatus) -> "QuoteStatusBody":
@@ -111,4 +114,7 @@ class QuoteStatusBody(BaseModel):
             bars_written=status.bars_written, bars_skipped=status.bars_skipped,
             bars_dropped=status.bars_dropped, bars_pending=status.bars_pending,
             cache_writes=status.cache_writes,
+            bars_seeded=status.bars_seeded,
+            bars_backfilled=status.bars_backfilled,
+            catch_ups_failed=status.catch_ups_failed,
         )

@@ -2,17 +2,23 @@
 cached quotes, bars and pushes. Everything live is keyed by `Instrument` (source + symbol).
 
 Per tick (on the feed's callback, never awaiting storage): the latest quote is kept in memory and marked
-for the coalescing cache writer (`quote:latest:…`), the tick goes to the `BarAggregator`, bars it closed
-go to the `BarWriter` (persisted, then published as `BarCompletedEvent`), the forming bars are marked for
-the cache (`bar:current:…`) and the listeners (the WebSocket hub) are called synchronously; ticks are
-counted, not published as events (nothing needs one per tick). A timer calls
-`close_due(clock.now() - close_grace_s)` so bars close when their period ends without a further tick; the
-grace lets ticks stamped just before a boundary arrive.
+for the coalescing cache writer (`quote:latest:…`), the tick goes to the `BarAggregator` (with the time it
+arrived, for the feed's lag), bars it closed go to the `BarWriter` (persisted, then published as
+`BarCompletedEvent`), the forming bars are marked for the cache (`bar:current:…`) and the listeners (the
+WebSocket hub) are called synchronously; ticks are counted, not published as events (nothing needs one per
+tick). A timer calls `close_due(clock.now(), close_grace_s)`: a bar closes when the feed's own clock has
+passed its end plus the grace (the symbol's declared delay and observed lag are the aggregator's rule), so
+a delayed or lagging feed loses no ticks.
+
+History (`catch_up`): subscribing a symbol seeds its forming bars from the source's history and backfills
+its series since the last stored bar; the timer also watches each feed's connection: when it drops, the
+symbols' bars are marked partial (`interrupt`), and when it reconnects the outage is backfilled from
+history and the forming bars are seeded again.
 
 Lifecycle: `start()` starts the writers and the timer (no network: a source's feed is registered and
 contacted on the first subscribe to it). `stop()` unsubscribes everything, closes due bars, flushes every
-forming bar (persisted by the rule in `writers`) and forgets the symbols' aggregation state (a restart
-begins afresh: its first bars are partial), then drains both writers. `check()` is the health check.
+forming bar (partial snapshots, persisted by the rule in `writers`) and forgets the symbols' aggregation
+state (a restart seeds afresh), then drains both writers. `check()` is the health check.
 
 Late ticks follow the aggregator's rule: ticks older than the symbol's watermark are ignored and counted
 (`stale_ticks` in the status).
@@ -21,7 +27,7 @@ Late ticks follow the aggregator's rule: ticks older than the symbol's watermark
 import asyncio
 import contextlib
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any, Protocol
@@ -36,12 +42,14 @@ from src.common.providers import ProviderRegistry
 from src.domain.errors import InvalidInterval
 from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
 from src.domain.realtime.aggregator import BarAggregator, BarUpdate
+from src.features.quotes.catch_up import CatchUp
 from src.features.quotes.payloads import bar_payload, quote_payload
 from src.features.quotes.writers import BarWriter, CoalescingCacheWriter
 
 log = structlog.get_logger("quotes.service")
 
 DEFAULT_INTERVALS: tuple[Interval, ...] = (Interval.M1, Interval.M5, Interval.M15, Interval.H1, Interval.D1)
+SEED_WAIT_S = 5.0  # a subscribe waits this long for its symbols' seeds (they finish in the background)
 
 
 class QuoteListener(Protocol):
@@ -77,6 +85,9 @@ class QuoteStatus:
     bars_dropped: int
     bars_pending: int
     cache_writes: int
+    bars_seeded: int = 0  # forming bars seeded from the source's history
+    bars_backfilled: int = 0  # closed bars written from the source's history (missed, or straddling an outage)
+    catch_ups_failed: int = 0  # history fetches that failed (their bars stay partial)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +98,8 @@ class CurrentBar:
 
 
 class _SourceSession:
-    """One source's feed, its aggregator and the symbols subscribed to it."""
+    """One source's feed, its aggregator, the symbols subscribed to it and what the timer saw of its
+    connection."""
 
     def __init__(self, source: str, feed: QuoteFeed, intervals: Iterable[Interval], callback: QuoteCallback) -> None:
         self.source = source
@@ -95,6 +107,9 @@ class _SourceSession:
         self.aggregator = BarAggregator(intervals, source=source)
         self.subscribed: dict[Symbol, Instrument] = {}  # in subscription order
         self.callback = callback
+        self.reconnects = feed.reconnect_count
+        self.down_since: dict[Symbol, float] = {}  # the last trade time of each symbol when the feed dropped
+        self.catch_up: CatchUp | None = None
 
 
 class QuoteService:
@@ -113,6 +128,7 @@ class QuoteService:
         bar_flush_s: float = 0.05,
     ) -> None:
         self._providers = providers
+        self._bars = bars
         self._clock = clock
         self._close_every_s = close_every_s
         self._close_grace_s = close_grace_s
@@ -126,6 +142,7 @@ class QuoteService:
         self._last_closed: dict[SeriesKey, OHLCVBar] = {}
         self._listeners: list[QuoteListener] = []
         self._timer: asyncio.Task[None] | None = None
+        self._catching_up: set[asyncio.Task[None]] = set()
         self._running = False
         self.ticks_received = 0
 
@@ -153,6 +170,9 @@ class QuoteService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
             self._timer = None
+        for task in list(self._catching_up):
+            task.cancel()
+        await asyncio.gather(*self._catching_up, return_exceptions=True)
         symbols = 0
         for session in self._sessions.values():
             symbols += await self._stop_session(session)
@@ -177,7 +197,9 @@ class QuoteService:
         return not self._running or all(s.feed.connected for s in self._sessions.values() if s.subscribed)
 
     async def drain(self) -> None:
-        """Write everything pending now (cache and bars); for tests and orderly handovers."""
+        """Finish the catch-ups under way, then write everything pending now (cache and bars); for tests and
+        orderly handovers."""
+        await asyncio.gather(*self._catching_up, return_exceptions=True)
         await self._bar_writer.drain()
         await self._cache_writer.flush()
 
@@ -203,12 +225,41 @@ class QuoteService:
         session.subscribed.update((i.symbol, i) for i in new)  # before the call: the snapshot tick arrives inside it
         try:
             await session.feed.subscribe([i.symbol for i in new])
-        except BaseException:
+        except Exception:
             upstream = set(session.feed.subscriptions)
             for instrument in new:
                 if instrument.symbol not in upstream:
                     self._forget(session, instrument)
+            await self._seed(session, [i for i in new if i.symbol in session.subscribed])
             raise
+        await self._seed(session, new)
+
+    async def _seed(self, session: _SourceSession, instruments: list[Instrument]) -> None:
+        """Seed and backfill newly subscribed symbols; waits up to SEED_WAIT_S, the rest goes on meanwhile."""
+        seeds = [self._catch_up(session, i, await self._last_stored(i)) for i in instruments]
+        if seeds:
+            await asyncio.wait(seeds, timeout=SEED_WAIT_S)
+
+    async def _last_stored(self, instrument: Instrument) -> Callable[[Interval], int | None]:
+        """Per live interval, the open time of the series' newest stored bar (backfilled from there)."""
+        last: dict[Interval, int | None] = {}
+        for interval in self._intervals:
+            with contextlib.suppress(Exception):  # a store outage: only the forming bar is seeded
+                stored = await self._bars.read(SeriesKey(instrument.symbol, interval, instrument.source), limit=1)
+                last[interval] = stored.time[-1] if len(stored) else None
+        return last.get
+
+    def _catch_up(self, session: _SourceSession, instrument: Instrument,
+                  since: Callable[[Interval], int | None]) -> "asyncio.Task[None]":
+        if session.catch_up is None:
+            session.catch_up = CatchUp(self._providers.history(session.source), session.aggregator, self._clock,
+                                       self._on_closed)
+        tick = self._latest.get(instrument)
+        task = asyncio.create_task(session.catch_up.run(instrument, since, tick.time if tick else 0.0),
+                                   name=f"catch up {instrument}")
+        self._catching_up.add(task)
+        task.add_done_callback(self._catching_up.discard)
+        return task
 
     async def unsubscribe(self, instruments: Sequence[Instrument]) -> list[Instrument]:
         """Unsubscribe upstream; the symbols' forming bars are persisted and their state forgotten."""
@@ -269,7 +320,7 @@ class QuoteService:
         self._cache_writer.mark(cache_keys.latest_quote(instrument), functools.partial(quote_payload, instrument, tick),
                                 cache_keys.QUOTE_TTL_S)
         aggregator = session.aggregator
-        for update in aggregator.on_quote(tick):
+        for update in aggregator.on_quote(tick, received_at=now):
             self._on_closed(update)
         for interval in aggregator.intervals:
             self._mark_current_bar(instrument, interval)
@@ -280,17 +331,46 @@ class QuoteService:
                 listener.on_quote(instrument, tick, forming)
 
     def close_due(self) -> list[BarUpdate]:
-        """One timer pass: close every bar whose period ended `close_grace_s` before the clock's now."""
+        """One timer pass: catch up after reconnects, then close every bar whose period ended `close_grace_s`
+        before each feed's own clock."""
+        for session in self._sessions.values():
+            self._watch_connection(session)
         return [update for session in self._sessions.values() for update in self._close_due(session)]
 
     def _close_due(self, session: _SourceSession) -> list[BarUpdate]:
-        closed = session.aggregator.close_due(self._clock.now() - self._close_grace_s)
+        closed = session.aggregator.close_due(self._clock.now(), self._close_grace_s)
         for update in closed:
             self._on_closed(update)
         return closed
 
+    def _watch_connection(self, session: _SourceSession) -> None:
+        """A dropped feed marks its symbols' bars partial; its reconnect backfills the outage from history."""
+        feed = session.feed
+        reconnected = feed.reconnect_count != session.reconnects
+        if (not feed.connected or reconnected) and not session.down_since:
+            self._interrupt(session)
+        if reconnected and feed.connected:
+            session.reconnects = feed.reconnect_count
+            self._backfill_outage(session)
+
+    def _interrupt(self, session: _SourceSession) -> None:
+        for symbol, instrument in session.subscribed.items():
+            tick = self._latest.get(instrument)
+            session.down_since[symbol] = tick.time if tick else self._clock.now()
+            session.aggregator.interrupt(symbol)
+
+    def _backfill_outage(self, session: _SourceSession) -> None:
+        """From the bar forming at each symbol's last trade before the outage."""
+        down, session.down_since = session.down_since, {}
+        for symbol, since in down.items():
+            subscribed = session.subscribed.get(symbol)
+            if subscribed is not None:
+                self._catch_up(session, subscribed, functools.partial(_bar_at, since))
+
     def _on_closed(self, update: BarUpdate) -> None:
-        self._last_closed[update.key] = update.bar
+        last = self._last_closed.get(update.key)
+        if last is None or last.time <= update.bar.time:
+            self._last_closed[update.key] = update.bar
         self._bar_writer.put(update)
         self._mark_current_bar(update.instrument, update.bar.interval)
         for listener in self._listeners:
@@ -318,6 +398,12 @@ class QuoteService:
 
     def latest_quote(self, instrument: Instrument) -> QuoteTick | None:
         return self._latest.get(instrument)
+
+    def snapshot(self, instrument: Instrument) -> tuple[QuoteTick | None, list[BarUpdate]]:
+        """The latest quote and the forming bars of `instrument` (for a WebSocket subscription's start)."""
+        session = self._sessions.get(instrument.source)
+        forming = [] if session is None else session.aggregator.forming_bars(instrument.symbol)
+        return self._latest.get(instrument), forming
 
     def latest_quotes(self) -> list[tuple[Instrument, QuoteTick]]:
         return [(i, self._latest[i]) for i in self.instruments if i in self._latest]
@@ -358,9 +444,16 @@ class QuoteService:
             bars_dropped=writer.dropped,
             bars_pending=writer.pending,
             cache_writes=self._cache_writer.writes,
+            bars_seeded=sum(s.catch_up.seeded for s in self._sessions.values() if s.catch_up),
+            bars_backfilled=sum(s.catch_up.backfilled for s in self._sessions.values() if s.catch_up),
+            catch_ups_failed=sum(s.catch_up.failed for s in self._sessions.values() if s.catch_up),
         )
 
     def _symbol_status(self, session: _SourceSession, instrument: Instrument) -> SymbolQuoteStatus:
         tick = self._latest.get(instrument)
         return SymbolQuoteStatus(instrument, tick.time if tick else None, self._received_at.get(instrument),
                                  self._ticks.get(instrument, 0), session.aggregator.stale_ticks(instrument.symbol))
+
+
+def _bar_at(time: float, interval: Interval) -> int | None:
+    return interval.align(int(time))

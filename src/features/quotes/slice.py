@@ -19,7 +19,7 @@ def build(d: SharedDeps) -> SliceParts:
     service = QuoteService(d.providers, d.bars, d.cache, d.event_bus, d.clock,
                            intervals=[Interval.parse(code) for code in s.live_bar_intervals],
                            close_every_s=s.live_close_every_s, close_grace_s=s.live_close_grace_s)
-    hub = QuoteHub(d.mediator.send, live_indicators=parse_specs(s.live_indicators))
+    hub = QuoteHub(d.mediator.send, snapshot=service.snapshot, live_indicators=parse_specs(s.live_indicators))
     service.add_listener(hub)
     return SliceParts(
         handlers={

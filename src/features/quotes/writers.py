@@ -8,10 +8,9 @@
   `OHLCVRepository.upsert` per series, then publishes `BarCompletedEvent` for the completed bars it wrote
   and invalidates that series' cached queries. `stop()` drains the queue.
 
-Bar write rule: a bar whose `full_period` is True (the ticks covered its whole period, up to its close or
-up to the flush) is written unconditionally. A bar with `full_period=False` (the first bar after a
-subscribe, a restart or an interval change) is written only when nothing is stored at its time yet: a
-stored bar (synced from history, or written earlier) is at least as complete and wins.
+Bar write rule (`OHLCVBar.supersedes`): a complete bar is written unconditionally (it replaces a partial
+one); a partial bar (not seeded, started mid-period or cut short by a stop) is written only when nothing,
+or only a partial bar, is stored at its time: it never replaces a complete stored bar.
 """
 
 import asyncio
@@ -135,7 +134,7 @@ class BarWriter(BackgroundFlush):
         self._gate = asyncio.Semaphore(concurrency)
         self._queue: list[tuple[BarUpdate, int]] = []  # (update, failed attempts so far)
         self.written = 0  # bars upserted
-        self.skipped = 0  # partial bars not written because a bar was stored at their time
+        self.skipped = 0  # partial bars not written because a complete bar was stored at their time
         self.dropped = 0  # bars given up on after max_attempts failed writes
 
     def put(self, update: BarUpdate) -> None:
@@ -164,7 +163,10 @@ class BarWriter(BackgroundFlush):
             return
         by_key: dict[SeriesKey, dict[int, tuple[BarUpdate, int]]] = {}
         for update, attempts in batch:
-            by_key.setdefault(update.key, {})[update.bar.time] = (update, attempts)  # the latest wins
+            queued = by_key.setdefault(update.key, {})
+            earlier = queued.get(update.bar.time)
+            if earlier is None or update.bar.supersedes(earlier[0].bar.partial):  # the latest wins, by the rule
+                queued[update.bar.time] = (update, attempts)
         failed = await asyncio.gather(*(self._write_series(key, items) for key, items in by_key.items()))
         for items in failed:
             for update, attempts in items:
@@ -198,11 +200,11 @@ class BarWriter(BackgroundFlush):
         return []
 
     async def _writable(self, key: SeriesKey, updates: list[BarUpdate]) -> list[BarUpdate]:
-        partial = [u.bar.time for u in updates if not u.full_period]
+        partial = [u.bar.time for u in updates if u.bar.partial]
         if not partial:
             return updates
         stored = await self._bars.read(key, start=min(partial), end=max(partial))
-        taken = set(stored.time)
-        keep = [u for u in updates if u.full_period or u.bar.time not in taken]
+        flags = {t: bool(p) for t, p in zip(stored.time, stored.partial, strict=True)}
+        keep = [u for u in updates if u.bar.supersedes(flags.get(u.bar.time))]
         self.skipped += len(updates) - len(keep)
         return keep

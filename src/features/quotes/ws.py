@@ -12,9 +12,12 @@ LIVE_INDICATORS setting): each time a bar of a subscribed interval closes, the c
 come back as an error frame); without `intervals` the client gets bars at every interval built. Upstream
 subscriptions are owned by the REST API: a client leaving never unsubscribes upstream.
 
-Frames (server → client): `{"type": "quote", ...}`, `{"type": "bar", "closed": false|true, ...}` (shapes in
-`payloads`), `{"type": "subscribed"|"unsubscribed"|"pong", ...}`, `{"type": "error", "error": ..., "detail":
-...}`. A bad message gets an error frame and the connection stays open.
+Frames (server → client): `{"type": "quote", ...}`, `{"type": "bar", "closed": false|true, "partial": ...}`
+(shapes in `payloads`; `partial` true for a bar that does not cover its whole period), `{"type":
+"subscribed"|"unsubscribed"|"pong", ...}`, `{"type": "error", "error": ..., "detail": ...}`. Right after
+`subscribed`, one `{"type": "snapshot", "source", "symbol", "quote": {...}|null, "bars": [...]}` per symbol:
+its latest quote and its forming bars (at the intervals asked for), so a client has them before the next
+tick. A bad message gets an error frame and the connection stays open.
 
 Slow clients: each client has its own sender task and queue, so no client ever waits for another.
 Quotes and forming bars are coalesced per (kind, symbol, interval): a client that falls behind gets the
@@ -58,6 +61,7 @@ MAX_MESSAGE_CHARS = 16_384
 MAX_SYMBOLS_PER_MESSAGE = 500
 
 Send = Callable[[Any], Awaitable[Any]]
+Snapshot = Callable[[Instrument], tuple[QuoteTick | None, Sequence[BarUpdate]]]
 FrameKey = tuple[str, Instrument, Interval | None]
 ALL_INTERVALS: frozenset[Interval] = frozenset(Interval)
 
@@ -144,9 +148,11 @@ class HubClient:
 class QuoteHub:
     """Fans quotes and bars out to WebSocket clients; a `QuoteListener` of the `QuoteService`."""
 
-    def __init__(self, send: Send, *, max_closed_per_client: int = 256, send_timeout_s: float = 5.0,
-                 min_interval_s: float = 0.0, live_indicators: Sequence[IndicatorSpec] = ()) -> None:
+    def __init__(self, send: Send, *, snapshot: Snapshot | None = None, max_closed_per_client: int = 256,
+                 send_timeout_s: float = 5.0, min_interval_s: float = 0.0,
+                 live_indicators: Sequence[IndicatorSpec] = ()) -> None:
         self._send = send  # the Mediator's: a client's subscribe goes upstream through it
+        self._snapshot = snapshot
         self._live_indicators = frozenset(live_indicators)
         self._max_closed = max_closed_per_client
         self._send_timeout_s = send_timeout_s
@@ -279,6 +285,8 @@ class QuoteHub:
                                        "symbols": [s.symbol.ticker for s in symbols],
                                        "intervals": None if intervals is None else [i.code for i in intervals],
                                        **({"indicators": [s.text for s in indicators]} if indicators else {})}))
+                for symbol in symbols:
+                    self._send_snapshot(client, symbol)
             else:
                 self._unsubscribe(client, symbols, intervals)
                 client.control(_frame({"type": "unsubscribed", "source": symbols[0].source,
@@ -310,6 +318,17 @@ class QuoteHub:
         columns = tuple(column for spec in specs for column in spec.columns)
         for symbol in symbols if columns else ():
             client.indicators[symbol] = tuple(dict.fromkeys((*client.indicators.get(symbol, ()), *columns)))
+
+    def _send_snapshot(self, client: HubClient, instrument: Instrument) -> None:
+        if self._snapshot is None:
+            return
+        tick, forming = self._snapshot(instrument)
+        wanted = client.subscriptions.get(instrument, ALL_INTERVALS)
+        client.control(_frame({
+            "type": "snapshot", "source": instrument.source, "symbol": instrument.symbol.ticker,
+            "quote": None if tick is None else quote_payload(instrument, tick),
+            "bars": [bar_payload(instrument, u.bar, closed=False) for u in forming if u.bar.interval in wanted],
+        }))
 
     def _unsubscribe(self, client: HubClient, symbols: Sequence[Instrument],
                      intervals: tuple[Interval, ...] | None) -> None:

@@ -1,9 +1,14 @@
-"""Sync status per series, one document per (source, exchange, symbol, interval) in `sync_status`."""
+"""Sync status per series, one document per (source, exchange, symbol, interval) in `sync_status`.
+
+A conditional save (`expected_revision`) is one atomic write filtered on the stored `revision` (documents
+written before revisions existed count as revision 0), or an insert that a concurrent insert makes fail:
+two processes never overwrite each other's run."""
 
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from src.common.ports import SyncStatusFilter
 from src.domain.market_data import Interval, SeriesKey, Symbol
@@ -37,8 +42,22 @@ class MongoSyncStatusRepository:
         return _from_doc(doc) if doc is not None else None
 
     @translate_errors
-    async def save(self, state: SyncState) -> None:
-        await self._collection.replace_one({"_id": series_id(state.key)}, _to_doc(state), upsert=True)
+    async def save(self, state: SyncState, *, expected_revision: int | None = None) -> bool:
+        doc = _to_doc(state)
+        if expected_revision is None:
+            await self._collection.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+            return True
+        revision: Any = {"$in": [0, None]} if expected_revision == 0 else expected_revision
+        result = await self._collection.replace_one({"_id": doc["_id"], "revision": revision}, doc)
+        if result.matched_count == 1:
+            return True
+        if expected_revision != 0:
+            return False
+        try:
+            await self._collection.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
 
     @translate_errors
     async def list(self, where: SyncStatusFilter) -> list[SyncState]:
@@ -72,6 +91,11 @@ def _to_doc(state: SyncState) -> dict[str, Any]:
         "finished_at": state.finished_at,
         "bars_written": state.bars_written,
         "error": state.error,
+        "owner": state.owner,
+        "lease_until": state.lease_until,
+        "revision": state.revision,
+        "source_gaps": [[first, last] for first, last in state.source_gaps],
+        "source_first_bar": state.source_first_bar,
     }
 
 
@@ -84,4 +108,9 @@ def _from_doc(doc: dict[str, Any]) -> SyncState:
         finished_at=doc.get("finished_at"),
         bars_written=int(doc.get("bars_written", 0)),
         error=doc.get("error"),
+        owner=doc.get("owner"),
+        lease_until=doc.get("lease_until"),
+        revision=int(doc.get("revision") or 0),
+        source_gaps=tuple((int(a), int(b)) for a, b in doc.get("source_gaps") or ()),
+        source_first_bar=doc.get("source_first_bar"),
     )

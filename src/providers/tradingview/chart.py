@@ -35,14 +35,17 @@ class ChartRequest:
 
     # --- frames to send ------------------------------------------------------------------------------
 
-    def open_frames(self, n_bars: int | None = None) -> list[str]:
+    def open_frames(self, n_bars: int | None = None, span: tuple[int, int] | None = None) -> list[str]:
+        """Open the chart and resolve the symbol; with `n_bars`, create the series: the newest `n_bars`
+        bars, or with `span` = (from, to) the bars opening in that range (a range request)."""
         frames = [
             request_frame("chart_create_session", self.id, ""),
             request_frame("resolve_symbol", self.id, SYMBOL_ALIAS, symbol_spec(self.symbol.ticker)),
         ]
         if self.interval is not None and n_bars is not None:
+            period = "" if span is None else f"r,{span[0]}:{span[1]}"
             frames.append(request_frame("create_series", self.id, SERIES_ID, TURNAROUND, SYMBOL_ALIAS,
-                                        RESOLUTION[self.interval], n_bars, ""))
+                                        RESOLUTION[self.interval], n_bars, period))
         return frames
 
     def more_frame(self, n_bars: int) -> str:

@@ -45,6 +45,7 @@ class TradingViewConfig:
     rate_burst: int = 5
     max_bars_per_request: int = 5_000  # the anonymous/free plan cap; each page asks for at most this
     max_concurrent_charts: int = 8
+    range_requests: bool = True  # fetch_range by `create_series` ranges (False: page back from the newest)
 
 
 class TradingViewClient:
@@ -131,12 +132,32 @@ class TradingViewClient:
         return [bars[t] for t in sorted(bars)[-n_bars:]]
 
     async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int) -> list[OHLCVBar]:
-        """Bars opening in [start, end], oldest first: pages back from the newest until a bar at or before
-        `start` arrives or history ends (the cost grows with how far back `start` lies)."""
+        """Bars opening in [start, end], oldest first. With range requests (the default) the range is cut
+        into pieces of at most one page of bar periods, fetched at once, each by `create_series` with a
+        `r,<from>:<to>` range: the cost depends on the range's length, not on how far back it lies.
+        Otherwise pages back from the newest bar until `start` is reached or history ends."""
         if start > end:
             return []
-        bars = await self._page_back(symbol, interval, None, lambda oldest: oldest <= start)
-        return [bars[t] for t in sorted(bars) if start <= t <= end]
+        if not self.config.range_requests:
+            bars = await self._page_back(symbol, interval, None, lambda oldest: oldest <= start)
+            return [bars[t] for t in sorted(bars) if start <= t <= end]
+        pieces = range_pieces(interval, start, end, self.config.max_bars_per_request)
+        found = await asyncio.gather(*(self._range(symbol, interval, a, b) for a, b in pieces))
+        merged = {bar.time: bar for bars in found for bar in bars.values()}
+        return [merged[t] for t in sorted(merged) if start <= t <= end]
+
+    async def _range(self, symbol: Symbol, interval: Interval, start: int, end: int) -> dict[int, OHLCVBar]:
+        """One range request. Bars of a day or longer are stamped at their session's open, so the range
+        reaches to the end of the last bar's period; the caller keeps what aligns inside [start, end]."""
+        async with self._chart_slots:
+            request = ChartRequest(symbol, interval)
+            await self._open(request, self.config.max_bars_per_request, (start, interval.next_open(end) - 1))
+            try:
+                await request.wait_for(lambda: request.completed >= 1, self.config.request_timeout,
+                                       f"bars of {symbol} {interval} in a range")
+            finally:
+                await self._close_chart(request)
+        return request.bars
 
     async def _page_back(
         self, symbol: Symbol, interval: Interval, n_bars: int | None, reached: Callable[[int], bool]
@@ -172,11 +193,12 @@ class TradingViewClient:
             await self._close_chart(request)
         return symbol_info(symbol, request.info or {})
 
-    async def _open(self, request: ChartRequest, n_bars: int | None = None) -> None:
+    async def _open(self, request: ChartRequest, n_bars: int | None = None,
+                    span: tuple[int, int] | None = None) -> None:
         await self.limiter.acquire()
         self._conn.register(request.id, request)
         try:
-            await self._conn.send(*request.open_frames(n_bars), within=self.config.request_timeout)
+            await self._conn.send(*request.open_frames(n_bars, span), within=self.config.request_timeout)
         except BaseException:
             self._conn.unregister(request.id)
             raise
@@ -301,6 +323,33 @@ class TradingViewClient:
                 conn.register(session.id, session)
                 await conn.send(*session.create_frames(), within=self.config.request_timeout)
         return session
+
+
+def range_pieces(interval: Interval, start: int, end: int, page: int) -> list[tuple[int, int]]:
+    """The bar opens in [start, end] cut into consecutive pieces (first open, last open) of at most `page`
+    bar periods each (on the UTC grid, which has at least as many periods as any calendar has bars), so no
+    piece can exceed one page."""
+    pieces = []
+    first = interval.align(start)
+    if first < start:
+        first = interval.next_open(first)
+    while first <= end:
+        last = _periods_after(interval, first, page - 1, end)
+        pieces.append((first, last))
+        first = interval.next_open(last)
+    return pieces
+
+
+def _periods_after(interval: Interval, opened: int, periods: int, end: int) -> int:
+    """The open `periods` periods after `opened`, or the last one not after `end`."""
+    if interval.seconds:
+        return opened + min(periods, (end - opened) // interval.seconds) * interval.seconds
+    for _ in range(periods):
+        following = interval.next_open(opened)
+        if following > end:
+            break
+        opened = following
+    return opened
 
 
 def _satisfied(bars: dict[int, OHLCVBar], n_bars: int | None, reached: Callable[[int], bool]) -> bool:

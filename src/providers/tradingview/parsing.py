@@ -13,6 +13,7 @@ from src.domain.errors import DomainError
 from src.domain.market_data import Interval, OHLCVBar, QuoteTick, Symbol
 
 _EM = re.compile(r"</?em>")
+_DELAYED = re.compile(r"delayed_streaming_(\d+)")
 _FIELDS = ("interval", "time", "open", "high", "low", "close", "volume", "partial")
 # Slot setters of the frozen bar: the fast path below assigns through them once it has checked every
 # invariant `OHLCVBar.__post_init__` checks (a test keeps the two in agreement).
@@ -179,9 +180,16 @@ def quote_tick(symbol: Symbol, fields: dict[str, Any]) -> QuoteTick | None:
             ask=_optional_float(fields.get("ask")),
             change=_optional_float(fields.get("ch")),
             change_percent=_optional_float(fields.get("chp")),
+            delay=declared_delay(fields.get("update_mode")),
         )
     except (DomainError, TypeError, ValueError):
         return None
+
+
+def declared_delay(update_mode: Any) -> float:
+    """Seconds a quote's trade times run behind real time, from its `update_mode` (`delayed_streaming_900`)."""
+    match = _DELAYED.fullmatch(update_mode) if isinstance(update_mode, str) else None
+    return float(match[1]) if match else 0.0
 
 
 def _optional_float(value: Any) -> float | None:

@@ -71,6 +71,12 @@ async def test_websocket_client_gets_quotes_forming_and_completed_bars(live, ser
         await ws.send(orjson.dumps({"action": "subscribe", "symbols": ["BINANCE:BTCUSDT"],
                                     "intervals": ["1m"]}).decode())
         assert orjson.loads(await ws.recv())["type"] == "subscribed"
+        snapshot = orjson.loads(await ws.recv())  # before any further tick
+        assert (snapshot["type"], snapshot["symbol"], snapshot["quote"]["price"]) == (
+            "snapshot", "BINANCE:BTCUSDT", 99.0)
+        [forming] = snapshot["bars"]  # the interval asked for only
+        assert (forming["interval"], forming["timestamp"], forming["close"], forming["closed"], forming["partial"]) == (
+            "1m", T0 - 60, 99.0, False, False)  # seeded from history, extended by the tick
         await live.sim.push_tick(BTC.symbol.ticker, 100.0, 1_010.0, when=T0 + 1)
         seen = await frames_until(ws, lambda f: f["type"] == "bar" and f["timestamp"] == T0)
         quote = next(f for f in seen if f["type"] == "quote" and f["price"] == 100.0)

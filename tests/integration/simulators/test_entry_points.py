@@ -29,3 +29,26 @@ def test_the_simulator_runs_from_the_command_line(module, path, switch):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_tradingview_simulator_takes_every_fault_switch_and_market_option_from_the_command_line():
+    port = free_port()
+    switches = ["--no-heartbeats", "--close-after-unanswered", "0", "--unknown-symbols", "BINANCE:ETHUSDT",
+                "--tick-rate", "0", "--hole-rate", "0.01", "--delayed", "BINANCE:BTCUSDT=900", "--max-bars", "100",
+                "--history-bars", "300", "--resolve-latency", "0"]
+    process = subprocess.Popen([sys.executable, "-m", "simulators.tradingview", "--host", "127.0.0.1",
+                                "--port", str(port), *switches], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, timeout=20)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/symbol_search/v3/?text=BTC", timeout=10) as response:
+            assert response.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    from simulators.tradingview.__main__ import build, parse_args
+
+    sim = build(parse_args(switches))
+    assert (sim.faults.heartbeats, sim.faults.close_after_unanswered, sim.faults.unknown_symbols) == (
+        False, 0, {"BINANCE:ETHUSDT"})
+    assert sim.market.specs["BINANCE:BTCUSDT"].delay == 900 and sim.max_bars_per_request == 100
+    assert sim.market.hole_rate == 0.01 and sim.resolve_latency == 0

@@ -100,9 +100,36 @@ async def test_sync_status_round_trip_fills_every_field(mongo_db) -> None:
     assert await repo.get(KEY) is None
     await repo.save(state)
     assert await repo.get(KEY) == state
-    completed = state.request(200.0).start(201.0).complete(205.0, bars_written=4321)
+    completed = state.request(200.0, "host:1:boot", 30.0).start(201.0, 30.0).complete(
+        205.0, bars_written=4321, source_gaps=((60, 120), (600, 660)), source_first_bar=60)
     await repo.save(completed)
     assert await repo.get(KEY) == completed
+    running = completed.request(300.0, "host:2:boot", 30.0).start(301.0, 30.0)
+    await repo.save(running)
+    assert await repo.get(KEY) == running and running.lease_until == 331.0
+
+
+async def test_a_conditional_sync_status_save_never_overwrites_another_writer(mongo_db) -> None:
+    repo = MongoSyncStatusRepository(mongo_db)
+    first = SyncState.requested(KEY, 1.0, "a", 30.0)
+    assert await repo.save(first, expected_revision=0)
+    assert not await repo.save(SyncState.requested(KEY, 1.0, "b", 30.0), expected_revision=0)  # already there
+    started = first.start(2.0, 30.0)
+    assert await repo.save(started, expected_revision=first.revision)
+    assert not await repo.save(first.start(3.0, 30.0), expected_revision=first.revision)  # stale revision
+    assert await repo.get(KEY) == started
+
+
+async def test_a_status_written_before_revisions_counts_as_revision_zero(mongo_db) -> None:
+    repo = MongoSyncStatusRepository(mongo_db)
+    await mongo_db["sync_status"].insert_one({
+        "_id": "tradingview:BINANCE:BTCUSDT:1m", "source": "tradingview", "exchange": "BINANCE", "symbol": "BTCUSDT",
+        "interval": "1m", "status": "syncing", "requested_at": 1.0, "started_at": 2.0, "finished_at": None,
+        "bars_written": 0, "error": None,
+    })
+    legacy = await repo.get(KEY)
+    assert legacy is not None and legacy.revision == 0 and legacy.owner is None
+    assert await repo.save(legacy.interrupt(3.0, "owner gone"), expected_revision=0)
 
 
 async def test_sync_status_list_filters(mongo_db) -> None:

@@ -61,6 +61,67 @@ async def test_a_range_is_served_exactly_as_the_simulator_holds_it(tv_config: Tr
     assert len(bars) == 1_001 and empty == []
 
 
+async def test_a_far_range_costs_range_requests_not_pages(tv_config: TradingViewConfig,
+                                                         tv_simulator: TradingViewSimulator) -> None:
+    rows = tv_simulator.market.history(BTC.ticker, Interval.M1)
+    start, end = int(rows[-11_500][0]), int(rows[-11_000][0])  # beyond two pages back
+    async with TradingViewClient(tv_config) as tv:
+        bars = await tv.fetch_range(BTC, Interval.M1, start, end)
+    assert [b.time for b in bars] == [int(r[0]) for r in rows[-11_500:-10_999]]
+    series = [p for m, p in tv_simulator.received if m == "create_series"]
+    assert [p[6] for p in series] == [f"r,{start}:{end + 59}"]
+    assert tv_simulator.stats["request:request_more_data"] == 0
+
+
+async def test_a_long_range_is_cut_into_pieces_of_one_page(tv_config: TradingViewConfig,
+                                                           tv_simulator: TradingViewSimulator) -> None:
+    rows = tv_simulator.market.history(BTC.ticker, Interval.M1)
+    start, end = int(rows[-11_000][0]), int(rows[-1][0])
+    async with TradingViewClient(tv_config) as tv:
+        bars = await tv.fetch_range(BTC, Interval.M1, start, end)
+    assert [b.time for b in bars] == [int(r[0]) for r in rows[-11_000:]]
+    assert tv_simulator.stats["request:create_series"] == 3  # 5,000 + 5,000 + 1,000 periods
+
+
+async def test_a_daily_range_keeps_its_last_day_although_bars_are_stamped_at_the_session_open(
+        tv_config: TradingViewConfig, tv_simulator: TradingViewSimulator) -> None:
+    rows = tv_simulator.market.history(AAPL.ticker, Interval.D1)  # stamped 13:30 UTC
+    days = [Interval.D1.align(int(r[0])) for r in rows[-30:-20]]
+    async with TradingViewClient(tv_config) as tv:
+        bars = await tv.fetch_range(AAPL, Interval.D1, days[0], days[-1])
+    assert [b.time for b in bars] == days
+
+
+async def test_a_range_over_holes_returns_what_the_source_has(tv_config: TradingViewConfig,
+                                                              tv_simulator: TradingViewSimulator) -> None:
+    rows = tv_simulator.market.history(BTC.ticker, Interval.M5)
+    first, last = int(rows[-300][0]), int(rows[-250][0])
+    tv_simulator.market.remove_bars(BTC.ticker, Interval.M5, first, last)
+    async with TradingViewClient(tv_config) as tv:
+        bars = await tv.fetch_range(BTC, Interval.M5, first - 600, last + 600)
+        newest = await tv.fetch_bars(BTC, Interval.M5, 400)
+    assert [b.time for b in bars] == [first - 600, first - 300, last + 300, last + 600]
+    assert len(newest) == 400 and not [b for b in newest if first <= b.time <= last]
+
+
+async def test_without_range_requests_a_range_pages_back(tv_config: TradingViewConfig,
+                                                         tv_simulator: TradingViewSimulator) -> None:
+    rows = tv_simulator.market.history(BTC.ticker, Interval.M1)
+    start, end = int(rows[-9_000][0]), int(rows[-8_000][0])
+    async with TradingViewClient(dataclasses.replace(tv_config, range_requests=False)) as tv:
+        bars = await tv.fetch_range(BTC, Interval.M1, start, end)
+    assert len(bars) == 1_001 and tv_simulator.stats["request:request_more_data"] == 1
+
+
+async def test_a_delayed_symbol_ends_its_history_its_delay_before_now(tv_config: TradingViewConfig) -> None:
+    vcb = Symbol("HOSE", "VCB")
+    async with TradingViewClient(tv_config) as tv:
+        info = await tv.resolve_symbol(vcb)
+        bars = await tv.fetch_bars(vcb, Interval.M1, 10)
+    assert info.extra["delay"] == 900 and info.extra["full_name"] == "HOSE_DLY:VCB"
+    assert time.time() - 900 - 120 <= bars[-1].time <= time.time() - 900
+
+
 async def test_fewer_bars_than_asked_when_history_is_short(tv_config: TradingViewConfig) -> None:
     async with TradingViewClient(tv_config) as tv:
         bars = await tv.fetch_bars(BTC, Interval.MN1, 5_000)

@@ -19,7 +19,9 @@ OTHER = SeriesKey(Symbol("BINANCE", "ETHUSDT"), Interval.M1, "tradingview")
 
 
 async def _synced(world: World, key: SeriesKey = KEY) -> None:
-    """What the market-data slice publishes after writing a sync."""
+    """What the market-data slice does after every write to a series (a sync batch or a live bar): drop its
+    cached queries, then tell subscribers."""
+    await world.cache.delete_pattern(cache_keys.ohlcv_series_pattern(key))
     await world.event_bus.publish(BarSyncedEvent(key=key, bars_fetched=1, bars_written=1, first_bar_time=None,
                                                  last_bar_time=None, occurred_at=world.clock.now()))
 

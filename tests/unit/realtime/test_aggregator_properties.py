@@ -2,8 +2,11 @@
 
 The reference reads the stream once to decide, per tick, whether it is accepted (the stale rule) and what
 volume it contributes (the cumulative-delta rule), then groups the accepted ticks by `interval.align` and
-takes open/close by time (ties by arrival), high/low, and the sum of deltas. The aggregator is fed the same
-ticks with timer calls in between (never later than any tick still to come) and a final flush.
+takes open/close by time (ties by arrival), high/low, and the sum of deltas; the first bar of each symbol
+and interval is partial (it started mid-period), and so is the last unless a timer closed it (otherwise it is
+the final flush's snapshot of a bar still forming).
+The aggregator is fed the same ticks with timer calls in between (never later than any tick still to come)
+and a final flush.
 """
 
 import calendar
@@ -78,8 +81,11 @@ def accepted_ticks(ticks, intervals):
         if total is not None:
             if previous is None:
                 reference_total[symbol] = total
-            elif in_order:
-                delta = total - previous if total >= previous else total
+            elif in_order and total >= previous:
+                delta = total - previous
+                reference_total[symbol] = total
+            elif in_order and total < previous / 2:  # a new session; a smaller drop is a revision
+                delta = total
                 reference_total[symbol] = total
             elif total > previous:
                 delta = total - previous
@@ -91,13 +97,22 @@ def accepted_ticks(ticks, intervals):
     return accepted
 
 
-def reference_bars(ticks, intervals):
+def closed_by_a_timer(ticks, timer_points, opened_at: int, end: int) -> bool:
+    """Whether a timer point after the bar opened (arrival `opened_at`) ran with `now` at or past its end."""
+    ahead = [min((t for _, t, _, _ in ticks[i:]), default=math.inf) for i in range(len(ticks))]
+    return any(opened_at < i < len(ticks) and ahead[i] >= end for i in timer_points)
+
+
+def reference_bars(ticks, intervals, timer_points):
     bars = {}
     for symbol, rows in accepted_ticks(ticks, intervals).items():
         for interval in intervals:
             buckets = defaultdict(list)
             for row in rows:
                 buckets[interval.align(int(row[0]))].append(row)
+            first_bar, last_bar = min(buckets), max(buckets)
+            last_opened = min(r[1] for r in buckets[last_bar])
+            forming_at_the_end = not closed_by_a_timer(ticks, timer_points, last_opened, interval.next_open(last_bar))
             for bar_time, group in buckets.items():
                 first = min(group, key=lambda r: (r[0], r[1]))
                 last = max(group, key=lambda r: (r[0], r[1]))
@@ -107,6 +122,7 @@ def reference_bars(ticks, intervals):
                     min(r[2] for r in group),
                     last[2],
                     sum(r[3] for r in group),
+                    bar_time == first_bar or (bar_time == last_bar and forming_at_the_end),
                 )
     return bars
 
@@ -129,7 +145,7 @@ def aggregated_bars(ticks, intervals, timer_points):
         bar = update.bar
         key = (update.symbol, bar.interval, bar.time)
         assert key not in bars, f"bar reported twice: {key}"
-        bars[key] = (bar.open, bar.high, bar.low, bar.close, bar.volume)
+        bars[key] = (bar.open, bar.high, bar.low, bar.close, bar.volume, bar.partial)
     return bars
 
 
@@ -140,12 +156,13 @@ def aggregated_bars(ticks, intervals, timer_points):
     timer_points=st.sets(st.integers(min_value=0, max_value=120)),
 )
 def test_bars_equal_the_reference_computation_at_every_interval(ticks, intervals, timer_points):
-    expected = reference_bars(ticks, intervals)
+    expected = reference_bars(ticks, intervals, timer_points)
     actual = aggregated_bars(ticks, intervals, timer_points)
     assert actual.keys() == expected.keys()
-    for key, (o, h, lo, c, v) in expected.items():
+    for key, (o, h, lo, c, v, partial) in expected.items():
         assert actual[key][:4] == (o, h, lo, c), key
         assert math.isclose(actual[key][4], v, rel_tol=1e-9, abs_tol=1e-6), key
+        assert actual[key][5] is partial, key
 
 
 @settings(max_examples=100, deadline=None)

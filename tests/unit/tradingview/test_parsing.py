@@ -95,6 +95,13 @@ def test_qsd_partial_updates_merge_into_a_full_quote() -> None:
     assert tick is not None and tick.price == 101.0 and tick.cumulative_volume == 12.5 and tick.change is None
 
 
+@pytest.mark.parametrize(("mode", "delay"), [("delayed_streaming_900", 900.0), ("streaming", 0.0), (None, 0.0),
+                                              ("delayed_streaming_x", 0.0)])
+def test_a_quote_carries_the_delay_its_update_mode_declares(mode: str | None, delay: float) -> None:
+    tick = quote_tick(BTC, {"lp": 1.0, "lp_time": 1751833030, "update_mode": mode})
+    assert tick is not None and tick.delay == delay
+
+
 def test_quote_without_price_or_time_yields_no_tick() -> None:
     assert quote_tick(BTC, {"lp": 1.0}) is None
     assert quote_tick(BTC, {"lp_time": 1}) is None

@@ -1,0 +1,89 @@
+"""Live bars caught up with the source's history: seeding and outage backfill.
+
+When a symbol is subscribed (also after a restart), and after every reconnect of its feed, each live
+interval is fetched from the source's history, from `since` (the last stored bar of the series on
+subscribe, the bar forming when the outage began after a reconnect) up to the forming bar, at most
+`max_bars` bars:
+* every bar but the newest is complete and closed: it is written (replacing partial bars the live path
+  stored for those periods, e.g. bars that straddled the outage) and published like any completed bar;
+* the newest is the source's forming bar: it seeds the aggregator's forming bar (`BarAggregator.seed`);
+  if the aggregator has moved past it, it is written as a closed bar too.
+A failed fetch leaves the bars as they are: partial until a sync replaces them.
+"""
+
+import asyncio
+from collections.abc import Callable, Iterable
+
+import structlog
+
+from src.common.ports import Clock, HistoryProvider
+from src.domain.market_data import Instrument, Interval, OHLCVBar
+from src.domain.realtime.aggregator import BarAggregator, BarUpdate
+
+log = structlog.get_logger("quotes.catch_up")
+
+MAX_BARS = 1_000
+
+
+class CatchUp:
+    def __init__(self, history: HistoryProvider, aggregator: BarAggregator, clock: Clock,
+                 on_closed: Callable[[BarUpdate], None], *, max_bars: int = MAX_BARS) -> None:
+        self._history = history
+        self._aggregator = aggregator
+        self._clock = clock
+        self._on_closed = on_closed
+        self._max_bars = max_bars
+        self.backfilled = 0  # closed bars written from history
+        self.seeded = 0  # forming bars seeded
+        self.failed = 0  # fetches that failed
+
+    async def run(self, instrument: Instrument, since: Callable[[Interval], int | None], latest: float = 0.0) -> None:
+        """Catch every live interval of `instrument` up, the intervals at once; `latest` is the newest trade
+        time seen (a feed's clock may run ahead of ours)."""
+        now = int(max(self._clock.now(), latest))
+        intervals = self._aggregator.intervals
+        await asyncio.gather(*(self._interval(instrument, i, since(i), now) for i in intervals))
+
+    async def _interval(self, instrument: Instrument, interval: Interval, since: int | None, now: int) -> None:
+        count = periods_between(interval, since, now, self._max_bars)
+        try:
+            bars = await self._history.fetch_bars(instrument.symbol, interval, count)
+        except Exception as error:  # the bars stay partial; a sync repairs them
+            self.failed += 1
+            log.warning("quotes_catch_up_failed", instrument=str(instrument), interval=interval.code,
+                        error=f"{type(error).__name__}: {error}")
+            return
+        self._apply(instrument, [b for b in bars if since is None or b.time >= since])
+
+    def _apply(self, instrument: Instrument, bars: list[OHLCVBar]) -> None:
+        if not bars:
+            return
+        *closed, newest = bars
+        self._closed(instrument, closed)
+        applied, rolled = self._aggregator.seed(instrument.symbol, newest)
+        for update in rolled:
+            self._on_closed(update)
+        if applied:
+            self.seeded += 1
+        else:
+            self._closed(instrument, [newest])
+
+    def _closed(self, instrument: Instrument, bars: Iterable[OHLCVBar]) -> None:
+        for bar in bars:
+            self.backfilled += 1
+            self._on_closed(BarUpdate(instrument, bar, closed=True))
+
+
+def periods_between(interval: Interval, since: int | None, now: int, cap: int) -> int:
+    """Bars from the one opening at `since` to the one forming at `now`, both included (on the UTC grid,
+    which has at least as many as any calendar), within [1, cap]; 1 without `since` (the forming bar)."""
+    if since is None:
+        return 1
+    first, current = interval.align(since), interval.align(now)
+    if interval.seconds:
+        count = (current - first) // interval.seconds + 1
+    else:
+        count, t = 1, first
+        while t < current and count < cap:
+            t, count = interval.next_open(t), count + 1
+    return max(1, min(cap, count))
