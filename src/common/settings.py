@@ -23,8 +23,8 @@ class Settings(BaseSettings):
     mongodb_database: str = "pocketquant"
     mongodb_timeout_s: float = Field(default=5.0, gt=0)
     data_dir: str = "./data"
-    # Chunk documents in one collection per series (fast on the embedded store) or one shared collection
-    # (fewer files on MongoDB). Unset: per series when embedded, shared on MongoDB. Keep it fixed per database.
+    # Each chunk and each series directory in a collection of its own (flat write cost on the embedded store)
+    # or shared collections (fewer files on MongoDB). Unset: own collections when embedded, shared on MongoDB.
     mongodb_collection_per_series: bool | None = None
     # Unset: an in-process cache.
     redis_url: SecretStr | None = None

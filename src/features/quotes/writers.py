@@ -202,7 +202,7 @@ class BarWriter(BackgroundFlush):
         if not partial:
             return updates
         stored = await self._bars.read(key, start=min(partial), end=max(partial))
-        taken = set(stored.time)
+        taken = set(stored.time.tolist())
         keep = [u for u in updates if u.full_period or u.bar.time not in taken]
         self.skipped += len(updates) - len(keep)
         return keep
