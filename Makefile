@@ -41,6 +41,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 install: $(VENV)/.installed
 
+# The benchmark-only extra (ArcticDB, measured by the storage benchmark in the same run).
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
 run: install
 	$(BIN)/python -m src.main
 
@@ -73,7 +78,7 @@ lint: install
 	$(BIN)/mypy src simulators
 	$(BIN)/lint-imports
 
-bench: install
+bench: $(VENV)/.bench-installed
 	@$(BIN)/python -m benchmarks
 
 clean:

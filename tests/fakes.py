@@ -110,6 +110,10 @@ class FakeOHLCVRepository:
         for i in range(0, len(columns), 1000):
             yield columns.map(lambda column, i=i: column[i:i + 1000])
 
+    async def page(self, key, *, start=None, end=None, limit, oldest_first=False) -> tuple[int | None, bool]:
+        times = (await self.read(key, start=start, end=end, descending=not oldest_first)).time.tolist()
+        return (times[limit - 1] if len(times) >= limit else None), len(times) > limit
+
     async def has_bars(self, key: SeriesKey) -> bool:
         return bool(self.series.get(key))
 

@@ -65,6 +65,14 @@ class OHLCVRepository(Protocol):
         """What `read` returns, in consecutive pieces (each in the asked order), holding only a few at a time."""
         ...
 
+    async def page(
+        self, key: SeriesKey, *, start: int | None = None, end: int | None = None, limit: int,
+        oldest_first: bool = False,
+    ) -> tuple[int | None, bool]:
+        """Where `limit` bars counted from the newest (oldest) end of [start, end] stop: the time of the last
+        one counted (None when the range holds fewer) and whether more bars lie beyond it."""
+        ...
+
     async def has_bars(self, key: SeriesKey) -> bool: ...
 
     async def coverage(self, key: SeriesKey) -> SeriesCoverage: ...

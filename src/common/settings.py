@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     cache_near_enabled: bool = True
     cache_near_max_entries: int = Field(default=1000, ge=1)
     cache_near_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    # GET /ohlcv: pages of at most this many bars are cached whole; larger ones are streamed, uncached, and
+    # at most `ohlcv_max_downloads` of those run at once per worker (more get a 503 with Retry-After).
+    ohlcv_cache_max_bars: int = Field(default=20_000, ge=0)
+    ohlcv_max_downloads: int = Field(default=4, ge=1)
 
     tradingview_ws_url: str = "wss://data.tradingview.com/socket.io/websocket?from=chart%2F&type=chart"
     tradingview_search_url: str = "https://symbol-search.tradingview.com/symbol_search/v3/"

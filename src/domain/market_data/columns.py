@@ -117,11 +117,15 @@ class BarColumns:
         i, j = np.searchsorted(self.time, [start, end + 1])
         return self if i == 0 and j == len(self) else self.map(lambda column: column[i:j])
 
+    def rows(self, start: int, stop: int) -> "BarColumns":
+        """Bars `start` to `stop` (exclusive) by position, whatever the order."""
+        return self if start <= 0 and stop >= len(self) else self.map(lambda column: column[start:stop])
+
     def first(self, count: int) -> "BarColumns":
-        return self if count >= len(self) else self.map(lambda column: column[:count])
+        return self.rows(0, count)
 
     def last(self, count: int) -> "BarColumns":
-        return self if count >= len(self) else self.map(lambda column: column[len(self) - count:])
+        return self.rows(len(self) - count, len(self))
 
     def reversed(self) -> "BarColumns":
         return self.map(lambda column: column[::-1])

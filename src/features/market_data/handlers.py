@@ -1,6 +1,7 @@
 """Handlers of the market-data slice: each one loads, calls the domain or a port, saves, publishes."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
 from src.common import cache_keys
@@ -18,8 +19,8 @@ from src.common.ports import (
 )
 from src.common.providers import ProviderRegistry
 from src.domain.sync.status import SyncState
+from src.features.market_data.bar_pages import BarsPage, CalendarOf, DownloadGate, PageRenderer, cacheable_bars
 from src.features.market_data.messages import (
-    BarsFormat,
     BulkSyncCommand,
     GetBarsQuery,
     GetSyncStatusQuery,
@@ -30,7 +31,6 @@ from src.features.market_data.messages import (
     TrackSymbolCommand,
     UntrackSymbolCommand,
 )
-from src.features.market_data.serialization import bars_to_csv, bars_to_json
 from src.features.market_data.series_sync import SeriesSync, SyncResult
 from src.features.market_data.sync_runs import SyncRuns
 
@@ -86,27 +86,49 @@ class BulkSyncHandler:
 
 
 class GetBarsHandler:
-    """Read side: cached response bytes when warm, else the store serialized in one pass. A source nobody
-    registered is refused (a typo would otherwise read as an empty series)."""
+    """Read side: a page of bars (see `bar_pages`): small pages from the cache when warm, else rendered and
+    cached; large pages streamed within the download bound. A source nobody registered is refused (a typo
+    would otherwise read as an empty series)."""
 
-    def __init__(self, bars: OHLCVRepository, cache: Cache, providers: ProviderRegistry) -> None:
-        self._bars = bars
+    def __init__(
+        self, bars: OHLCVRepository, cache: Cache, providers: ProviderRegistry, *, calendar_of: CalendarOf,
+        cacheable_bars: int, max_downloads: int,
+    ) -> None:
+        self._renderer = PageRenderer(bars, calendar_of)
         self._cache = cache
         self._providers = providers
+        self._cacheable = cacheable_bars
+        self.downloads = DownloadGate(max_downloads)
 
-    async def __call__(self, query: GetBarsQuery) -> bytes:
+    async def __call__(self, query: GetBarsQuery) -> BarsPage:
         self._providers.get(query.key.source)
-        key = cache_keys.ohlcv_query(
-            query.key, query.limit, query.start, query.end, "desc" if query.descending else "asc", query.format
-        )
-        body: bytes = await self._cache.get_or_set(key, cache_keys.OHLCV_QUERY_TTL_S, lambda: self._render(query))
-        return body
+        if cacheable_bars(query) <= self._cacheable:
+            key = cache_keys.ohlcv_query(
+                query.key, query.limit, query.start, query.end, "desc" if query.descending else "asc",
+                query.format, "oldest" if query.oldest_first else "newest", query.resample_from, query.auto_resample,
+            )
+            packed: bytes = await self._cache.get_or_set(key, cache_keys.OHLCV_QUERY_TTL_S, lambda: self._whole(query))
+            return BarsPage.unpacked(packed)
+        self.downloads.enter()
+        try:
+            page = await self._renderer.render(query, query.url)
+        except BaseException:
+            self.downloads.leave()
+            raise
+        assert page.chunks is not None
+        return replace(page, chunks=_then_leave(page.chunks, self.downloads))
 
-    async def _render(self, query: GetBarsQuery) -> bytes:
-        columns = await self._bars.read(
-            query.key, start=query.start, end=query.end, limit=query.limit, descending=query.descending
-        )
-        return bars_to_csv(columns) if query.format is BarsFormat.CSV else bars_to_json(columns)
+    async def _whole(self, query: GetBarsQuery) -> bytes:
+        page = await self._renderer.render(query, query.url)
+        return replace(page, body=await page.read(), chunks=None).packed()
+
+
+async def _then_leave(chunks: AsyncIterator[bytes], gate: DownloadGate) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        gate.leave()
 
 
 @dataclass(frozen=True, slots=True)

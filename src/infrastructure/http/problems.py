@@ -21,6 +21,7 @@ from src.common.errors import (
     Conflict,
     InvalidRequest,
     NotFound,
+    Overloaded,
     StoreUnavailable,
     UpstreamRejected,
     UpstreamUnavailable,
@@ -39,6 +40,7 @@ APPLICATION_ERRORS: dict[type[ApplicationError], tuple[int, str]] = {
     UpstreamUnavailable: (503, "upstream-unavailable"),
     StoreUnavailable: (503, "store-unavailable"),
     UpstreamRejected: (502, "upstream-rejected"),
+    Overloaded: (503, "overloaded"),
 }
 
 

@@ -28,7 +28,7 @@ the two cannot hide stored bars.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,10 +36,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, DuplicateKeyError
 
-from src.common.errors import Conflict
+from src.common.errors import Conflict, StoreUnavailable
 from src.common.ports import SeriesCoverage
 from src.domain.market_data import BarColumns, OHLCVBar, SeriesKey, gaps_between, runs
-from src.domain.market_data.columns import Column
 from src.infrastructure.mongo.chunking import (
     chunk_end,
     chunk_start,
@@ -50,7 +49,7 @@ from src.infrastructure.mongo.chunking import (
     merge_chunk,
     nominal_bars,
 )
-from src.infrastructure.mongo.connection import store_errors, translate_errors
+from src.infrastructure.mongo.connection import UNAVAILABLE_ERRORS, translate_errors
 
 CHUNKS = "ohlcv_chunks"
 DIRECTORY = "ohlcv_directory"
@@ -230,12 +229,50 @@ class MongoOHLCVRepository:
     ) -> AsyncIterator[BarColumns]:
         """`read` in pieces of about one chunk, in the asked order, holding one batch of chunks at a time."""
         lo, hi = _bounds(start, end)
-        async with store_errors():
-            if limit is not None and oldest_first == descending:  # the limit counts from the other end
-                edge = await self._edge_time(key, lo, hi, limit, newest_first=not oldest_first)
-                lo, hi, limit = (edge, hi, None) if not oldest_first else (lo, edge, None)
-            async for piece in self._pieces(key, lo, hi, limit, newest_first=descending):
-                yield piece.reversed() if descending else piece
+        if limit is not None and oldest_first == descending:  # the limit counts from the other end
+            edge, _ = await self.page(key, start=lo, end=hi, limit=limit, oldest_first=oldest_first)
+            if edge is not None:
+                lo, hi = (edge, hi) if not oldest_first else (lo, edge)
+            limit = None
+        try:
+            async with contextlib.aclosing(self._pieces(key, lo, hi, limit, newest_first=descending)) as pieces:
+                async for piece in pieces:
+                    yield piece.reversed() if descending else piece
+        except UNAVAILABLE_ERRORS as error:
+            raise StoreUnavailable(f"MongoDB is unavailable: {type(error).__name__}") from error
+
+    @translate_errors
+    async def page(
+        self, key: SeriesKey, *, start: int | None = None, end: int | None = None, limit: int,
+        oldest_first: bool = False,
+    ) -> tuple[int | None, bool]:
+        """Where a page of `limit` bars from the newest (or oldest) end of [start, end] stops: the time of its
+        last bar in that walk (None when the range holds at most `limit` bars) and whether bars lie beyond it.
+        Counts from the directory; reads the time column only of the chunks the edge may fall in."""
+        lo, hi = _bounds(start, end)
+        newest_first = not oldest_first
+        seen, edge = 0, None
+        for chunk, entry in await self._entries(key, lo, hi, newest_first):
+            count = _count_within(entry, lo, hi)
+            if count is None or (edge is None and seen + count >= limit):
+                times = await self._times(key, chunk, lo, hi)
+                times, count = (times[::-1] if newest_first else times), times.size
+                if edge is None and seen + count >= limit and count:
+                    edge = int(times[limit - seen - 1])
+            if edge is not None and seen + count > limit:
+                return edge, True
+            seen += count
+        return edge, False
+
+    async def _entries(self, key: SeriesKey, lo: int, hi: int, newest_first: bool) -> Directory:
+        interval = key.interval
+        entries = [(s, e) for s, e in await self._directory(key) if s <= hi and chunk_end(interval, s) > lo]
+        return entries[::-1] if newest_first else entries
+
+    async def _times(self, key: SeriesKey, chunk: int, lo: int, hi: int) -> np.ndarray:
+        docs = await self._fetch(key, [chunk], {"t": 1})
+        times = decode_times(docs[0]["t"]) if docs else np.zeros(0, np.int64)
+        return times[(times >= lo) & (times <= hi)]
 
     async def _pieces(
         self, key: SeriesKey, lo: int, hi: int, limit: int | None, newest_first: bool
@@ -257,23 +294,7 @@ class MongoOHLCVRepository:
                 yield piece
 
     async def _candidates(self, key: SeriesKey, lo: int, hi: int, newest_first: bool) -> list[int]:
-        interval = key.interval
-        starts = [s for s, _ in await self._directory(key) if s <= hi and chunk_end(interval, s) > lo]
-        return starts[::-1] if newest_first else starts
-
-    async def _edge_time(self, key: SeriesKey, lo: int, hi: int, limit: int, newest_first: bool) -> int:
-        """The time of the `limit`-th bar within [lo, hi] counted from the newest (or oldest) end, reading
-        only the time column; the range's own end when it holds fewer bars."""
-        candidates = await self._candidates(key, lo, hi, newest_first)
-        remaining = limit
-        for i in range(0, len(candidates), FETCH_BATCH):
-            for doc in await self._fetch(key, candidates[i:i + FETCH_BATCH], {"t": 1}):
-                times = decode_times(doc["t"])
-                times = times[(times >= lo) & (times <= hi)]
-                if times.size >= remaining:
-                    return int(times[-remaining] if newest_first else times[remaining - 1])
-                remaining -= times.size
-        return lo if newest_first else hi
+        return [start for start, _ in await self._entries(key, lo, hi, newest_first)]
 
     @translate_errors
     async def coverage(self, key: SeriesKey) -> SeriesCoverage:
@@ -330,11 +351,15 @@ def _by_chunk(columns: BarColumns) -> dict[int, BarColumns]:
     starts = chunk_starts(columns.key.interval, columns.time)
     edges = (np.flatnonzero(np.diff(starts)) + 1).tolist()
     bounds = zip([0, *edges], [*edges, starts.size], strict=True)
-    return {int(starts[i]): columns.map(_range(i, j)) for i, j in bounds}
+    return {int(starts[i]): columns.rows(i, j) for i, j in bounds}
 
 
-def _range(i: int, j: int) -> Callable[[Column], Column]:
-    return lambda column: column[i:j]
+def _count_within(entry: dict[str, int], lo: int, hi: int) -> int | None:
+    """A chunk's bar count when the directory knows it and the chunk lies wholly within [lo, hi]."""
+    n, first, last = entry.get("n"), entry.get("first"), entry.get("last")
+    if not n or first is None or last is None or first < lo or last > hi:
+        return None
+    return n
 
 
 def _bounds(start: int | None, end: int | None) -> tuple[int, int]:

@@ -231,3 +231,18 @@ async def test_streamed_pieces_join_into_what_a_read_returns(repo, start, end, l
     assert read.time.tolist() == expected
     assert np.concatenate([p.time for p in pieces] or [np.zeros(0)]).tolist() == expected
     assert all(len(p) <= 10_080 for p in pieces)
+
+
+@pytest.mark.parametrize("oldest_first", [False, True])
+@pytest.mark.parametrize(("start", "end", "limit"), [
+    (None, None, 1), (None, None, 10_080), (None, None, 23_040), (None, None, 23_039), (None, None, 30_000),
+    (T0 + 77 * 60, T0 + 12 * DAY + 5, 9_999), (T0 + DAY, None, 1440 * 7), (None, T0 + 3 * DAY, 10),
+])
+async def test_a_page_ends_where_the_limit_is_reached_and_says_whether_bars_follow(repo, start, end, limit,
+                                                                                   oldest_first):
+    bars = [b for b in minutes(T0, 16 * 1440) if b.time % 7200]  # holes, so counts are not arithmetic
+    await repo.upsert(KEY, bars)
+    in_range = [b.time for b in bars if (start is None or b.time >= start) and (end is None or b.time <= end)]
+    walk = in_range if oldest_first else in_range[::-1]
+    expected = (walk[limit - 1] if len(walk) >= limit else None, len(walk) > limit)
+    assert await repo.page(KEY, start=start, end=end, limit=limit, oldest_first=oldest_first) == expected
