@@ -32,7 +32,7 @@ from src.common.bar_shape import series_fields
 from src.domain.market_data import BarColumns, SeriesKey
 from src.features.market_data.messages import BarsFormat
 
-PARQUET_ROW_GROUP = 131_072
+PARQUET_ROW_GROUP = 65_536
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
@@ -223,7 +223,7 @@ class Parquet:
     def __init__(self, key: SeriesKey) -> None:
         self._schema = arrow_schema(key)
         self._sink = _Sink()
-        self._writer = pq.ParquetWriter(self._sink.buffer, self._schema, compression="snappy")
+        self._writer = pq.ParquetWriter(self._sink.buffer, self._schema, compression="snappy", use_dictionary=False)
         self._pending: list[pa.RecordBatch] = []
         self._rows = 0
 
