@@ -5,6 +5,7 @@ serves it, warms up with a small download, and downloads every bar as Arrow and 
 from itself, sampling its resident memory (VmRSS) every few milliseconds. The growth over the warm
 baseline is compared with the payload's size."""
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -69,11 +70,15 @@ async def write_store(directory: Path) -> None:
     await store.stop()
 
 
+def serve_and_download(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.run([sys.executable, "-c", CHILD, str(data_dir)], cwd=root, capture_output=True, text=True,
+                          timeout=240)
+
+
 async def test_a_large_arrow_or_parquet_download_grows_the_process_by_less_than_twice_its_payload(tmp_path):
     await write_store(tmp_path)
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], cwd=root, capture_output=True, text=True,
-                          timeout=240)
+    done = await asyncio.to_thread(serve_and_download, tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["arrow"]["payload"] > 0.8 * BARS * 49  # every bar came: 49 bytes each, uncompressed

@@ -90,9 +90,9 @@ async def test_every_format_round_trips_what_the_json_rows_say(served):
 
 
 async def test_the_readme_one_liners_read_every_format(served):
-    api, _, base = served
+    _, _, base = served
     url = f"{base}{OHLCV}?interval=1m&start={T0}&limit=3000"
-    expected = rows_frame(json.load(urlopen(url)))["close"].tolist()
+    expected = (await asyncio.to_thread(lambda: rows_frame(json.load(urlopen(url)))))["close"].tolist()
     readers = {
         "pandas json": lambda: pd.DataFrame(json.load(urlopen(url))["bars"]),
         "pandas json columns": lambda: pd.DataFrame(json.load(urlopen(url + "&layout=columns"))["columns"]),
