@@ -28,7 +28,7 @@ the two cannot hide stored bars.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,7 @@ from pymongo.errors import CollectionInvalid, DuplicateKeyError
 from src.common.errors import Conflict, StoreUnavailable
 from src.common.ports import SeriesCoverage
 from src.domain.market_data import BarColumns, OHLCVBar, SeriesKey, gaps_between, runs
+from src.infrastructure.mongo.chunk_directory import ChunkEntry, Stats, decode_directory, merge_directory
 from src.infrastructure.mongo.chunking import (
     chunk_end,
     chunk_start,
@@ -56,7 +57,7 @@ DIRECTORY = "ohlcv_directory"
 FETCH_BATCH = 8  # chunks fetched concurrently by a read
 _FAR_FUTURE = 1 << 62
 
-type Directory = list[tuple[int, dict[str, int]]]
+type Directory = list[ChunkEntry]
 
 
 def series_id(key: SeriesKey) -> str:
@@ -109,18 +110,15 @@ class MongoOHLCVRepository:
         if not len(incoming):
             return 0
         pieces = _by_chunk(incoming)
-        known = {start for start, _ in await self._directory(key)}
+        directory = await self.directory_collection(key).find_one({"_id": series_id(key)})
+        known = {entry.start for entry in decode_directory(directory)}
         fresh = [start for start in pieces if start not in known]
         if fresh:  # register before inserting, so a crash in between cannot hide stored bars
-            await self.directory_collection(key).update_one(
-                {"_id": series_id(key)},
-                {"$max": {f"chunks.{s}.n": 0 for s in fresh}, "$setOnInsert": _series_fields(key)},
-                upsert=True,
-            )
+            await self._update_directory(key, dict.fromkeys(fresh), directory)
         results = await asyncio.gather(
             *(self._upsert_chunk(key, s, piece, s not in known) for s, piece in pieces.items())
         )
-        await self._record_stats(key, {s: stats for s, (_, stats) in zip(pieces, results, strict=True)})
+        await self._update_directory(key, {s: stats for s, (_, stats) in zip(pieces, results, strict=True)})
         return sum(changed for changed, _ in results)
 
     async def _upsert_chunk(
@@ -165,27 +163,36 @@ class MongoOHLCVRepository:
         result = await collection.update_one({"_id": _id, "version": version}, {"$set": fields})
         return result.matched_count == 1
 
-    async def _record_stats(self, key: SeriesKey, stats: dict[int, tuple[int, int, int]]) -> None:
-        high: dict[str, int] = {}
-        low: dict[str, int] = {}
-        for start, (n, first, last) in stats.items():
-            high[f"chunks.{start}.n"] = n
-            high[f"chunks.{start}.last"] = last
-            low[f"chunks.{start}.first"] = first
-        await self.directory_collection(key).update_one(
-            {"_id": series_id(key)},
-            {"$max": high, "$min": low, "$setOnInsert": _series_fields(key)},
-            upsert=True,
-        )
+    async def _update_directory(
+        self, key: SeriesKey, stats: dict[int, Stats | None], doc: dict[str, Any] | None = None
+    ) -> None:
+        """Merge chunk stats into the series' directory (None: register the chunk), optimistically: the update
+        applies only to the version read; `doc` is a copy just read, saving the first read."""
+        collection, _id = self.directory_collection(key), series_id(key)
+        for attempt in range(self.max_retries):
+            if attempt or doc is None:
+                doc = await collection.find_one({"_id": _id})
+            columns = merge_directory(doc, stats)
+            if columns is None:
+                return
+            if doc is None:
+                with contextlib.suppress(DuplicateKeyError):  # created meanwhile: merge into theirs
+                    await collection.insert_one({"_id": _id, **_series_fields(key), "version": 1, **columns})
+                    return
+            else:
+                changed = {**columns, "version": doc["version"] + 1}
+                result = await collection.update_one({"_id": _id, "version": doc["version"]}, {"$set": changed})
+                if result.matched_count:
+                    return
+            self.write_conflicts += 1
+        raise Conflict(f"{key}: its directory kept changing; gave up after {self.max_retries} attempts")
 
     # --- reads -----------------------------------------------------------------------------------
 
     async def _directory(self, key: SeriesKey) -> Directory:
         doc = await self.directory_collection(key).find_one({"_id": series_id(key)})
         self.docs_fetched += doc is not None
-        if doc is None:
-            return []
-        return sorted((int(start), entry) for start, entry in doc.get("chunks", {}).items())
+        return decode_directory(doc)
 
     async def _fetch(self, key: SeriesKey, starts: Sequence[int], projection: Any = None) -> list[dict[str, Any]]:
         """The chunk documents that exist, in the order of `starts`."""
@@ -198,7 +205,7 @@ class MongoOHLCVRepository:
 
     @translate_errors
     async def has_bars(self, key: SeriesKey) -> bool:
-        return any(entry.get("n") for _, entry in await self._directory(key))
+        return any(entry.n for entry in await self._directory(key))
 
     @translate_errors
     async def read(
@@ -252,10 +259,10 @@ class MongoOHLCVRepository:
         lo, hi = _bounds(start, end)
         newest_first = not oldest_first
         seen, edge = 0, None
-        for chunk, entry in await self._entries(key, lo, hi, newest_first):
+        for entry in await self._entries(key, lo, hi, newest_first):
             count = _count_within(entry, lo, hi)
             if count is None or (edge is None and seen + count >= limit):
-                times = await self._times(key, chunk, lo, hi)
+                times = await self._times(key, entry.start, lo, hi)
                 times, count = (times[::-1] if newest_first else times), times.size
                 if edge is None and seen + count >= limit and count:
                     edge = int(times[limit - seen - 1])
@@ -266,7 +273,7 @@ class MongoOHLCVRepository:
 
     async def _entries(self, key: SeriesKey, lo: int, hi: int, newest_first: bool) -> Directory:
         interval = key.interval
-        entries = [(s, e) for s, e in await self._directory(key) if s <= hi and chunk_end(interval, s) > lo]
+        entries = [e for e in await self._directory(key) if e.start <= hi and chunk_end(interval, e.start) > lo]
         return entries[::-1] if newest_first else entries
 
     async def _times(self, key: SeriesKey, chunk: int, lo: int, hi: int) -> np.ndarray:
@@ -276,25 +283,23 @@ class MongoOHLCVRepository:
 
     async def _pieces(
         self, key: SeriesKey, lo: int, hi: int, limit: int | None, newest_first: bool
-    ) -> AsyncIterator[BarColumns]:
+    ) -> AsyncGenerator[BarColumns]:
         """Each chunk's bars within [lo, hi] (ascending), chunks walked from the newest or the oldest, until
-        `limit` bars have been given; a few chunks are fetched at a time."""
+        `limit` bars have been given; a few chunks are fetched at a time, as many as the directory's counts
+        say the limit needs."""
         if (limit is not None and limit <= 0) or lo > hi:
             return
-        candidates = await self._candidates(key, lo, hi, newest_first)
+        entries = await self._entries(key, lo, hi, newest_first)
         remaining = limit
-        while candidates and (remaining is None or remaining > 0):
-            take = _batch_size(remaining, nominal_bars(key.interval))
-            batch, candidates = candidates[:take], candidates[take:]
-            for doc in await self._fetch(key, batch):
+        while entries and (remaining is None or remaining > 0):
+            take = _batch_size(entries, remaining, nominal_bars(key.interval))
+            batch, entries = entries[:take], entries[take:]
+            for doc in await self._fetch(key, [entry.start for entry in batch]):
                 piece = decode(key, doc).between(lo, hi)
                 if remaining is not None:
                     piece = piece.last(remaining) if newest_first else piece.first(remaining)
                     remaining -= len(piece)
                 yield piece
-
-    async def _candidates(self, key: SeriesKey, lo: int, hi: int, newest_first: bool) -> list[int]:
-        return [start for start, _ in await self._entries(key, lo, hi, newest_first)]
 
     @translate_errors
     async def coverage(self, key: SeriesKey) -> SeriesCoverage:
@@ -310,20 +315,16 @@ class MongoOHLCVRepository:
         missing = sum((b - a) // key.interval.seconds + 1 for a, b in gaps)
         return SeriesCoverage(key, first, last, count, tuple(gaps), missing)
 
-    async def _complete_stats(self, key: SeriesKey, directory: Directory) -> list[tuple[int, int, int]]:
+    async def _complete_stats(self, key: SeriesKey, directory: Directory) -> list[Stats]:
         """(n, first, last) per non-empty chunk in time order; chunks whose directory entry was never
         completed (a writer stopped between insert and stats) are read from the chunk itself."""
-        incomplete = [s for s, e in directory if not e.get("n") or "first" not in e or "last" not in e]
-        repaired = {}
+        incomplete = [entry.start for entry in directory if not entry.complete]
+        repaired: dict[int, Stats] = {}
         if incomplete:
             for doc in await self._fetch(key, incomplete, {"n": 1, "first": 1, "last": 1, "start": 1}):
-                repaired[doc["start"]] = {"n": doc["n"], "first": doc["first"], "last": doc["last"]}
-        entries = []
-        for s, entry in directory:
-            e = repaired.get(s, entry)
-            if e.get("n"):
-                entries.append((e["n"], e["first"], e["last"]))
-        return entries
+                repaired[doc["start"]] = (doc["n"], doc["first"], doc["last"])
+        stats = [repaired.get(e.start) or ((e.n, e.first, e.last) if e.complete else None) for e in directory]
+        return [s for s in stats if s is not None and s[0]]  # type: ignore[misc]
 
     async def _gaps(self, key: SeriesKey, entries: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
         """The domain's gap rule over the series' stretches of consecutive bars: a complete chunk is one
@@ -354,22 +355,27 @@ def _by_chunk(columns: BarColumns) -> dict[int, BarColumns]:
     return {int(starts[i]): columns.rows(i, j) for i, j in bounds}
 
 
-def _count_within(entry: dict[str, int], lo: int, hi: int) -> int | None:
+def _count_within(entry: ChunkEntry, lo: int, hi: int) -> int | None:
     """A chunk's bar count when the directory knows it and the chunk lies wholly within [lo, hi]."""
-    n, first, last = entry.get("n"), entry.get("first"), entry.get("last")
-    if not n or first is None or last is None or first < lo or last > hi:
+    if not entry.complete or entry.first < lo or entry.last > hi:  # type: ignore[operator]
         return None
-    return n
+    return entry.n
 
 
 def _bounds(start: int | None, end: int | None) -> tuple[int, int]:
     return (0 if start is None else start), (_FAR_FUTURE if end is None else end)
 
 
-def _batch_size(remaining: int | None, per_chunk: int) -> int:
+def _batch_size(entries: Directory, remaining: int | None, per_chunk: int) -> int:
+    """How many of the next chunks to fetch at once: all of a batch without a limit; else enough to hold
+    `remaining` bars by the directory's counts (a chunk whose count is unknown is taken as nominally full)."""
     if remaining is None:
         return FETCH_BATCH
-    return min(FETCH_BATCH, max(1, -(-remaining // per_chunk) + 1))
+    take = 0
+    while take < min(FETCH_BATCH, len(entries)) and remaining > 0:
+        remaining -= entries[take].n or per_chunk
+        take += 1
+    return max(1, take)
 
 
 def _series_fields(key: SeriesKey) -> dict[str, str]:
