@@ -32,6 +32,7 @@ from src.features.market_data.serialization import Encoder, encoder, pieces_of
 
 MAX_RESAMPLE_SOURCE_BARS = 1_000_000
 PIECE_BARS = 50_000  # bars encoded per step of a resampled page
+TEXT_SLICE_BARS = 1_024  # bars of JSON or CSV encoded at once on the event loop (about a millisecond)
 _PERIOD_SECONDS = {Interval.D1: 86_400, Interval.W1: 7 * 86_400, Interval.MN1: 28 * 86_400}
 
 type CalendarOf = Callable[[SeriesKey], SessionCalendar]
@@ -185,15 +186,19 @@ def cacheable_bars(query: GetBarsQuery) -> int:
 async def _iterate(pieces: Iterable[BarColumns]) -> AsyncIterator[BarColumns]:
     for piece in pieces:
         yield piece
-        await asyncio.sleep(0)  # let other requests in between pieces
 
 
 async def _encoded(codec: Encoder, pieces: AsyncIterator[BarColumns], next_url: str | None) -> AsyncIterator[bytes]:
+    """The body a piece at a time, never holding the event loop for long: text is encoded on the loop in
+    slices of `TEXT_SLICE_BARS` with other requests served in between; Arrow and Parquet in a worker thread
+    (pyarrow releases the GIL while it encodes and compresses)."""
     yield codec.head()
     count = 0
     async for piece in pieces:
         count += len(piece)
-        data = codec.piece(piece)
-        if data:
-            yield data
+        for part in ([piece] if codec.whole else pieces_of(piece, TEXT_SLICE_BARS if codec.text else len(piece))):
+            data = codec.piece(part) if codec.text else await asyncio.to_thread(codec.piece, part)
+            if data:
+                yield data
+            await asyncio.sleep(0)
     yield codec.tail(count, next_url)

@@ -40,6 +40,7 @@ class Encoder(Protocol):
     media_type: str
     extension: str
     whole: bool  # True: needs every bar in one piece
+    text: bool  # True: encoded by Python (per-bar tokens); False: by pyarrow
 
     def head(self) -> bytes: ...
 
@@ -100,7 +101,7 @@ def _json_tail(count: int, next_url: str | None) -> bytes:
 
 
 class JsonRows:
-    media_type, extension, whole = "application/json", "json", False
+    media_type, extension, whole, text = "application/json", "json", False, True
 
     def __init__(self, key: SeriesKey) -> None:
         self._key = key
@@ -128,7 +129,7 @@ class JsonRows:
 
 
 class JsonColumns:
-    media_type, extension, whole = "application/json", "json", True
+    media_type, extension, whole, text = "application/json", "json", True, True
 
     def __init__(self, key: SeriesKey) -> None:
         self._key = key
@@ -147,7 +148,7 @@ class JsonColumns:
 
 
 class Csv:
-    media_type, extension, whole = "text/csv", "csv", False
+    media_type, extension, whole, text = "text/csv", "csv", False, True
 
     def __init__(self, key: SeriesKey) -> None:
         self._key = key
@@ -197,7 +198,7 @@ class _Sink:
 
 
 class ArrowStream:
-    media_type, extension, whole = "application/vnd.apache.arrow.stream", "arrows", False
+    media_type, extension, whole, text = "application/vnd.apache.arrow.stream", "arrows", False, False
 
     def __init__(self, key: SeriesKey) -> None:
         self._schema = arrow_schema(key)
@@ -218,7 +219,7 @@ class ArrowStream:
 
 
 class Parquet:
-    media_type, extension, whole = "application/vnd.apache.parquet", "parquet", False
+    media_type, extension, whole, text = "application/vnd.apache.parquet", "parquet", False, False
 
     def __init__(self, key: SeriesKey) -> None:
         self._schema = arrow_schema(key)
