@@ -108,7 +108,7 @@ class FakeOHLCVRepository:
     async def stream(self, key, **options) -> AsyncIterator[BarColumns]:
         columns = await self.read(key, **options)
         for i in range(0, len(columns), 1000):
-            yield columns.map(lambda column, i=i: column[i:i + 1000])
+            yield columns.rows(i, i + 1000)
 
     async def page(self, key, *, start=None, end=None, limit, oldest_first=False) -> tuple[int | None, bool]:
         times = (await self.read(key, start=start, end=end, descending=not oldest_first)).time.tolist()

@@ -28,7 +28,7 @@ from src.common.ports import OHLCVRepository
 from src.domain.market_data import BarColumns, Interval, SeriesKey, SessionCalendar
 from src.domain.market_data.resample import can_resample, finer_sources, resample
 from src.features.market_data.messages import GetBarsQuery
-from src.features.market_data.serialization import Encoder, encoder, pieces_of
+from src.features.market_data.serialization import Encoder, JsonColumns, encoder, pieces_of
 
 MAX_RESAMPLE_SOURCE_BARS = 1_000_000
 PIECE_BARS = 50_000  # bars encoded per step of a resampled page
@@ -196,9 +196,19 @@ async def _encoded(codec: Encoder, pieces: AsyncIterator[BarColumns], next_url: 
     count = 0
     async for piece in pieces:
         count += len(piece)
-        for part in ([piece] if codec.whole else pieces_of(piece, TEXT_SLICE_BARS if codec.text else len(piece))):
-            data = codec.piece(part) if codec.text else await asyncio.to_thread(codec.piece, part)
+        async for data in _slices(codec, piece):
             if data:
                 yield data
             await asyncio.sleep(0)
     yield codec.tail(count, next_url)
+
+
+async def _slices(codec: Encoder, piece: BarColumns) -> AsyncIterator[bytes]:
+    if isinstance(codec, JsonColumns):
+        for data in codec.parts(piece):
+            yield data
+    elif codec.text:
+        for part in pieces_of(piece, TEXT_SLICE_BARS):
+            yield codec.piece(part)
+    else:
+        yield await asyncio.to_thread(codec.piece, piece)

@@ -130,6 +130,7 @@ class JsonRows:
 
 class JsonColumns:
     media_type, extension, whole, text = "application/json", "json", True, True
+    SLICE = 65_536  # values written at once: a column is written whole, but never in one long step
 
     def __init__(self, key: SeriesKey) -> None:
         self._key = key
@@ -138,10 +139,17 @@ class JsonColumns:
         return _series_json(self._key) + b',"layout":"columns","columns":{'
 
     def piece(self, columns: BarColumns) -> bytes:
+        return b"".join(self.parts(columns))
+
+    def parts(self, columns: BarColumns) -> Iterator[bytes]:
         names = ("timestamp", "open", "high", "low", "close", "volume", "partial")
         values = (columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume, columns.partial)
-        return b",".join(b'"%s":%s' % (name.encode(), orjson.dumps(np.ascontiguousarray(column), option=_NUMPY))
-                         for name, column in zip(names, values, strict=True))
+        for i, (name, column) in enumerate(zip(names, values, strict=True)):
+            yield b'%s"%s":[' % (b"," if i else b"", name.encode())
+            for j in range(0, column.size, self.SLICE):
+                tokens = orjson.dumps(np.ascontiguousarray(column[j:j + self.SLICE]), option=_NUMPY)[1:-1]
+                yield (b"," if j else b"") + tokens
+            yield b"]"
 
     def tail(self, count: int, next_url: str | None) -> bytes:
         return b"}" + _json_tail(count, next_url)
