@@ -2,9 +2,10 @@
 
 Documents (schema version 3):
 - a chunk: `_id` = "source:EXCHANGE:CODE:interval@start" (the series and its chunk start), the same parts as
-  fields, `start`, `end`, `version`, `n`/`first`/`last` and the packed columns `t o h l c v p` (`chunking`);
-- a series directory: `_id` = "source:EXCHANGE:CODE:interval", with `chunks.<start> = {n, first, last}`,
-  so reads and coverage know which chunks exist without a query.
+  fields, `start`, `end`, `version`, `n`/`first`/`last` and the packed columns `dt o h l c v p` (`chunking`);
+- a series directory: `_id` = "source:EXCHANGE:CODE:interval", `version`, and each chunk's start, count,
+  first and last time packed (`chunk_directory`), so reads and coverage know which chunks exist without a
+  query.
 
 Layouts, chosen per database (`collections_per_chunk`; README "Storage layout" has the measurements):
 - **own collections** (the default on the embedded store): every chunk in a collection of its own,
@@ -41,6 +42,7 @@ from src.common.ports import SeriesCoverage
 from src.domain.market_data import BarColumns, OHLCVBar, SeriesKey, gaps_between, runs
 from src.infrastructure.mongo.chunk_directory import ChunkEntry, Stats, decode_directory, merge_directory
 from src.infrastructure.mongo.chunking import (
+    TIME_FIELDS,
     chunk_end,
     chunk_start,
     chunk_starts,
@@ -277,8 +279,8 @@ class MongoOHLCVRepository:
         return entries[::-1] if newest_first else entries
 
     async def _times(self, key: SeriesKey, chunk: int, lo: int, hi: int) -> np.ndarray:
-        docs = await self._fetch(key, [chunk], {"t": 1})
-        times = decode_times(docs[0]["t"]) if docs else np.zeros(0, np.int64)
+        docs = await self._fetch(key, [chunk], TIME_FIELDS)
+        times = decode_times(docs[0]) if docs else np.zeros(0, np.int64)
         return times[(times >= lo) & (times <= hi)]
 
     async def _pieces(
@@ -291,15 +293,24 @@ class MongoOHLCVRepository:
             return
         entries = await self._entries(key, lo, hi, newest_first)
         remaining = limit
-        while entries and (remaining is None or remaining > 0):
-            take = _batch_size(entries, remaining, nominal_bars(key.interval))
-            batch, entries = entries[:take], entries[take:]
-            for doc in await self._fetch(key, [entry.start for entry in batch]):
-                piece = decode(key, doc).between(lo, hi)
-                if remaining is not None:
-                    piece = piece.last(remaining) if newest_first else piece.first(remaining)
-                    remaining -= len(piece)
-                yield piece
+        ahead: asyncio.Future[list[dict[str, Any]]] | None = None
+        try:
+            while entries and (remaining is None or remaining > 0):
+                take = _batch_size(entries, remaining, nominal_bars(key.interval))
+                batch, entries = entries[:take], entries[take:]
+                docs = await (ahead or self._fetch(key, [entry.start for entry in batch]))
+                ahead = None
+                if remaining is None and entries:  # no limit: read the next batch while this one is used
+                    ahead = asyncio.ensure_future(self._fetch(key, [e.start for e in entries[:FETCH_BATCH]]))
+                for doc in docs:
+                    piece = decode(key, doc).between(lo, hi)
+                    if remaining is not None:
+                        piece = piece.last(remaining) if newest_first else piece.first(remaining)
+                        remaining -= len(piece)
+                    yield piece
+        finally:
+            if ahead is not None:
+                ahead.cancel()
 
     @translate_errors
     async def coverage(self, key: SeriesKey) -> SeriesCoverage:
@@ -333,8 +344,8 @@ class MongoOHLCVRepository:
         holey = [first for n, first, last in entries if n < (last - first) // step + 1]
         inner: dict[int, list[tuple[int, int]]] = {}
         if holey:
-            docs = await self._fetch(key, [chunk_start(key.interval, f) for f in holey], {"t": 1, "first": 1})
-            inner = {doc["first"]: runs(decode_times(doc["t"]).tolist(), key.interval) for doc in docs}
+            docs = await self._fetch(key, [chunk_start(key.interval, f) for f in holey], {**TIME_FIELDS, "first": 1})
+            inner = {doc["first"]: runs(decode_times(doc).tolist(), key.interval) for doc in docs}
         stretches = [stretch for _, first, last in entries for stretch in inner.get(first, [(first, last)])]
         return gaps_between(stretches, key.interval)
 

@@ -1,6 +1,7 @@
 """Chunk periods, the chunk payload codec and the vectorised chunk merge, against a dict of last writes."""
 
 import calendar
+import zlib
 from datetime import UTC, datetime
 
 import numpy as np
@@ -57,14 +58,16 @@ def test_merging_any_sequence_equals_last_write_wins_dict(batches) -> None:
         assert as_dict(decode(KEY, encode(chunk))) == model
 
 
-def test_a_payload_is_little_endian_columns_and_old_payloads_without_flags_read_as_complete() -> None:
+def test_a_payload_is_little_endian_columns_and_version_2_payloads_still_read() -> None:
     chunk = columns({0: (1.5, 2.0, 1.0, 1.75, 3.0, True), 60: (2.0, 2.5, 1.5, 2.25, 0.0, False)})
     payload = encode(chunk)
-    assert payload["t"] == np.array([0, 60], "<i8").tobytes()
+    assert zlib.decompress(payload["dt"]) == np.array([0, 60], "<i8").tobytes()  # times as differences
     assert payload["c"] == np.array([1.75, 2.25], "<f8").tobytes()
     assert payload["p"] == b"\x01\x00"
-    without_flags = decode(KEY, {k: v for k, v in payload.items() if k != "p"})
-    assert without_flags.partial.tolist() == [False, False] and without_flags.close.tolist() == [1.75, 2.25]
+    version_2 = {"t": np.array([0, 60], "<i8").tobytes(), **{k: payload[k] for k in ("o", "h", "l", "c", "v")}}
+    old = decode(KEY, version_2)  # plain times, no flags: complete bars
+    assert old.time.tolist() == [0, 60] and old.partial.tolist() == [False, False]
+    assert old.close.tolist() == [1.75, 2.25]
 
 
 @given(st.integers(0, 4_000_000_000), st.sampled_from(list(Interval)))
