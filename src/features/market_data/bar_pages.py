@@ -87,9 +87,8 @@ class DownloadGate:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """The stored interval a page reads and, for a page read as stored, the range it covers."""
+    """The range a page of stored bars covers, and the cursor of the next page."""
 
-    source: Interval
     start: int | None
     end: int | None
     next_cursor: tuple[str, int] | None
@@ -135,10 +134,10 @@ class PageRenderer:
         edge, more = await self._bars.page(query.key, start=query.start, end=query.end, limit=query.limit,
                                            oldest_first=query.oldest_first)
         if edge is None:
-            return Plan(query.key.interval, query.start, query.end, None)
+            return Plan(query.start, query.end, None)
         if query.oldest_first:
-            return Plan(query.key.interval, query.start, edge, ("after", edge) if more else None)
-        return Plan(query.key.interval, edge, query.end, ("before", edge) if more else None)
+            return Plan(query.start, edge, ("after", edge) if more else None)
+        return Plan(edge, query.end, ("before", edge) if more else None)
 
     async def _stored(self, query: GetBarsQuery, plan: Plan, whole: bool) -> AsyncIterator[BarColumns]:
         stream = self._bars.stream(query.key, start=plan.start, end=plan.end, descending=query.descending)
