@@ -18,6 +18,7 @@ Rules (tests in tests/unit/market_data/test_pages.py and tests/e2e/test_ohlcv_fo
 """
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
 
@@ -76,13 +77,35 @@ class DownloadGate:
         self._limit = limit
         self.running = 0
 
-    def enter(self) -> None:
+    def enter(self) -> Callable[[], None]:
+        """Take a place; returns its release, which frees it once however often it is called."""
         if self.running >= self._limit:
             raise Overloaded(f"{self._limit} large downloads are running; retry shortly")
         self.running += 1
+        held = [True]
 
-    def leave(self) -> None:
-        self.running -= 1
+        def release() -> None:
+            if held:
+                held.clear()
+                self.running -= 1
+
+        return release
+
+    @staticmethod
+    def hold(chunks: AsyncIterator[bytes], release: Callable[[], None]) -> AsyncIterator[bytes]:
+        """`chunks`, keeping a place taken by `enter` until they end, fail, or are dropped unread (a client
+        gone before the body started), whichever comes first."""
+        held = _released_after(chunks, release)
+        weakref.finalize(held, release)
+        return held
+
+
+async def _released_after(chunks: AsyncIterator[bytes], release: Callable[[], None]) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        release()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,6 @@
 """Handlers of the market-data slice: each one loads, calls the domain or a port, saves, publishes."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
 from src.common import cache_keys
@@ -109,26 +108,18 @@ class GetBarsHandler:
             )
             packed: bytes = await self._cache.get_or_set(key, cache_keys.OHLCV_QUERY_TTL_S, lambda: self._whole(query))
             return BarsPage.unpacked(packed)
-        self.downloads.enter()
+        release = self.downloads.enter()  # refused here, before anything is read
         try:
             page = await self._renderer.render(query, query.url)
         except BaseException:
-            self.downloads.leave()
+            release()
             raise
         assert page.chunks is not None
-        return replace(page, chunks=_then_leave(page.chunks, self.downloads))
+        return replace(page, chunks=DownloadGate.hold(page.chunks, release))
 
     async def _whole(self, query: GetBarsQuery) -> bytes:
         page = await self._renderer.render(query, query.url)
         return replace(page, body=await page.read(), chunks=None).packed()
-
-
-async def _then_leave(chunks: AsyncIterator[bytes], gate: DownloadGate) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in chunks:
-            yield chunk
-    finally:
-        gate.leave()
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,6 +136,19 @@ async def test_streamed_downloads_beyond_the_bound_are_refused_until_one_ends():
     assert (await (await world.mediator.send(GetBarsQuery(KEY, 100))).read()).startswith(b"{")
 
 
+async def test_a_download_dropped_before_its_body_started_frees_its_place():
+    import gc
+
+    world = World(ohlcv_cache_max_bars=10, ohlcv_max_downloads=1)
+    await world.bars.upsert(KEY, minutes(100))
+    page = await world.mediator.send(GetBarsQuery(KEY, 100))
+    with pytest.raises(Overloaded):
+        await world.mediator.send(GetBarsQuery(KEY, 100))
+    del page  # the client went away before the response began: its chunks are never read
+    gc.collect()
+    assert len(orjson.loads(await (await world.mediator.send(GetBarsQuery(KEY, 100))).read())["bars"]) == 100
+
+
 @pytest.mark.parametrize(("params", "field"), [
     ({"limit": 1_000_001}, "limit"), ({"after": T0, "before": T0}, "after"), ({"layout": "columns", "format": "csv"},
                                                                              "layout"),
