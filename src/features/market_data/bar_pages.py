@@ -179,7 +179,8 @@ class PageRenderer:
         budget = min(MAX_RESAMPLE_SOURCE_BARS, (query.limit + 1) * _ratio(source, target))
         read = await self._bars.read(replace(query.key, interval=source), start=lo, end=hi, limit=budget,
                                      oldest_first=query.oldest_first)
-        built = resample(read, target, calendar).between(lo, query.end if query.end is not None else 1 << 62)
+        built = await asyncio.to_thread(resample, read, target, calendar)  # numpy work, off the event loop
+        built = built.between(lo, query.end if query.end is not None else 1 << 62)
         if len(read) == budget and len(built):  # the read stopped inside a target bar: leave it out
             built = built.last(len(built) - 1) if not query.oldest_first else built.first(len(built) - 1)
         page = built.first(query.limit) if query.oldest_first else built.last(query.limit)
