@@ -39,8 +39,9 @@ ROUNDS = 5
 
 
 def columns(first: int, count: int, key: SeriesKey = KEY, shift: float = 0.0) -> BarColumns:
+    """Bars with prices in cents and volumes in tenths, as sources send them (decimal text)."""
     i = np.arange(first, first + count)
-    base = 100 + (i % 97) * 0.25 + i * 1e-4 + shift
+    base = np.round(30_000 + (i % 97) * 0.25 + (i % 1013) * 0.07 + shift, 2)
     return BarColumns.of(key, T0 + 60 * i, base, base + 1.5, base - 1.25, base + 0.5, 1.5 * (i % 13), i % 101 == 0)
 
 

@@ -9,26 +9,25 @@ three documents and a million-bar read about a hundred:
     1d                         1 decade (1970, 1980, ..)  ~3,653
     1w, 1M                     1 century (1900, 2000, ..) ~5,218 / 1,200
 
-Columns are packed little-endian: `o h l c v` float64, `p` int8 partial flags (1 = the bar does not cover its
-whole period; chunks written before the flag existed have no `p` and hold complete bars), and the times as
-`dt`, the zlib-compressed int64 differences between consecutive times (the first from 0): bar times are
-nearly regular, so the column that was a sixth of a chunk takes a few hundred bytes, and the store moves a
-sixth fewer bytes per bar. Chunks of schema version 2 have `t`, the int64 times themselves, still read.
-Decoding is `numpy.frombuffer` over the stored bytes: no per-bar Python object and no copy (but for `dt`).
+Columns (schema version 3, `column_codec`): `dt` the times, `o h l c v` the prices and volume, `p` the
+partial flags (True: the bar does not cover its whole period), each packed losslessly and small; `n` is
+the number of bars. Chunks of schema version 2 (recognised by `t` instead of `dt`) hold plain little-endian
+columns, `t` int64 and `o h l c v` float64, and `p` int8 only once flags existed (without it, complete bars);
+they are still read. Decoding works on whole columns in numpy: no per-bar Python object.
 """
 
-import zlib
 from collections.abc import Mapping
 from enum import Enum
+from typing import Any
 
 import numpy as np
 
 from src.domain.market_data import BarColumns, Interval, SeriesKey, utc_calendar
 from src.domain.market_data.columns import Times
+from src.infrastructure.mongo import column_codec
 
-_DTYPES = {"o": "<f8", "h": "<f8", "l": "<f8", "c": "<f8", "v": "<f8", "p": "i1"}
-_FIELDS = dict(zip(_DTYPES, ("open", "high", "low", "close", "volume", "partial"), strict=True))
-TIME_FIELDS = {"dt": 1, "t": 1}  # a projection reading only the times
+_VALUES = {"o": "open", "h": "high", "l": "low", "c": "close", "v": "volume"}
+TIME_FIELDS = {"dt": 1, "t": 1, "n": 1}  # a projection reading only the times
 
 
 class Period(Enum):
@@ -92,23 +91,29 @@ def nominal_bars(interval: Interval) -> int:
 
 
 def encode(columns: BarColumns) -> dict[str, bytes]:
-    steps = np.diff(columns.time, prepend=0).astype("<i8", copy=False)
-    packed = {name: getattr(columns, field).astype(_DTYPES[name], copy=False).tobytes()
-              for name, field in _FIELDS.items()}
-    return {"dt": zlib.compress(steps.tobytes(), 1), **packed}
+    values = {name: column_codec.pack_floats(getattr(columns, field)) for name, field in _VALUES.items()}
+    return {"dt": column_codec.pack_ints(columns.time), **values, "p": column_codec.pack_flags(columns.partial)}
 
 
-def decode(key: SeriesKey, doc: Mapping[str, bytes]) -> BarColumns:
-    """A chunk document's columns, viewing the stored bytes (read-only arrays)."""
+def decode(key: SeriesKey, doc: Mapping[str, Any]) -> BarColumns:
+    """A chunk document's columns (read-only arrays)."""
+    if "dt" not in doc:
+        return _decode_version_2(key, doc)
+    count = int(doc["n"])
+    o, h, lo, c, v = (column_codec.unpack_floats(doc[name], count) for name in _VALUES)
+    return BarColumns(key, decode_times(doc), o, h, lo, c, v, column_codec.unpack_flags(doc["p"], count))
+
+
+def _decode_version_2(key: SeriesKey, doc: Mapping[str, Any]) -> BarColumns:
     times = decode_times(doc)
-    o, h, lo, c, v = (np.frombuffer(doc[name], _DTYPES[name]).astype(np.float64, copy=False) for name in "ohlcv")
+    o, h, lo, c, v = (np.frombuffer(doc[name], "<f8").astype(np.float64, copy=False) for name in _VALUES)
     flags = np.frombuffer(doc["p"], np.bool_) if "p" in doc else np.zeros(times.size, np.bool_)
     return BarColumns(key, times, o, h, lo, c, v, flags)
 
 
-def decode_times(doc: Mapping[str, bytes]) -> Times:
+def decode_times(doc: Mapping[str, Any]) -> Times:
     if "dt" in doc:
-        return np.cumsum(np.frombuffer(zlib.decompress(doc["dt"]), "<i8"), dtype=np.int64)
+        return column_codec.unpack_ints(doc["dt"], int(doc["n"]))
     return np.frombuffer(doc["t"], "<i8").astype(np.int64, copy=False)
 
 

@@ -1,7 +1,6 @@
 """Chunk periods, the chunk payload codec and the vectorised chunk merge, against a dict of last writes."""
 
 import calendar
-import zlib
 from datetime import UTC, datetime
 
 import numpy as np
@@ -55,17 +54,17 @@ def test_merging_any_sequence_equals_last_write_wins_dict(batches) -> None:
     assert stored == model
     if chunk is not None:
         assert chunk.time.tolist() == sorted(model)
-        assert as_dict(decode(KEY, encode(chunk))) == model
+        assert as_dict(decode(KEY, {"n": len(chunk), **encode(chunk)})) == model
 
 
-def test_a_payload_is_little_endian_columns_and_version_2_payloads_still_read() -> None:
+def test_a_version_3_payload_reads_back_and_version_2_payloads_still_read() -> None:
     chunk = columns({0: (1.5, 2.0, 1.0, 1.75, 3.0, True), 60: (2.0, 2.5, 1.5, 2.25, 0.0, False)})
-    payload = encode(chunk)
-    assert zlib.decompress(payload["dt"]) == np.array([0, 60], "<i8").tobytes()  # times as differences
-    assert payload["c"] == np.array([1.75, 2.25], "<f8").tobytes()
-    assert payload["p"] == b"\x01\x00"
-    version_2 = {"t": np.array([0, 60], "<i8").tobytes(), **{k: payload[k] for k in ("o", "h", "l", "c", "v")}}
-    old = decode(KEY, version_2)  # plain times, no flags: complete bars
+    payload = {"n": 2, **encode(chunk)}
+    assert set(payload) == {"n", "dt", "o", "h", "l", "c", "v", "p"}
+    assert as_dict(decode(KEY, payload)) == as_dict(chunk)
+    plain = {name: np.array(getattr(chunk, field), "<f8").tobytes()
+             for name, field in (("o", "open"), ("h", "high"), ("l", "low"), ("c", "close"), ("v", "volume"))}
+    old = decode(KEY, {"t": np.array([0, 60], "<i8").tobytes(), "n": 2, **plain})  # no flags: complete bars
     assert old.time.tolist() == [0, 60] and old.partial.tolist() == [False, False]
     assert old.close.tolist() == [1.75, 2.25]
 
