@@ -66,7 +66,8 @@ def decimal_places(values: npt.NDArray[np.float64]) -> int | None:
 
 
 def _exact(values: npt.NDArray[np.float64], scale: float) -> bool:
-    scaled = np.round(values * scale)
+    with np.errstate(over="ignore"):  # a value too large to scale becomes inf, and is then not exact
+        scaled = np.round(values * scale)
     return bool(np.all(np.abs(scaled) < _EXACT_INTEGERS)) and bool(np.array_equal(scaled / scale, values))
 
 
