@@ -23,8 +23,8 @@ from src.infrastructure.mongo.ohlcv_repository import MongoOHLCVRepository
 pytestmark = pytest.mark.e2e
 KEY = SeriesKey(Symbol("BINANCE", "BTCUSDT"), Interval.M1, "tradingview")
 OHLCV = "/api/v1/market-data/ohlcv/BINANCE/BTCUSDT"
-T0 = 1_709_424_000  # 2024-03-03 00:00 UTC, a Sunday: the next day starts a new week chunk
-COUNT = 25_000  # three week chunks
+T0 = 1_708_387_200  # 2024-02-20 00:00 UTC
+COUNT = 25_000  # two month chunks: February's last nine days, March's first eight
 
 
 def bars(count: int = COUNT, first: int = T0, shift: float = 0.0) -> BarColumns:

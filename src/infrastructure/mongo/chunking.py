@@ -1,10 +1,9 @@
 """Which calendar period (chunk) holds a bar, per interval; chunk payloads as numpy columns; the merge.
 
-Chunk periods hold roughly 3,000-15,000 bars each (schema version 3), so a 5,000-bar read touches one to
-three documents and a million-bar read about a hundred:
+Chunk periods hold roughly 3,000-45,000 bars each (schema version 3), so a 5,000-bar read touches one or
+two documents and a million 1m bars about two dozen (README "Storage layout" has the measurements):
 
-    1m                         1 week (Monday 00:00)      10,080 bars
-    3m, 5m, 15m                1 calendar month           ~14,880 / ~8,928 / ~2,976
+    1m, 3m, 5m, 15m            1 calendar month           ~44,640 / ~14,880 / ~8,928 / ~2,976 bars
     30m, 45m, 1h, 2h, 3h, 4h   1 calendar year            ~17,568 / ~11,712 / ~8,784 / 4,392 / 2,928 / 2,196
     1d                         1 decade (1970, 1980, ..)  ~3,653
     1w, 1M                     1 century (1900, 2000, ..) ~5,218 / 1,200
@@ -31,7 +30,6 @@ TIME_FIELDS = {"dt": 1, "t": 1, "n": 1}  # a projection reading only the times
 
 
 class Period(Enum):
-    WEEK = "week"
     MONTH = "month"
     YEAR = "year"
     DECADE = "decade"
@@ -39,7 +37,7 @@ class Period(Enum):
 
 
 CHUNK_PERIOD: dict[Interval, Period] = {
-    Interval.M1: Period.WEEK,
+    Interval.M1: Period.MONTH,
     Interval.M3: Period.MONTH,
     Interval.M5: Period.MONTH,
     Interval.M15: Period.MONTH,
@@ -65,8 +63,6 @@ def chunk_start(interval: Interval, ts: int) -> int:
 def chunk_starts(interval: Interval, times: Times) -> Times:
     """`chunk_start` of every time at once."""
     period = CHUNK_PERIOD[interval]
-    if period is Period.WEEK:
-        return utc_calendar.week_starts(times)
     if period is Period.MONTH:
         return utc_calendar.month_starts(times)
     return utc_calendar.year_starts(times, _YEARS[period])
@@ -75,8 +71,6 @@ def chunk_starts(interval: Interval, times: Times) -> Times:
 def chunk_end(interval: Interval, start: int) -> int:
     """Start of the chunk after the one starting at `start` (exclusive end)."""
     period = CHUNK_PERIOD[interval]
-    if period is Period.WEEK:
-        return start + utc_calendar.WEEK
     if period is Period.MONTH:
         return utc_calendar.add_months(start, 1)
     return utc_calendar.add_years(start, _YEARS[period])

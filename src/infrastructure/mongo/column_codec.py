@@ -2,7 +2,7 @@
 the bytes it moves (mongoeco keeps them as hex inside JSON), so bytes saved are time saved.
 
 * **Integers** (times): the differences between consecutive values, Zstandard-compressed. Bar times are
-  nearly regular, so a week of 1m times takes a few hundred bytes instead of 80 kB.
+  nearly regular, so a month of 1m times takes a few hundred bytes instead of 350 kB.
 * **Flags** (partial): int8, Zstandard-compressed.
 * **Floats** (prices, volume): when every value is a decimal of at most `MAX_DECIMALS` places, that is
   `round(x * 10**k) / 10**k == x` for all of them (true of prices and volumes a source sends as decimal

@@ -3,7 +3,7 @@
 Version 1 (PocketQuant 0.1) keyed series, sync status and tracked symbols without a source; version 2
 puts the source first in every id (`tradingview:` for what 0.1 stored, its only provider) and drops the
 unique indexes the `_id` already guarantees. Version 3 is the columnar layout: chunk periods sized for
-large reads (a week of 1m bars instead of a day, ...), chunks and series directories in collections of
+large reads (a month of 1m bars instead of a day, ...), chunks and series directories in collections of
 their own on the embedded store (`MongoOHLCVRepository`); every series of version 2 is copied chunk by
 chunk into it through the repository's own merge, then its old chunks and directory are deleted.
 

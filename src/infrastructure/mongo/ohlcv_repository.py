@@ -56,7 +56,8 @@ from src.infrastructure.mongo.connection import UNAVAILABLE_ERRORS, translate_er
 
 CHUNKS = "ohlcv_chunks"
 DIRECTORY = "ohlcv_directory"
-FETCH_BATCH = 8  # chunks fetched concurrently by a read
+FETCH_BATCH = 8  # chunks fetched at once by a read, at most
+FETCH_BARS = 64_000  # ... and about this many bars: a month of 1m bars is fetched alone
 _FAR_FUTURE = 1 << 62
 
 type Directory = list[ChunkEntry]
@@ -301,7 +302,8 @@ class MongoOHLCVRepository:
                 docs = await (ahead or self._fetch(key, [entry.start for entry in batch]))
                 ahead = None
                 if remaining is None and entries:  # no limit: read the next batch while this one is used
-                    ahead = asyncio.ensure_future(self._fetch(key, [e.start for e in entries[:FETCH_BATCH]]))
+                    following = entries[:_batch_size(entries, None, nominal_bars(key.interval))]
+                    ahead = asyncio.ensure_future(self._fetch(key, [e.start for e in following]))
                 for doc in docs:
                     piece = decode(key, doc).between(lo, hi)
                     if remaining is not None:
@@ -381,7 +383,7 @@ def _batch_size(entries: Directory, remaining: int | None, per_chunk: int) -> in
     """How many of the next chunks to fetch at once: all of a batch without a limit; else enough to hold
     `remaining` bars by the directory's counts (a chunk whose count is unknown is taken as nominally full)."""
     if remaining is None:
-        return FETCH_BATCH
+        return max(1, min(FETCH_BATCH, FETCH_BARS // per_chunk))
     take = 0
     while take < min(FETCH_BATCH, len(entries)) and remaining > 0:
         remaining -= entries[take].n or per_chunk

@@ -14,7 +14,7 @@ from src.infrastructure.mongo.ohlcv_repository import CHUNKS, MongoOHLCVReposito
 pytestmark = pytest.mark.integration
 
 DAY = 86_400
-T0 = calendar.timegm((2024, 3, 3, 0, 0, 0))  # a Sunday, 00:00 UTC: T0 + DAY starts a new 1m chunk (a week)
+T0 = calendar.timegm((2024, 1, 31, 0, 0, 0))  # 00:00 UTC: T0 + DAY starts a new 1m chunk (a month)
 KEY = SeriesKey(Symbol("BINANCE", "BTCUSDT"), Interval.M1, "tradingview")
 
 
@@ -220,7 +220,7 @@ async def test_columns_are_written_without_bar_objects_and_checked_first(repo: M
     (T0 + 600 * 60, T0 + 10 * DAY, 12_000), (T0 + 20 * DAY, None, 5),
 ])
 async def test_streamed_pieces_join_into_what_a_read_returns(repo, start, end, limit, descending, oldest_first):
-    bars = minutes(T0, 16 * 1440)  # three week chunks
+    bars = minutes(T0, 16 * 1440)  # two month chunks
     await repo.upsert(KEY, bars)
     in_range = [b.time for b in bars if (start is None or b.time >= start) and (end is None or b.time <= end)]
     expected = in_range if limit is None else (in_range[:limit] if oldest_first else in_range[-limit:])
@@ -230,7 +230,7 @@ async def test_streamed_pieces_join_into_what_a_read_returns(repo, start, end, l
     pieces = [piece async for piece in repo.stream(KEY, **options)]
     assert read.time.tolist() == expected
     assert np.concatenate([p.time for p in pieces] or [np.zeros(0)]).tolist() == expected
-    assert all(len(p) <= 10_080 for p in pieces)
+    assert all(len(p) <= 44_640 for p in pieces)
 
 
 @pytest.mark.parametrize("oldest_first", [False, True])
