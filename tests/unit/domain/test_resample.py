@@ -44,8 +44,8 @@ def frame(bars: BarColumns) -> pd.DataFrame:
 
 
 def assert_equal(got: BarColumns, expected: pd.DataFrame) -> None:
-    expected_times = (expected.index.tz_convert("UTC").tz_localize(None) - pd.Timestamp(0)) // pd.Timedelta("1s")
-    np.testing.assert_array_equal(got.time, expected_times.to_numpy(np.int64))
+    expected_times = expected.index.tz_convert("UTC").as_unit("s").asi8
+    np.testing.assert_array_equal(got.time, expected_times)
     for name in ("open", "high", "low", "close", "partial"):
         np.testing.assert_array_equal(getattr(got, name), expected[name].to_numpy(), err_msg=name)
     np.testing.assert_allclose(got.volume, expected["volume"].to_numpy(), rtol=1e-12, atol=1e-9)
@@ -85,7 +85,8 @@ def pandas_sessions(bars: BarColumns, target: Interval) -> pd.DataFrame:
         keys = local.index.to_period(period)
         result = local.groupby(keys).agg(AGG)
         first_day = pd.Series(local.index.normalize(), index=keys).groupby(level=0).min()
-        result.index = pd.DatetimeIndex(first_day.to_numpy()) + pd.Timedelta(hours=9, minutes=30)
+        opens = first_day.to_numpy().astype("datetime64[s]") + np.timedelta64(9 * 3600 + 30 * 60, "s")
+        result.index = pd.DatetimeIndex(opens)
     return result.set_axis(result.index.tz_localize("America/New_York"))
 
 
