@@ -71,6 +71,11 @@ $(WEB_BUILT): $(WEB_DEPS) $(WEB_SOURCES)
 	cd web && npm run --silent build
 	@touch $@
 
+# The benchmark-only extra (ArcticDB, measured by the storage benchmark in the same run).
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
 run: install web
 	$(BIN)/python -m src.main
 
@@ -119,7 +124,7 @@ ifeq ($(WEB_NODE),yes)
 	cd web && npx tsc --noEmit
 endif
 
-bench: install
+bench: $(VENV)/.bench-installed
 	@$(BIN)/python -m benchmarks
 
 clean:

@@ -2,7 +2,7 @@
 
 import asyncio
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 
 from src.common.errors import SymbolNotFound, UpstreamUnavailable
@@ -80,28 +80,42 @@ class FakeProvider:
 
 
 class FakeOHLCVRepository:
+    """A dict of bars per series; reads rebuild the columns from it (a straightforward reimplementation)."""
+
     def __init__(self) -> None:
         self.series: dict[SeriesKey, dict[int, OHLCVBar]] = {}
         self.upserts = 0
 
-    async def upsert(self, key: SeriesKey, bars: Sequence[OHLCVBar]) -> int:
+    async def upsert(self, key: SeriesKey, bars: Sequence[OHLCVBar] | BarColumns) -> int:
         self.upserts += 1
+        if isinstance(bars, BarColumns):
+            bars = bars.check().to_bars()
         stored = self.series.setdefault(key, {})
-        changed = sum(1 for bar in bars if stored.get(bar.time) != bar)
-        stored.update({bar.time: bar for bar in bars})
+        latest = {bar.time: bar for bar in bars}
+        changed = sum(1 for bar in latest.values() if stored.get(bar.time) != bar)
+        stored.update(latest)
         return changed
 
-    async def read(self, key, *, start=None, end=None, limit=None, descending=False) -> BarColumns:
+    async def read(self, key, *, start=None, end=None, limit=None, descending=False, oldest_first=False) -> BarColumns:
         bars = sorted(self.series.get(key, {}).values(), key=lambda b: b.time)
         bars = [b for b in bars if (start is None or b.time >= start) and (end is None or b.time <= end)]
         if limit is not None:
-            bars = bars[-limit:]
+            bars = bars[:limit] if oldest_first else bars[-limit:] if limit else []
         if descending:
             bars.reverse()
-        return BarColumns(
-            key, [b.time for b in bars], [b.open for b in bars], [b.high for b in bars],
-            [b.low for b in bars], [b.close for b in bars], [b.volume for b in bars], [int(b.partial) for b in bars],
-        )
+        return BarColumns.from_bars(key, bars)
+
+    async def stream(self, key, **options) -> AsyncIterator[BarColumns]:
+        columns = await self.read(key, **options)
+        for i in range(0, len(columns), 1000):
+            yield columns.rows(i, i + 1000)
+
+    async def page(self, key, *, start=None, end=None, limit, oldest_first=False) -> tuple[int | None, bool]:
+        times = (await self.read(key, start=start, end=end, descending=not oldest_first)).time.tolist()
+        return (times[limit - 1] if len(times) >= limit else None), len(times) > limit
+
+    async def has_bars(self, key: SeriesKey) -> bool:
+        return bool(self.series.get(key))
 
     async def coverage(self, key: SeriesKey) -> SeriesCoverage:
         times = sorted(self.series.get(key, {}))

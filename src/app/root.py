@@ -117,7 +117,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         mediator=Mediator(),
         providers=ProviderRegistry(guards.wrap(given.providers if given.providers is not None
                                                else build_providers(settings, guards.limiter_for))),
-        bars=given.bars or MongoOHLCVRepository(_database(store), collection_per_series=_per_series(settings)),
+        bars=given.bars or MongoOHLCVRepository(_database(store), collections_per_chunk=_per_series(settings)),
         sync_status=given.sync_status or MongoSyncStatusRepository(_database(store)),
         symbols=given.symbols or MongoSymbolRepository(_database(store)),
         dead_letters=dead_letters,
@@ -250,7 +250,8 @@ def _resource_components(root: Root) -> list[Component]:
 
 async def _prepare_store(root: Root) -> None:
     assert root.store is not None
-    await StoreMigrations(root.store.database).run()
+    bars = root.core.bars if isinstance(root.core.bars, MongoOHLCVRepository) else None
+    await StoreMigrations(root.store.database, bars).run()
     core = root.core
     for repository in (core.bars, core.sync_status, core.symbols, core.dead_letters):
         ensure = getattr(repository, "ensure_indexes", None)

@@ -51,5 +51,9 @@ class StoreUnavailable(ApplicationError):
     """The database is down; requests fail fast until it returns."""
 
 
+class Overloaded(ApplicationError):
+    """This worker is at a configured bound of concurrent work (e.g. large downloads); retry shortly."""
+
+
 class NoHandlerRegistered(LookupError):
     pass

@@ -1,11 +1,12 @@
 """Ports: what the application needs from the outside world, as Protocols. Adapters live in
 `src.infrastructure` and satisfy these structurally; handlers depend only on these."""
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
+from src.domain.market_data.columns import BarColumns as BarColumns  # noqa: PLC0414 - re-exported for the port users
 from src.domain.sync.status import SyncState, SyncStatus
 
 
@@ -29,35 +30,12 @@ class SeriesCoverage:
     missing_bars: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class BarColumns:
-    """A read result kept column by column, cheap to serialize without per-bar objects."""
-
-    key: SeriesKey
-    time: Sequence[int]
-    open: Sequence[float]
-    high: Sequence[float]
-    low: Sequence[float]
-    close: Sequence[float]
-    volume: Sequence[float]
-    partial: Sequence[int]  # 1 where the bar does not cover its whole period
-
-    def __len__(self) -> int:
-        return len(self.time)
-
-    def to_bars(self) -> list[OHLCVBar]:
-        iv = self.key.interval
-        return [
-            OHLCVBar(iv, t, o, h, lo, c, v, bool(p))
-            for t, o, h, lo, c, v, p in zip(
-                self.time, self.open, self.high, self.low, self.close, self.volume, self.partial, strict=True
-            )
-        ]
-
-
 class OHLCVRepository(Protocol):
-    async def upsert(self, key: SeriesKey, bars: Sequence[OHLCVBar]) -> int:
-        """Store bars idempotently (last write wins per timestamp); returns how many were new or changed."""
+    """Stored bars, column by column (`BarColumns`: numpy arrays, no object per bar)."""
+
+    async def upsert(self, key: SeriesKey, bars: Sequence[OHLCVBar] | BarColumns) -> int:
+        """Store bars idempotently (last write wins per timestamp, the rules of `BarColumns.check` enforced);
+        returns how many were new or changed."""
         ...
 
     async def read(
@@ -68,9 +46,34 @@ class OHLCVRepository(Protocol):
         end: int | None = None,
         limit: int | None = None,
         descending: bool = False,
+        oldest_first: bool = False,
     ) -> BarColumns:
-        """Bars with start <= time <= end; with `limit`, the newest `limit` of them; in the asked order."""
+        """Bars with start <= time <= end; with `limit`, the newest `limit` of them (the oldest with
+        `oldest_first`); in the asked order."""
         ...
+
+    def stream(
+        self,
+        key: SeriesKey,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        limit: int | None = None,
+        descending: bool = False,
+        oldest_first: bool = False,
+    ) -> AsyncIterator[BarColumns]:
+        """What `read` returns, in consecutive pieces (each in the asked order), holding only a few at a time."""
+        ...
+
+    async def page(
+        self, key: SeriesKey, *, start: int | None = None, end: int | None = None, limit: int,
+        oldest_first: bool = False,
+    ) -> tuple[int | None, bool]:
+        """Where `limit` bars counted from the newest (oldest) end of [start, end] stop: the time of the last
+        one counted (None when the range holds fewer) and whether more bars lie beyond it."""
+        ...
+
+    async def has_bars(self, key: SeriesKey) -> bool: ...
 
     async def coverage(self, key: SeriesKey) -> SeriesCoverage: ...
 

@@ -29,8 +29,8 @@ class Settings(BaseSettings):
     mongodb_database: str = "pocketquant"
     mongodb_timeout_s: float = Field(default=5.0, gt=0)
     data_dir: str = "./data"
-    # Chunk documents in one collection per series (fast on the embedded store) or one shared collection
-    # (fewer files on MongoDB). Unset: per series when embedded, shared on MongoDB. Keep it fixed per database.
+    # Each chunk and each series directory in a collection of its own (flat write cost on the embedded store)
+    # or shared collections (fewer files on MongoDB). Unset: own collections when embedded, shared on MongoDB.
     mongodb_collection_per_series: bool | None = None
     # Unset: an in-process cache.
     redis_url: SecretStr | None = None
@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     cache_near_enabled: bool = True
     cache_near_max_entries: int = Field(default=1000, ge=1)
     cache_near_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    # GET /ohlcv: pages of at most this many bars are cached whole; larger ones are streamed, uncached, and
+    # at most `ohlcv_max_downloads` of those run at once per worker (more get a 503 with Retry-After).
+    ohlcv_cache_max_bars: int = Field(default=20_000, ge=0)
+    ohlcv_max_downloads: int = Field(default=4, ge=1)
 
     tradingview_ws_url: str = "wss://data.tradingview.com/socket.io/websocket?from=chart%2F&type=chart"
     tradingview_search_url: str = "https://symbol-search.tradingview.com/symbol_search/v3/"

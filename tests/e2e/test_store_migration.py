@@ -71,3 +71,45 @@ async def test_a_v0_1_store_is_migrated_in_place_and_reads_back_unchanged(legacy
                                   params={"interval": "1m", "source": "coinbase"})
             assert other.status_code == 422 and other.json()["field"] == "source"  # no such source registered
         server.stop()
+
+
+# --- version 2 (one-day 1m chunks, chunk collections per series) to version 3 (columnar layout) -------------
+
+FIXTURE_V2 = FIXTURE.with_name("v2.sqlite.gz")
+V2_SERIES = {  # as tests/fixtures/stores/make_v2_store.py.txt wrote them: (first bar time, count, base price)
+    ("BINANCE", "BTCUSDT", "1m"): (1_700_000_000, 5000, 35000.0),
+    ("BINANCE", "BTCUSDT", "5m"): (1_700_000_000, 3000, 35100.0),
+    ("BINANCE", "BTCUSDT", "30m"): (1_690_000_000, 1500, 30000.0),
+    ("BINANCE", "BTCUSDT", "1d"): (1_600_000_000, 400, 20000.0),
+    ("NASDAQ", "AAPL", "1h"): (1_690_000_000, 700, 180.0),
+}
+
+
+def written_by_v2(interval: Interval, start: int, count: int, base: float) -> list[dict]:
+    bars = written_by_v0_1(interval, start, count, base)
+    return [{**bar, "partial": i % 11 == 3} for i, bar in enumerate(bars)]
+
+
+@pytest.fixture
+def v2_data_dir(tmp_path: Path) -> Path:
+    with gzip.open(FIXTURE_V2) as packed, (tmp_path / "pocketquant.sqlite").open("wb") as out:
+        shutil.copyfileobj(packed, out)
+    return tmp_path
+
+
+@pytest.mark.parametrize(("database", "per_series"), [("pocketquant", True), ("pocketquant_shared", False)])
+async def test_a_v2_store_is_migrated_to_the_columnar_layout_and_reads_back_unchanged(v2_data_dir, serve_app,
+                                                                                     database, per_series):
+    for start in range(2):  # the second start finds a migrated store
+        server = serve_app(_app(v2_data_dir, database, per_series))
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as api:
+            for (exchange, code, interval), (first, count, base) in V2_SERIES.items():
+                bars = written_by_v2(Interval.parse(interval), first, count, base)
+                response = await api.get(f"/api/v1/market-data/ohlcv/{exchange}/{code}",
+                                         params={"interval": interval, "limit": 5000})
+                assert response.status_code == 200, (start, response.text)
+                assert [{k: b[k] for k in bars[0]} for b in response.json()["bars"]] == bars, (start, interval)
+            statuses = (await api.get("/api/v1/market-data/sync-status")).json()
+            assert {(s["exchange"], s["symbol"], s["interval"]): s["coverage"]["bar_count"] for s in statuses} == {
+                key: count for key, (_, count, _) in V2_SERIES.items()}
+        server.stop()

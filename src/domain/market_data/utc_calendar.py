@@ -1,10 +1,16 @@
 """Calendar arithmetic on the UTC grid, in epoch seconds: day, Monday-week, month and year starts.
 
-One implementation serves bar alignment (`Interval`) and the store's chunk periods.
+One implementation serves bar alignment (`Interval`) and the store's chunk periods; the `*_starts` functions
+are the same rules over numpy arrays, for whole columns of bar times.
 """
 
 import calendar
 from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
+
+type Instants = npt.NDArray[np.int64]
 
 DAY = 86_400
 WEEK = 7 * DAY
@@ -42,3 +48,24 @@ def year_start(ts: int, every: int = 1) -> int:
 def add_years(year_start_ts: int, years: int) -> int:
     year = datetime.fromtimestamp(year_start_ts, UTC).year
     return calendar.timegm((year + years, 1, 1, 0, 0, 0))
+
+
+# --- the same starts for arrays of instants (numpy int64 epoch seconds) -------------------------------------
+
+
+def day_starts(ts: Instants) -> Instants:
+    return ts - ts % DAY
+
+
+def week_starts(ts: Instants) -> Instants:
+    return ts - (ts - _MONDAY_OFFSET) % WEEK
+
+
+def month_starts(ts: Instants) -> Instants:
+    return ts.astype("datetime64[s]").astype("datetime64[M]").astype("datetime64[s]").astype(np.int64)
+
+
+def year_starts(ts: Instants, every: int = 1) -> Instants:
+    years = ts.astype("datetime64[s]").astype("datetime64[Y]").astype(np.int64)  # years since 1970
+    rounded = (years + 1970) // every * every - 1970
+    return rounded.astype("datetime64[Y]").astype("datetime64[s]").astype(np.int64)

@@ -18,8 +18,8 @@ from src.common.ports import (
 )
 from src.common.providers import ProviderRegistry
 from src.domain.sync.status import SyncState
+from src.features.market_data.bar_pages import BarsPage, CalendarOf, DownloadGate, PageRenderer, cacheable_bars
 from src.features.market_data.messages import (
-    BarsFormat,
     BulkSyncCommand,
     GetBarsQuery,
     GetSyncStatusQuery,
@@ -30,7 +30,6 @@ from src.features.market_data.messages import (
     TrackSymbolCommand,
     UntrackSymbolCommand,
 )
-from src.features.market_data.serialization import bars_to_csv, bars_to_json
 from src.features.market_data.series_sync import SeriesSync, SyncResult
 from src.features.market_data.source_gates import SourceGates
 from src.features.market_data.sync_runs import SyncRuns
@@ -94,27 +93,41 @@ class BulkSyncHandler:
 
 
 class GetBarsHandler:
-    """Read side: cached response bytes when warm, else the store serialized in one pass. A source nobody
-    registered is refused (a typo would otherwise read as an empty series)."""
+    """Read side: a page of bars (see `bar_pages`): small pages from the cache when warm, else rendered and
+    cached; large pages streamed within the download bound. A source nobody registered is refused (a typo
+    would otherwise read as an empty series)."""
 
-    def __init__(self, bars: OHLCVRepository, cache: Cache, providers: ProviderRegistry) -> None:
-        self._bars = bars
+    def __init__(
+        self, bars: OHLCVRepository, cache: Cache, providers: ProviderRegistry, *, calendar_of: CalendarOf,
+        cacheable_bars: int, max_downloads: int,
+    ) -> None:
+        self._renderer = PageRenderer(bars, calendar_of)
         self._cache = cache
         self._providers = providers
+        self._cacheable = cacheable_bars
+        self.downloads = DownloadGate(max_downloads)
 
-    async def __call__(self, query: GetBarsQuery) -> bytes:
+    async def __call__(self, query: GetBarsQuery) -> BarsPage:
         self._providers.get(query.key.source)
-        key = cache_keys.ohlcv_query(
-            query.key, query.limit, query.start, query.end, "desc" if query.descending else "asc", query.format
-        )
-        body: bytes = await self._cache.get_or_set(key, cache_keys.OHLCV_QUERY_TTL_S, lambda: self._render(query))
-        return body
+        if cacheable_bars(query) <= self._cacheable:
+            key = cache_keys.ohlcv_query(
+                query.key, query.limit, query.start, query.end, "desc" if query.descending else "asc",
+                query.format, "oldest" if query.oldest_first else "newest", query.resample_from, query.auto_resample,
+            )
+            packed: bytes = await self._cache.get_or_set(key, cache_keys.OHLCV_QUERY_TTL_S, lambda: self._whole(query))
+            return BarsPage.unpacked(packed)
+        release = self.downloads.enter()  # refused here, before anything is read
+        try:
+            page = await self._renderer.render(query, query.url)
+        except BaseException:
+            release()
+            raise
+        assert page.chunks is not None
+        return replace(page, chunks=DownloadGate.hold(page.chunks, release))
 
-    async def _render(self, query: GetBarsQuery) -> bytes:
-        columns = await self._bars.read(
-            query.key, start=query.start, end=query.end, limit=query.limit, descending=query.descending
-        )
-        return bars_to_csv(columns) if query.format is BarsFormat.CSV else bars_to_json(columns)
+    async def _whole(self, query: GetBarsQuery) -> bytes:
+        page = await self._renderer.render(query, query.url)
+        return replace(page, body=await page.read(), chunks=None).packed()
 
 
 @dataclass(frozen=True, slots=True)

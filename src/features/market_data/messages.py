@@ -46,18 +46,30 @@ class UntrackSymbolCommand:
 
 
 class BarsFormat(StrEnum):
-    JSON = "json"
+    JSON = "json"  # rows
+    JSON_COLUMNS = "json-columns"  # `format=json&layout=columns`
     CSV = "csv"
+    ARROW = "arrow"
+    PARQUET = "parquet"
 
 
 @dataclass(frozen=True, slots=True)
 class GetBarsQuery:
+    """One page of a series: at most `limit` bars within [start, end] (inclusive, epoch seconds), taken from
+    the newest end, or from the oldest with `oldest_first`; output newest first with `descending`.
+    `resample_from` builds the page from that finer stored interval; `auto_resample` picks one when the
+    asked interval is not stored. The result is a `BarsPage`."""
+
     key: SeriesKey
-    limit: int | None = None
+    limit: int
     start: int | None = None
     end: int | None = None
     descending: bool = False
     format: BarsFormat = BarsFormat.JSON
+    oldest_first: bool = False
+    resample_from: Interval | None = None
+    auto_resample: bool = True
+    url: str = ""  # this page's address without a cursor; the next page's is it plus `&after=` or `&before=`
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,16 @@
 """HTTP routes of the market-data slice: each builds a Command or Query and sends it to the Mediator."""
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from src.common.errors import NotFound
 from src.domain.market_data import Instrument, Interval, SeriesKey, Symbol
 from src.domain.sync.status import SyncStatus
+from src.features.market_data.bar_pages import BarsPage
 from src.features.market_data.messages import (
-    BarsFormat,
     BulkSyncCommand,
-    GetBarsQuery,
     GetSyncStatusQuery,
     ListSymbolsQuery,
     SearchSymbolsQuery,
@@ -36,13 +35,6 @@ from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode, SourceId
 from src.features.shared.query_models import openapi_parameters, parse_query
 
 router = APIRouter(prefix="/api/v1/market-data", tags=["market data"])
-DEFAULT_LIMIT = 1_000
-
-
-def _epoch(moment: datetime | None) -> int | None:
-    if moment is None:
-        return None
-    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
 def _status_url(key: SeriesKey) -> str:
@@ -88,23 +80,32 @@ async def sync_bulk(body: BulkSyncRequest, mediator: MediatorDep) -> list[BulkIt
     "/ohlcv/{exchange}/{symbol}",
     response_class=Response,
     openapi_extra=openapi_parameters(OhlcvParams),
-    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+    responses={200: {"content": {"application/json": {}, "text/csv": {}, "application/vnd.apache.arrow.stream": {},
+                                 "application/vnd.apache.parquet": {}}}},
 )
 async def ohlcv(exchange: str, symbol: str, request: Request) -> Response:
-    """Stored bars, newest `limit` within [start, end]; from the cache when warm. `format=csv` exports."""
+    """A page of stored bars (newest `limit` within [start, end], or paged by `after`/`before`), as JSON rows or
+    columns, CSV, Arrow or Parquet; built from a finer interval when asked or when this one is not stored."""
     params = parse_query(OhlcvParams, request)  # the hottest route: one validation for all parameters
-    limit = params.limit
-    if limit is None and params.start is None and params.end is None:
-        limit = DEFAULT_LIMIT
     key = SeriesKey(Symbol(exchange, symbol), Interval.parse(params.interval), params.source)
-    form = BarsFormat(params.format)
-    query = GetBarsQuery(key, limit, _epoch(params.start), _epoch(params.end), params.order == "desc", form)
-    body = await mediator_of(request).send(query)
-    if form is BarsFormat.CSV:
-        filename = f"{key.source}_{key.symbol.exchange}_{key.symbol.code}_{key.interval.code}.csv"
-        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-        return Response(body, media_type="text/csv", headers=headers)
-    return Response(body, media_type="application/json")
+    page = await mediator_of(request).send(params.query(key, request.url.path))
+    headers = _page_headers(key, page)
+    if page.body is not None:
+        return Response(page.body, media_type=page.media_type, headers=headers)
+    assert page.chunks is not None
+    return StreamingResponse(page.chunks, media_type=page.media_type, headers=headers)
+
+
+def _page_headers(key: SeriesKey, page: BarsPage) -> dict[str, str]:
+    headers = {}
+    if page.extension != "json":
+        filename = f"{key.source}_{key.symbol.exchange}_{key.symbol.code}_{key.interval.code}.{page.extension}"
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if page.next_url:
+        headers["Link"] = f'<{page.next_url}>; rel="next"'
+    if page.resampled_from:
+        headers["X-Resampled-From"] = page.resampled_from.code
+    return headers
 
 
 @router.get("/symbols")

@@ -1,20 +1,26 @@
 """HTTP request and response bodies of the market-data slice (pydantic), kept apart from Commands."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
+from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from src.common.ports import SeriesCoverage, TrackedSymbol
 from src.common.time_format import iso_utc, iso_utc_or_none
 from src.domain.market_data import Interval, SeriesKey, Symbol
 from src.domain.sync.status import SyncState
-from src.features.market_data.messages import DEFAULT_SYNC_BARS
+from src.features.market_data.messages import DEFAULT_SYNC_BARS, BarsFormat, GetBarsQuery
 from src.features.market_data.series_sync import SyncResult
 from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode, SourceId
 
 MAX_SYNC_BARS = 100_000
-MAX_QUERY_LIMIT = 100_000
+DEFAULT_PAGE_BARS = 1_000
+# The most bars one page of GET /ohlcv holds, per format: rows of JSON are the heaviest to build and parse.
+MAX_PAGE_BARS = {
+    BarsFormat.JSON: 1_000_000, BarsFormat.JSON_COLUMNS: 2_000_000, BarsFormat.CSV: 2_000_000,
+    BarsFormat.ARROW: 5_000_000, BarsFormat.PARQUET: 5_000_000,
+}
 
 
 class SeriesRequest(BaseModel):
@@ -154,16 +160,64 @@ class SymbolMatchBody(BaseModel):
 
 
 class OhlcvParams(BaseModel):
-    """Query of `GET /ohlcv/{exchange}/{symbol}`."""
+    """Query of `GET /ohlcv/{exchange}/{symbol}`: every parameter it takes, declared here only."""
 
     model_config = ConfigDict(extra="ignore")
 
     source: str = Field(default=DEFAULT_SOURCE, pattern=r"^[a-z][a-z0-9_]{0,31}$", description="data source")
     interval: IntervalCode = Field(default="1d", description="bar interval, e.g. 1m, 1h, 1d, 1M")
     limit: int | None = Field(
-        default=None, ge=1, le=MAX_QUERY_LIMIT, description="the newest N bars (1,000 without a range)"
+        default=None, ge=1, le=max(MAX_PAGE_BARS.values()),
+        description="bars per page (1,000 without a range; up to the format's maximum, its default with a range)",
     )
     start: datetime | None = Field(default=None, description="ISO 8601 or epoch seconds, inclusive")
     end: datetime | None = Field(default=None, description="ISO 8601 or epoch seconds, inclusive")
+    after: datetime | None = Field(default=None, description="cursor: the page after this bar time (oldest first)")
+    before: datetime | None = Field(default=None, description="cursor: the page before this bar time (newest first)")
     order: Literal["asc", "desc"] = "asc"
-    format: Literal["json", "csv"] = "json"
+    format: Literal["json", "csv", "arrow", "parquet"] = "json"
+    layout: Literal["rows", "columns"] = Field(default="rows", description="json only: rows, or compact columns")
+    resample_from: IntervalCode | None = Field(default=None, description="build the bars from this stored interval")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "OhlcvParams":
+        if self.after is not None and self.before is not None:
+            raise ValueError("give at most one of after and before")
+        if self.layout == "columns" and self.format != "json":
+            raise ValueError("layout=columns is a json layout")
+        if self.limit is not None and self.limit > MAX_PAGE_BARS[self.bars_format]:
+            raise ValueError(f"limit is at most {MAX_PAGE_BARS[self.bars_format]:,} for this format")
+        return self
+
+    @property
+    def bars_format(self) -> BarsFormat:
+        return BarsFormat.JSON_COLUMNS if self.layout == "columns" else BarsFormat(self.format)
+
+    def query(self, key: SeriesKey, path: str) -> GetBarsQuery:
+        """Cursors become bounds: `after=T` pages forward from T (exclusive), `before=T` backward; without a
+        cursor, a page counts from `start` when one is given, else from the newest bar."""
+        start, end = _epoch(self.start), _epoch(self.end)
+        if self.after is not None:
+            start = max(start or 0, _epoch(self.after) + 1)  # type: ignore[operator]
+        if self.before is not None:
+            before = _epoch(self.before) - 1  # type: ignore[operator]
+            end = before if end is None else min(end, before)
+        oldest_first = self.after is not None or (self.before is None and self.start is not None)
+        ranged = self.start is not None or self.end is not None or self.after is not None or self.before is not None
+        limit = self.limit or (MAX_PAGE_BARS[self.bars_format] if ranged else DEFAULT_PAGE_BARS)
+        resample_from = Interval.parse(self.resample_from) if self.resample_from else None
+        return GetBarsQuery(key, limit, start, end, self.order == "desc", self.bars_format, oldest_first,
+                            resample_from, url=self._url(path, limit))
+
+    def _url(self, path: str, limit: int) -> str:
+        """This page's address without its cursor, every parameter spelled out."""
+        params = {"source": self.source, "interval": self.interval, "limit": limit, "start": _epoch(self.start),
+                  "end": _epoch(self.end), "order": self.order, "format": self.format,
+                  "layout": self.layout if self.layout != "rows" else None, "resample_from": self.resample_from}
+        return f"{path}?{urlencode({k: v for k, v in params.items() if v is not None})}"
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())

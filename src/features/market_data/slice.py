@@ -5,6 +5,7 @@ from typing import Protocol
 from src.common.jobs import Cron, Every, JobSpec
 from src.common.lifecycle import Component
 from src.common.ports import RunOwner, SymbolRepository, SyncStatusRepository
+from src.domain.market_data import SessionCalendar
 from src.features.market_data import handlers as h
 from src.features.market_data import messages as m
 from src.features.market_data.jobs import SyncAllSymbolsJob, SyncDailyDataJob
@@ -16,6 +17,8 @@ from src.features.shared.deps import SharedDeps
 from src.features.shared.slice import Slice, SliceParts
 
 SIX_HOURS_S = 6 * 3600
+ALWAYS_OPEN = SessionCalendar.always_open()
+BYTES_PER_BAR = 200  # a JSON row, generously: bounds the size of a cached page by the near cache's
 
 
 class MarketDataDeps(SharedDeps, Protocol):
@@ -38,7 +41,11 @@ def build(d: MarketDataDeps) -> SliceParts:
             m.BulkSyncCommand: h.BulkSyncHandler(sync, runs, SourceGates(d.settings.sync_bulk_concurrency)),
             m.TrackSymbolCommand: h.TrackSymbolHandler(d.providers, d.symbols, d.clock),
             m.UntrackSymbolCommand: h.UntrackSymbolHandler(d.symbols, d.clock),
-            m.GetBarsQuery: h.GetBarsHandler(d.bars, d.cache, d.providers),
+            m.GetBarsQuery: h.GetBarsHandler(
+                d.bars, d.cache, d.providers, calendar_of=lambda _: ALWAYS_OPEN,  # issue 12 passes each symbol's
+                cacheable_bars=min(d.settings.ohlcv_cache_max_bars, d.settings.cache_near_max_bytes // BYTES_PER_BAR),
+                max_downloads=d.settings.ohlcv_max_downloads,
+            ),
             m.GetSyncStatusQuery: h.GetSyncStatusHandler(d.sync_status, d.bars),
             m.ListSymbolsQuery: h.ListSymbolsHandler(d.symbols),
             m.SearchSymbolsQuery: h.SearchSymbolsHandler(d.providers),

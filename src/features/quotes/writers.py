@@ -204,7 +204,7 @@ class BarWriter(BackgroundFlush):
         if not partial:
             return updates
         stored = await self._bars.read(key, start=min(partial), end=max(partial))
-        flags = {t: bool(p) for t, p in zip(stored.time, stored.partial, strict=True)}
+        flags = {t: bool(p) for t, p in zip(stored.time.tolist(), stored.partial.tolist(), strict=True)}
         keep = [u for u in updates if u.bar.supersedes(flags.get(u.bar.time))]
         self.skipped += len(updates) - len(keep)
         return keep

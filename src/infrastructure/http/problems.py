@@ -22,6 +22,7 @@ from src.common.errors import (
     Conflict,
     InvalidRequest,
     NotFound,
+    Overloaded,
     SourceUnavailable,
     StoreUnavailable,
     UpstreamRejected,
@@ -41,6 +42,7 @@ APPLICATION_ERRORS: dict[type[ApplicationError], tuple[int, str]] = {
     UpstreamUnavailable: (503, "upstream-unavailable"),
     StoreUnavailable: (503, "store-unavailable"),
     UpstreamRejected: (502, "upstream-rejected"),
+    Overloaded: (503, "overloaded"),
 }
 
 

@@ -1,36 +1,35 @@
-"""Which calendar period (chunk) holds a bar, per interval, and the pure merge of bars into a chunk.
+"""Which calendar period (chunk) holds a bar, per interval; chunk payloads as numpy columns; the merge.
 
-Chunk periods hold roughly 1,000-10,000 bars each, so a 5,000-bar read touches a handful of documents:
+Chunk periods hold roughly 3,000-45,000 bars each (schema version 3), so a 5,000-bar read touches one or
+two documents and a million 1m bars about two dozen (README "Storage layout" has the measurements):
 
-    1m                 1 UTC day                 1,440 bars
-    3m, 5m             1 week (Monday 00:00)     3,360 / 2,016
-    15m, 30m, 45m      1 calendar month          ~2,976 / ~1,488 / ~992
-    1h, 2h, 3h, 4h     1 calendar year           ~8,784 / 4,392 / 2,928 / 2,196
-    1d                 1 decade (1970, 1980, ..) ~3,653
-    1w, 1M             1 century (1900, 2000, ..) ~5,218 / 1,200
+    1m, 3m, 5m, 15m            1 calendar month           ~44,640 / ~14,880 / ~8,928 / ~2,976 bars
+    30m, 45m, 1h, 2h, 3h, 4h   1 calendar year            ~17,568 / ~11,712 / ~8,784 / 4,392 / 2,928 / 2,196
+    1d                         1 decade (1970, 1980, ..)  ~3,653
+    1w, 1M                     1 century (1900, 2000, ..) ~5,218 / 1,200
 
-Columns are packed little-endian: `array('q')` for times, `array('d')` for prices and volume, `array('b')`
-for the partial flags (`p`, 1 = the bar does not cover its whole period; chunks written before the flag
-existed have no `p` and hold complete bars).
+Columns (schema version 3, `column_codec`): `dt` the times, `o h l c v` the prices and volume, `p` the
+partial flags (True: the bar does not cover its whole period), each packed losslessly and small; `n` is
+the number of bars. Chunks of schema version 2 (recognised by `t` instead of `dt`) hold plain little-endian
+columns, `t` int64 and `o h l c v` float64, and `p` int8 only once flags existed (without it, complete bars);
+they are still read. Decoding works on whole columns in numpy: no per-bar Python object.
 """
 
-import sys
-from array import array
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from src.domain.market_data import Interval, utc_calendar
+import numpy as np
 
-Row = tuple[float, float, float, float, float, int]  # open, high, low, close, volume, partial
-PRICE_COLUMNS = ("o", "h", "l", "c", "v", "p")
-_TYPECODE = {"o": "d", "h": "d", "l": "d", "c": "d", "v": "d", "p": "b"}
+from src.domain.market_data import BarColumns, Interval, SeriesKey, utc_calendar
+from src.domain.market_data.columns import Times
+from src.infrastructure.mongo import column_codec
+
+_VALUES = {"o": "open", "h": "high", "l": "low", "c": "close", "v": "volume"}
+TIME_FIELDS = {"dt": 1, "t": 1, "n": 1}  # a projection reading only the times
 
 
 class Period(Enum):
-    DAY = "day"
-    WEEK = "week"
     MONTH = "month"
     YEAR = "year"
     DECADE = "decade"
@@ -38,12 +37,12 @@ class Period(Enum):
 
 
 CHUNK_PERIOD: dict[Interval, Period] = {
-    Interval.M1: Period.DAY,
-    Interval.M3: Period.WEEK,
-    Interval.M5: Period.WEEK,
+    Interval.M1: Period.MONTH,
+    Interval.M3: Period.MONTH,
+    Interval.M5: Period.MONTH,
     Interval.M15: Period.MONTH,
-    Interval.M30: Period.MONTH,
-    Interval.M45: Period.MONTH,
+    Interval.M30: Period.YEAR,
+    Interval.M45: Period.YEAR,
     Interval.H1: Period.YEAR,
     Interval.H2: Period.YEAR,
     Interval.H3: Period.YEAR,
@@ -58,23 +57,20 @@ _YEARS = {Period.YEAR: 1, Period.DECADE: 10, Period.CENTURY: 100}
 
 def chunk_start(interval: Interval, ts: int) -> int:
     """Start (epoch seconds) of the chunk period that contains `ts`."""
+    return int(chunk_starts(interval, np.array([ts], dtype=np.int64))[0])
+
+
+def chunk_starts(interval: Interval, times: Times) -> Times:
+    """`chunk_start` of every time at once."""
     period = CHUNK_PERIOD[interval]
-    if period is Period.DAY:
-        return utc_calendar.day_start(ts)
-    if period is Period.WEEK:
-        return utc_calendar.week_start(ts)
     if period is Period.MONTH:
-        return utc_calendar.month_start(ts)
-    return utc_calendar.year_start(ts, _YEARS[period])
+        return utc_calendar.month_starts(times)
+    return utc_calendar.year_starts(times, _YEARS[period])
 
 
 def chunk_end(interval: Interval, start: int) -> int:
     """Start of the chunk after the one starting at `start` (exclusive end)."""
     period = CHUNK_PERIOD[interval]
-    if period is Period.DAY:
-        return start + utc_calendar.DAY
-    if period is Period.WEEK:
-        return start + utc_calendar.WEEK
     if period is Period.MONTH:
         return utc_calendar.add_months(start, 1)
     return utc_calendar.add_years(start, _YEARS[period])
@@ -88,87 +84,56 @@ def nominal_bars(interval: Interval) -> int:
     return max(1, (chunk_end(interval, start) - start) // interval.seconds)
 
 
-@dataclass(slots=True)
-class ChunkColumns:
-    """The bars of one chunk, sorted by time, unique by time, column by column."""
-
-    t: "array[int]"
-    o: "array[float]"
-    h: "array[float]"
-    l: "array[float]"  # noqa: E741 - the column is called "l" (low) throughout
-    c: "array[float]"
-    v: "array[float]"
-    p: "array[int]"
-
-    @classmethod
-    def from_rows(cls, rows: Mapping[int, Row]) -> "ChunkColumns":
-        times = sorted(rows)
-        values = [rows[t] for t in times]
-        columns = zip(PRICE_COLUMNS, _transpose(values), strict=True)
-        return cls(array("q", times), *(array(_TYPECODE[name], column) for name, column in columns))  # type: ignore[arg-type]
-
-    def __len__(self) -> int:
-        return len(self.t)
-
-    def row(self, i: int) -> Row:
-        return (self.o[i], self.h[i], self.l[i], self.c[i], self.v[i], self.p[i])
-
-    def to_rows(self) -> dict[int, Row]:
-        return dict(zip(self.t, zip(self.o, self.h, self.l, self.c, self.v, self.p, strict=True), strict=True))
-
-    def encode(self) -> dict[str, bytes]:
-        return {"t": _pack(self.t), **{name: _pack(getattr(self, name)) for name in PRICE_COLUMNS}}
-
-    @classmethod
-    def decode(cls, doc: Mapping[str, bytes]) -> "ChunkColumns":
-        times = _unpack("q", doc["t"])
-        o, h, lo, c, v = (_unpack("d", doc[name]) for name in PRICE_COLUMNS[:-1])
-        partial = _unpack("b", doc["p"]) if "p" in doc else array("b", bytes(len(times)))
-        return cls(times, o, h, lo, c, v, partial)
+def encode(columns: BarColumns) -> dict[str, bytes]:
+    values = {name: column_codec.pack_floats(getattr(columns, field)) for name, field in _VALUES.items()}
+    return {"dt": column_codec.pack_ints(columns.time), **values, "p": column_codec.pack_flags(columns.partial)}
 
 
-def _transpose(values: list[Row]) -> list[list[float]]:
-    if not values:
-        return [[] for _ in PRICE_COLUMNS]
-    return [list(col) for col in zip(*values, strict=True)]
+def decode(key: SeriesKey, doc: Mapping[str, Any]) -> BarColumns:
+    """A chunk document's columns (read-only arrays)."""
+    if "dt" not in doc:
+        return _decode_version_2(key, doc)
+    count = int(doc["n"])
+    o, h, lo, c, v = (column_codec.unpack_floats(doc[name], count) for name in _VALUES)
+    return BarColumns(key, decode_times(doc), o, h, lo, c, v, column_codec.unpack_flags(doc["p"], count))
 
 
-def _pack(column: "array[Any]") -> bytes:
-    if sys.byteorder == "big":  # pragma: no cover - the wire format is little-endian
-        column = array(column.typecode, column)
-        column.byteswap()
-    return column.tobytes()
+def _decode_version_2(key: SeriesKey, doc: Mapping[str, Any]) -> BarColumns:
+    times = decode_times(doc)
+    o, h, lo, c, v = (np.frombuffer(doc[name], "<f8").astype(np.float64, copy=False) for name in _VALUES)
+    flags = np.frombuffer(doc["p"], np.bool_) if "p" in doc else np.zeros(times.size, np.bool_)
+    return BarColumns(key, times, o, h, lo, c, v, flags)
 
 
-def _unpack(typecode: str, data: bytes) -> "array[Any]":
-    column: array[Any] = array(typecode)
-    column.frombytes(data)
-    if sys.byteorder == "big":  # pragma: no cover
-        column.byteswap()
-    return column
+def decode_times(doc: Mapping[str, Any]) -> Times:
+    if "dt" in doc:
+        return column_codec.unpack_ints(doc["dt"], int(doc["n"]))
+    return np.frombuffer(doc["t"], "<i8").astype(np.int64, copy=False)
 
 
-def merge_chunk(existing: ChunkColumns | None, incoming: Mapping[int, Row]) -> tuple[ChunkColumns, int]:
-    """Merge `incoming` bars into a chunk; an incoming bar replaces a stored one of equal time.
-
-    Returns the merged chunk and how many incoming bars were new or changed a stored bar.
-    """
+def merge_chunk(existing: BarColumns | None, incoming: BarColumns) -> tuple[BarColumns, int]:
+    """Merge `incoming` bars (sorted, unique) into a chunk; an incoming bar replaces a stored one of equal
+    time. Returns the merged chunk and how many incoming bars were new or changed a stored bar."""
     if existing is None or not len(existing):
-        return ChunkColumns.from_rows(incoming), len(incoming)
-    if incoming and min(incoming) > existing.t[-1]:  # the common case: appending newer bars
-        tail = ChunkColumns.from_rows(incoming)
-        appended = ChunkColumns(*(getattr(existing, n) + getattr(tail, n) for n in ("t", *PRICE_COLUMNS)))
-        return appended, len(incoming)
-    rows = existing.to_rows()
-    changed = 0
-    for t, row in incoming.items():
-        if rows.get(t) != row:
-            rows[t] = row
-            changed += 1
+        return incoming, len(incoming)
+    if not len(incoming):
+        return existing, 0
+    if incoming.time[0] > existing.time[-1]:  # the common case: appending newer bars
+        return BarColumns.concat(existing.key, [existing, incoming]), len(incoming)
+    at = np.minimum(np.searchsorted(existing.time, incoming.time), len(existing) - 1)
+    stored = existing.time[at] == incoming.time
+    same = stored & _equal_rows(existing.map(lambda column: column[at]), incoming)
+    changed = int(incoming.time.size - np.count_nonzero(same))
     if not changed:
         return existing, 0
-    return ChunkColumns.from_rows(rows), changed
+    kept = np.ones(len(existing), np.bool_)
+    kept[at[stored]] = False
+    both = BarColumns.concat(existing.key, [existing.map(lambda column: column[kept]), incoming])
+    return both.map(lambda column: column[np.argsort(both.time, kind="stable")]), changed
 
 
-def decode_times(data: bytes) -> "array[int]":
-    return _unpack("q", data)
+def _equal_rows(a: BarColumns, b: BarColumns) -> np.ndarray:
+    equal = np.ones(len(a), np.bool_)
+    for name in ("open", "high", "low", "close", "volume", "partial"):
+        equal &= getattr(a, name) == getattr(b, name)
+    return equal

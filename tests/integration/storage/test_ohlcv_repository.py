@@ -3,16 +3,18 @@
 import asyncio
 import calendar
 
+import numpy as np
 import pytest
 
-from src.domain.market_data import Interval, OHLCVBar, SeriesKey, Symbol
+from src.domain.errors import InvalidBar
+from src.domain.market_data import BarColumns, Interval, OHLCVBar, SeriesKey, Symbol
 from src.infrastructure.mongo.chunking import chunk_start
-from src.infrastructure.mongo.ohlcv_repository import CHUNKS, MongoOHLCVRepository
+from src.infrastructure.mongo.ohlcv_repository import CHUNKS, MongoOHLCVRepository, chunk_id
 
 pytestmark = pytest.mark.integration
 
 DAY = 86_400
-T0 = calendar.timegm((2024, 3, 1, 0, 0, 0))  # a Friday, 00:00 UTC
+T0 = calendar.timegm((2024, 1, 31, 0, 0, 0))  # 00:00 UTC: T0 + DAY starts a new 1m chunk (a month)
 KEY = SeriesKey(Symbol("BINANCE", "BTCUSDT"), Interval.M1, "tradingview")
 
 
@@ -57,7 +59,7 @@ async def test_resync_overwrites_forming_bar(repo: MongoOHLCVRepository) -> None
 
 async def test_same_time_twice_in_one_batch_last_wins(repo: MongoOHLCVRepository) -> None:
     assert await repo.upsert(KEY, [bar(T0, 1.0), bar(T0, 2.0)]) == 1
-    assert (await repo.read(KEY)).close == [3.0]
+    assert (await repo.read(KEY)).close.tolist() == [3.0]
 
 
 async def test_series_are_separate(repo: MongoOHLCVRepository) -> None:
@@ -111,20 +113,25 @@ async def test_newest_read_fetches_only_needed_chunks(repo: MongoOHLCVRepository
     assert repo.docs_fetched - before <= 3  # the directory and at most two day chunks
 
 
-@pytest.mark.parametrize("per_series", [True, False])
-async def test_one_document_per_chunk(mongo_db, per_series: bool) -> None:
-    repo = MongoOHLCVRepository(mongo_db, collection_per_series=per_series)
+@pytest.mark.parametrize("own_collections", [True, False])
+async def test_one_document_per_chunk(mongo_db, own_collections: bool) -> None:
+    repo = MongoOHLCVRepository(mongo_db, collections_per_chunk=own_collections)
     await repo.ensure_indexes()
     other = SeriesKey(Symbol("NYSE", "BRK.B"), Interval.M1, "tradingview")
     await repo.upsert(KEY, minutes(T0, 2 * 1440))
     await repo.upsert(KEY, minutes(T0 + 1440 * 60, 1440, price=5.0))
     await repo.upsert(other, minutes(T0, 3))
-    collection = repo.chunk_collection(KEY)
-    assert (collection.name == CHUNKS) is not per_series
-    docs = await collection.find({"symbol": "BTCUSDT"}, {"start": 1, "n": 1, "version": 1}).to_list()
-    assert sorted((d["start"], d["n"], d["version"]) for d in docs) == [(T0, 1440, 1), (T0 + DAY, 1440, 2)]
+    starts = [chunk_start(Interval.M1, T0), T0 + DAY]
+    collections = [repo.chunk_collection(KEY, start) for start in starts]
+    names = {c.name for c in collections}
+    assert names == ({CHUNKS} if not own_collections else {f"{CHUNKS}.{chunk_id(KEY, s)}" for s in starts})
+    docs = [await c.find_one({"_id": chunk_id(KEY, s)}, {"start": 1, "n": 1, "version": 1})
+            for c, s in zip(collections, starts, strict=True)]
+    assert [(d["start"], d["n"], d["version"]) for d in docs] == [(starts[0], 1440, 1), (T0 + DAY, 1440, 2)]
+    if own_collections:
+        assert await collections[0].count_documents({}) == 1
     assert len(await repo.read(KEY)) == 2 * 1440
-    assert list((await repo.read(other)).close) == [101.0, 101.25, 101.5]
+    assert (await repo.read(other)).close.tolist() == [101.0, 101.25, 101.5]
 
 
 async def test_coverage_reports_first_last_count_and_gaps(repo: MongoOHLCVRepository) -> None:
@@ -189,3 +196,53 @@ async def test_racing_writers_on_a_new_chunk(mongo_db) -> None:
     await asyncio.gather(*(w.upsert(KEY, b) for w, b in zip(writers, batches, strict=True)))
     assert len(await writers[0].read(KEY)) == 100
     assert (await writers[0].coverage(KEY)).bar_count == 100
+
+
+async def test_columns_are_written_without_bar_objects_and_checked_first(repo: MongoOHLCVRepository) -> None:
+    times = T0 + 60 * np.arange(3000, dtype=np.int64)
+    prices = 100.0 + np.arange(3000) * 0.5
+    flags = np.arange(3000) % 7 == 0
+    columns = BarColumns.of(KEY, times, prices, prices + 1, prices - 1, prices, np.ones(3000), flags)
+    assert await repo.upsert(KEY, columns) == 3000
+    got = await repo.read(KEY)
+    assert got.to_bars() == columns.to_bars()
+    broken = BarColumns.of(KEY, [T0 + 7 * DAY], [1.0], [0.5], [1.0], [1.0], [1.0])
+    with pytest.raises(InvalidBar):
+        await repo.upsert(KEY, broken)
+    assert len(await repo.read(KEY)) == 3000 and not await repo.has_bars(SeriesKey(KEY.symbol, Interval.H1, "x"))
+    assert await repo.has_bars(KEY)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("oldest_first", [False, True])
+@pytest.mark.parametrize(("start", "end", "limit"), [
+    (None, None, None), (None, None, 2500), (T0 + 500 * 60, None, 9000), (None, T0 + 9 * DAY, 100),
+    (T0 + 600 * 60, T0 + 10 * DAY, 12_000), (T0 + 20 * DAY, None, 5),
+])
+async def test_streamed_pieces_join_into_what_a_read_returns(repo, start, end, limit, descending, oldest_first):
+    bars = minutes(T0, 16 * 1440)  # two month chunks
+    await repo.upsert(KEY, bars)
+    in_range = [b.time for b in bars if (start is None or b.time >= start) and (end is None or b.time <= end)]
+    expected = in_range if limit is None else (in_range[:limit] if oldest_first else in_range[-limit:])
+    expected = expected[::-1] if descending else expected
+    options = dict(start=start, end=end, limit=limit, descending=descending, oldest_first=oldest_first)
+    read = await repo.read(KEY, **options)
+    pieces = [piece async for piece in repo.stream(KEY, **options)]
+    assert read.time.tolist() == expected
+    assert np.concatenate([p.time for p in pieces] or [np.zeros(0)]).tolist() == expected
+    assert all(len(p) <= 44_640 for p in pieces)
+
+
+@pytest.mark.parametrize("oldest_first", [False, True])
+@pytest.mark.parametrize(("start", "end", "limit"), [
+    (None, None, 1), (None, None, 10_080), (None, None, 23_040), (None, None, 23_039), (None, None, 30_000),
+    (T0 + 77 * 60, T0 + 12 * DAY + 5, 9_999), (T0 + DAY, None, 1440 * 7), (None, T0 + 3 * DAY, 10),
+])
+async def test_a_page_ends_where_the_limit_is_reached_and_says_whether_bars_follow(repo, start, end, limit,
+                                                                                   oldest_first):
+    bars = [b for b in minutes(T0, 16 * 1440) if b.time % 7200]  # holes, so counts are not arithmetic
+    await repo.upsert(KEY, bars)
+    in_range = [b.time for b in bars if (start is None or b.time >= start) and (end is None or b.time <= end)]
+    walk = in_range if oldest_first else in_range[::-1]
+    expected = (walk[limit - 1] if len(walk) >= limit else None, len(walk) > limit)
+    assert await repo.page(KEY, start=start, end=end, limit=limit, oldest_first=oldest_first) == expected

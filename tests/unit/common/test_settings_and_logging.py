@@ -80,7 +80,7 @@ def test_chunk_layout_is_per_series_when_embedded_shared_on_mongodb_unless_set()
     from src.app.root import bootstrap
 
     def per_series(**values) -> bool:
-        return bootstrap(load_settings(**values)).core.bars.collection_per_series  # built, never started
+        return bootstrap(load_settings(**values)).core.bars.collections_per_chunk  # built, never started
 
     assert per_series() is True
     assert per_series(mongodb_url="mongodb://db:27017") is False

@@ -92,12 +92,12 @@ async def test_sync_publishes_bar_synced_event_after_writing(world):
 async def test_sync_invalidates_the_series_cached_queries(world):
     _history(world, count=10)
     await world.mediator.send(SyncSymbolCommand(KEY))
-    first = orjson.loads(await world.mediator.send(GetBarsQuery(KEY, limit=500)))
+    first = orjson.loads(await (await world.mediator.send(GetBarsQuery(KEY, limit=500))).read())
     assert first["count"] == 10
     world.clock.advance(60 * 5)
     _history(world, count=15)
     await world.mediator.send(SyncSymbolCommand(KEY))
-    assert orjson.loads(await world.mediator.send(GetBarsQuery(KEY, limit=500)))["count"] == 15
+    assert orjson.loads(await (await world.mediator.send(GetBarsQuery(KEY, limit=500))).read())["count"] == 15
     history = world.event_bus.history
     assert any(isinstance(h.event, BarSyncedEvent) and h.delivered >= 1 for h in history)
 
