@@ -21,6 +21,7 @@ from src.infrastructure.http.correlation_middleware import CorrelationIdMiddlewa
 from src.infrastructure.http.idempotency import IdempotencyMiddleware
 from src.infrastructure.http.problems import install_problem_handlers, send_internal_error
 from src.infrastructure.http.rate_limit import RateLimitMiddleware, TrustedProxies
+from src.infrastructure.observability.logging import AccessLog
 
 log = structlog.get_logger("app")
 
@@ -95,7 +96,9 @@ def _install_edge(app: FastAPI, root: Root) -> None:
             expose_headers=EXPOSED_HEADERS,
             max_age=600,
         )
-    app.add_middleware(CorrelationIdMiddleware, on_error=send_internal_error, record=metrics.http.record)
+    access_log = AccessLog(level=settings.log_level, fmt=settings.effective_log_format) if settings.access_log else None
+    app.add_middleware(CorrelationIdMiddleware, on_error=send_internal_error, record=metrics.http.record,
+                       access_log=access_log.record if access_log else None)
     install_problem_handlers(app)
 
     async def prometheus_metrics() -> Response:

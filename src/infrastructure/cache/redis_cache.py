@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from src.common.correlation import spawn_detached
 from src.infrastructure.cache import codec
 from src.infrastructure.cache.near_cache import NearCache
 from src.infrastructure.cache.single_flight import SingleFlight
@@ -96,7 +97,7 @@ class RedisCache:
         """Start listening for invalidations (the near cache stays bypassed until subscribed). Never fails
         on a Redis outage: the listener keeps retrying in the background."""
         if self._near.enabled and self._listener is None:
-            self._listener = asyncio.create_task(self._listen(), name="cache-invalidation-listener")
+            self._listener = spawn_detached(self._listen(), name="cache-invalidation-listener")
 
     async def aclose(self) -> None:
         if self._listener is not None:

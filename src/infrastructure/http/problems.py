@@ -25,6 +25,7 @@ from src.common.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
+from src.common.redaction import redact_text
 from src.domain.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
@@ -157,13 +158,17 @@ def status_of(error: ApplicationError) -> tuple[int, str]:
 async def _application_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApplicationError)
     status, slug = status_of(error)
+    detail = redact_text(str(error)) or _phrase(status)  # an upstream's error may quote a URL with a token
+    if status >= 500:  # the access line says that it failed; this one says why (with the correlation id)
+        log.warning("request failed", status=status, error=type(error).__name__, detail=detail,
+                    method=request.method, path=request.url.path)
     headers = {"Retry-After": "5"} if status == 503 else None
     extra: dict[str, Any] = {"field": error.field} if error.field else {}
     if error.field and status == 422:
-        extra["errors"] = [{"field": error.field, "message": str(error)}]
+        extra["errors"] = [{"field": error.field, "message": detail}]
     return problem_response(
-        status, slug=slug, title=type(error).__name__, detail=str(error) or _phrase(status),
-        instance=request.url.path, headers=headers, **extra,
+        status, slug=slug, title=type(error).__name__, detail=detail, instance=request.url.path, headers=headers,
+        **extra,
     )
 
 

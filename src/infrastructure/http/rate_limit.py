@@ -19,12 +19,14 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from src.common.correlation import spawn_detached
+from src.infrastructure.http import scope_keys
 from src.infrastructure.http.correlation_middleware import RESPONSE_HEADERS_SCOPE_KEY
 from src.infrastructure.http.problems import problem_body, send_problem
 from src.infrastructure.observability.metrics import Metrics
 
 log = structlog.get_logger("http.rate_limit")
-CLIENT_SCOPE_KEY = "pocketquant.client"  # the resolved client address, reused by the idempotency layer
+CLIENT_SCOPE_KEY = scope_keys.CLIENT  # the resolved client address, reused by the idempotency layer
 
 
 class Decision:
@@ -134,7 +136,7 @@ class _ScriptBatcher:
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
-        task = asyncio.create_task(self._send(batch))
+        task = spawn_detached(self._send(batch), name="rate-limit-batch")  # serves many requests: none's id
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

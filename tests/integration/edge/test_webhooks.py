@@ -93,7 +93,7 @@ async def test_deliveries_are_signed_and_carry_the_correlation_id(edge_server, r
     assert (synced["occurred_at"], synced["occurred_at_timestamp"]) == ("1970-01-01T00:00:01Z", 1.0)
     completed = orjson.loads(by_type["bar.completed"][1])
     assert completed["data"]["bar"] == {"time": "1970-01-01T00:02:00Z", "timestamp": 120, "open": 1.0,
-                                        "high": 2.0, "low": 0.5, "close": 1.5, "volume": 10.0}
+                                        "high": 2.0, "low": 0.5, "close": 1.5, "volume": 10.0, "partial": False}
 
 
 async def test_failures_are_retried_until_delivered(edge_server, receiver):
