@@ -1,5 +1,6 @@
-"""`edge_stack_ratio`: rps of a trivial route behind the full edge middleware (correlation id, metrics,
-rate limit, idempotency) divided by the same route of the same app without that middleware, same run.
+"""`edge_stack_ratio`: rps of a trivial route behind the full edge middleware (correlation id, metrics, the
+access log at INFO — one line per request —, host/origin/body guard, rate limit, idempotency) divided by the
+same route of the same app without that middleware, same run.
 
 Each app runs in its own uvicorn process (`benchmarks/_serve_app.py`: no access log, log level warning)
 on a free port and is loaded with `wrk` at 32 connections (an aiohttp load generator in a subprocess when
@@ -16,8 +17,9 @@ from benchmarks._load import TRIVIAL_PATH, load, serving
 DURATION_S = 2  # whole seconds: wrk takes no fractions
 ROUNDS = 6
 
-# The limiter runs on every request, but with a bucket large enough that nothing is rejected.
-SETTINGS = {"rate_limit_capacity": 10**9, "rate_limit_refill_per_s": 10**9}
+# The limiter runs on every request, but with a bucket large enough that nothing is rejected; the access
+# log writes a line for every request (to the server's stdout, /dev/null here).
+SETTINGS = {"rate_limit_capacity": 10**9, "rate_limit_refill_per_s": 10**9, "log_level": "INFO", "access_log": True}
 
 
 def run() -> dict[str, float]:

@@ -1,8 +1,8 @@
 """The HTTP app of a `Root`: every slice's routers, the edge middleware, problem+json, `/metrics`, and a
 lifespan that starts and stops the root's lifecycle.
 
-Middleware, outermost first: CorrelationId (+ request metrics) → CORS (when origins are set) →
-RateLimit → Idempotency → routes.
+Middleware, outermost first: CorrelationId (+ request metrics and the access log) → RequestGuard (Host,
+cross-site state changes, body size) → CORS (when origins are set) → RateLimit → Idempotency → routes.
 """
 
 import gc
@@ -17,10 +17,12 @@ from starlette.middleware.cors import CORSMiddleware
 from src.app.root import Overrides, Root, bootstrap
 from src.app.slices import SLICES
 from src.common.settings import Settings, load_settings
+from src.domain.identity.exposure import default_trusted_hosts
 from src.infrastructure.http.correlation_middleware import CorrelationIdMiddleware
 from src.infrastructure.http.idempotency import IdempotencyMiddleware
 from src.infrastructure.http.problems import install_problem_handlers, send_internal_error
 from src.infrastructure.http.rate_limit import RateLimitMiddleware, TrustedProxies
+from src.infrastructure.http.request_guard import HostRules, RequestGuardMiddleware
 from src.infrastructure.observability.logging import AccessLog
 
 log = structlog.get_logger("app")
@@ -96,6 +98,12 @@ def _install_edge(app: FastAPI, root: Root) -> None:
             expose_headers=EXPOSED_HEADERS,
             max_age=600,
         )
+    app.add_middleware(
+        RequestGuardMiddleware,
+        max_body_bytes=settings.max_request_body_bytes,
+        trusted_hosts=HostRules(settings.trusted_hosts or default_trusted_hosts(settings.api_host)),
+        trusted_origins=settings.cors_origins,
+    )
     access_log = AccessLog(level=settings.log_level, fmt=settings.effective_log_format) if settings.access_log else None
     app.add_middleware(CorrelationIdMiddleware, on_error=send_internal_error, record=metrics.http.record,
                        access_log=access_log.record if access_log else None)

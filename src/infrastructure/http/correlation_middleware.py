@@ -12,13 +12,13 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from src.common import request_scope as scope_keys
 from src.common.correlation import (
     bind_correlation_id,
     is_valid_correlation_id,
     new_correlation_id,
     reset_correlation_id,
 )
-from src.infrastructure.http import scope_keys
 
 HEADER = b"x-correlation-id"
 RESPONSE_HEADERS_SCOPE_KEY = scope_keys.RESPONSE_HEADERS

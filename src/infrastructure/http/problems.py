@@ -183,7 +183,8 @@ async def _http_exception(request: Request, error: Exception) -> Response:
     if status < 200 or status in (204, 304):  # no body allowed
         return Response(status_code=status, headers=error.headers)
     headers = dict(error.headers) if error.headers else None
-    return problem_response(status, detail=detail, instance=request.url.path, headers=headers)
+    slug = getattr(error, "slug", None)  # edge refusals raised as HTTPException name their problem type
+    return problem_response(status, detail=detail, instance=request.url.path, headers=headers, slug=slug)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

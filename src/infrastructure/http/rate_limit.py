@@ -19,8 +19,8 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from src.common import request_scope as scope_keys
 from src.common.correlation import spawn_detached
-from src.infrastructure.http import scope_keys
 from src.infrastructure.http.correlation_middleware import RESPONSE_HEADERS_SCOPE_KEY
 from src.infrastructure.http.problems import problem_body, send_problem
 from src.infrastructure.observability.metrics import Metrics

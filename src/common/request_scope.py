@@ -1,6 +1,10 @@
-"""What the edge middleware leave in the ASGI scope for the layers inside them (and the access log)."""
+"""What the HTTP edge leaves in a request's ASGI scope for the layers inside it: the middleware, the access
+log, and the slices' dependencies (the authenticated principal)."""
 
-from starlette.types import Scope
+from collections.abc import MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
 
 # Inner middleware append (name, value) pairs here for the outermost middleware to add to the response,
 # instead of each wrapping `send` again (a wrapper per layer is a visible share of a cheap route).
