@@ -33,9 +33,10 @@ from src.common.providers import ProviderRegistry
 from src.common.settings import Settings
 from src.domain.events import BarSyncedEvent, SyncFailedEvent
 from src.features.shared.slice import SliceParts
+from src.infrastructure.cache.circuit_breaker import BreakerState, CircuitBreaker
 from src.infrastructure.cache.memory_cache import MemoryCache
 from src.infrastructure.cache.redis_cache import RedisCache
-from src.infrastructure.cache.redis_client import redis_client
+from src.infrastructure.cache.redis_client import log_breaker_change, redis_client
 from src.infrastructure.http.idempotency import IdempotencyStore, InProcessIdempotencyStore, RedisIdempotencyStore
 from src.infrastructure.http.rate_limit import InProcessLimiter, Limiter, RedisLimiter
 from src.infrastructure.mongo.connection import MongoStore
@@ -85,6 +86,7 @@ class Root:
     redis: Redis | None = None
     store: MongoStore | None = None
     slices: dict[str, SliceParts] = field(default_factory=dict)
+    redis_breaker: CircuitBreaker | None = None  # in front of every command of `redis`
 
     @property
     def mediator(self) -> Mediator:
@@ -98,8 +100,7 @@ class Root:
 def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
     given = overrides or Overrides()
     store = None if given.replaces_the_store else _mongo_store(settings)
-    redis = redis_client(settings.redis_url.get_secret_value(), timeout_s=settings.redis_timeout_s) \
-        if settings.redis_url is not None else None
+    redis, breaker = _redis(settings)
     metrics = Metrics()
     lifecycle = Lifecycle(stop_timeout_s=settings.component_stop_timeout_s)
     dead_letters = given.dead_letters or MongoDeadLetterStore(_database(store))
@@ -120,7 +121,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         jobs=scheduler,
     )
     root = Root(settings, core, lifecycle, metrics, _limiter(settings, redis, metrics),
-                _idempotency(settings, redis), scheduler, redis, store)
+                _idempotency(settings, redis), scheduler, redis, store, redis_breaker=breaker)
     lifecycle.add(*_resource_components(root))
     for slice_ in SLICES:
         root.slices[slice_.name] = parts = slice_.build(core)
@@ -160,6 +161,15 @@ def _database(store: MongoStore | None):  # type: ignore[no-untyped-def]
     if store is None:
         raise ValueError("a store adapter was not overridden, so the store must be built")
     return store.database
+
+
+def _redis(settings: Settings) -> tuple[Redis | None, CircuitBreaker | None]:
+    if settings.redis_url is None:
+        return None, None
+    breaker = CircuitBreaker(failures_to_open=settings.redis_breaker_failures, open_s=settings.redis_breaker_open_s,
+                             max_open_s=settings.redis_breaker_max_open_s, on_change=log_breaker_change)
+    url = settings.redis_url.get_secret_value()
+    return redis_client(url, timeout_s=settings.redis_timeout_s, breaker=breaker), breaker
 
 
 def _per_series(settings: Settings) -> bool:
@@ -256,6 +266,10 @@ def _observe(root: Root) -> None:
     if isinstance(cache, RedisCache):
         metrics.observe_counter("cache_near_hits", "Cache hits served in-process by the near cache (included in "
                                 "cache hits)", lambda: cache.near_hits)
+        metrics.observe_counter("cache_errors", "Cache operations that failed (answered as misses)",
+                                lambda: cache.errors)
+    if root.redis_breaker is not None:
+        _observe_breaker(metrics, root.redis_breaker)
     feeds = {p.source: p.quotes for p in core.providers if p.quotes is not None}
     metrics.observe_labeled_counter("provider_reconnections", "Reconnects of each source's live connection",
                                     "source", lambda: {s: f.reconnect_count for s, f in feeds.items()})
@@ -270,6 +284,15 @@ def _observe(root: Root) -> None:
     syncs = metrics.syncs
     core.event_bus.subscribe(BarSyncedEvent, lambda _: syncs.labels(outcome="completed").inc())
     core.event_bus.subscribe(SyncFailedEvent, lambda e: syncs.labels(outcome=_failure_outcome(e.error_type)).inc())
+
+
+def _observe_breaker(metrics: Metrics, breaker: CircuitBreaker) -> None:
+    metrics.observe_gauge("redis_circuit_open", "1 while the Redis circuit breaker is open (commands fail at once)",
+                          lambda: float(breaker.state is not BreakerState.CLOSED))
+    metrics.observe_counter("redis_circuit_opened", "Times the Redis circuit breaker opened",
+                            lambda: breaker.times_opened)
+    metrics.observe_counter("redis_circuit_rejections", "Redis commands refused at once while the breaker was open",
+                            lambda: breaker.rejections)
 
 
 def _failure_outcome(error_type: str) -> str:

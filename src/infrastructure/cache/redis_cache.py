@@ -31,6 +31,7 @@ from src.common.correlation import spawn_detached
 from src.infrastructure.cache import codec
 from src.infrastructure.cache.near_cache import NearCache
 from src.infrastructure.cache.single_flight import SingleFlight
+from src.infrastructure.observability.throttled import ThrottledWarning
 
 log = structlog.get_logger(__name__)
 
@@ -88,6 +89,7 @@ class RedisCache:
         self._near_last_seen = 0.0
         self._listener: asyncio.Task[None] | None = None
         self._instance = uuid.uuid4().hex  # our own invalidations come back to us: already applied
+        self._unavailable = ThrottledWarning(log, "cache_unavailable")  # an outage fails every request's lookups
         self.hits = 0
         self.near_hits = 0
         self.misses = 0
@@ -113,7 +115,7 @@ class RedisCache:
 
     def _failed(self, operation: str, key: str, error: BaseException) -> None:
         self.errors += 1
-        log.warning("cache_unavailable", operation=operation, key=key, error=f"{type(error).__name__}: {error}")
+        self._unavailable.warn(operation=operation, key=key, error=f"{type(error).__name__}: {error}")
 
     async def get(self, key: str) -> Any | None:
         if self._near.covers(key) and self.near_active:

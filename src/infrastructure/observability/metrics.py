@@ -11,7 +11,7 @@ from itertools import accumulate
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from src.common.event_bus import EventBus
@@ -23,10 +23,13 @@ class _ReadCounters(Collector):
     def __init__(self) -> None:
         self.sources: dict[str, tuple[str, Callable[[], float]]] = {}  # by name: observing twice replaces
         self.labeled: dict[str, tuple[str, str, Callable[[], dict[str, float]]]] = {}
+        self.gauges: dict[str, tuple[str, Callable[[], float]]] = {}
 
-    def collect(self) -> Iterable[CounterMetricFamily]:
+    def collect(self) -> Iterable[CounterMetricFamily | GaugeMetricFamily]:
         for name, (documentation, read) in list(self.sources.items()):
             yield CounterMetricFamily(name, documentation, value=float(read()))
+        for name, (documentation, read) in list(self.gauges.items()):
+            yield GaugeMetricFamily(name, documentation, value=float(read()))
         for name, (documentation, label, read_all) in list(self.labeled.items()):
             family = CounterMetricFamily(name, documentation, labels=[label])
             for value, count in read_all().items():
@@ -106,6 +109,10 @@ class Metrics:
     def observe_counter(self, name: str, documentation: str, read: Callable[[], float]) -> None:
         """Export a counter another object keeps (e.g. `lambda: cache.hits`) as `<name>_total`."""
         self._read.sources[name] = (documentation, read)
+
+    def observe_gauge(self, name: str, documentation: str, read: Callable[[], float]) -> None:
+        """Export a value another object keeps (e.g. whether a circuit is open), read at scrape time."""
+        self._read.gauges[name] = (documentation, read)
 
     def observe_labeled_counter(
         self, name: str, documentation: str, label: str, read: Callable[[], dict[str, float]]

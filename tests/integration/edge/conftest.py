@@ -45,29 +45,6 @@ def _json_logs() -> Iterator[None]:
     root.handlers[:], root.level = handlers, level
 
 
-class LogCapture(logging.Handler):
-    """The event dicts of structlog lines as the standard library receives them (after every processor,
-    redaction included); unlike reconfiguring structlog, this also sees loggers cached on first use."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.events: list[dict[str, Any]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if isinstance(record.msg, dict):
-            self.events.append(dict(record.msg))
-
-
-@pytest.fixture
-def captured_logs() -> Iterator[LogCapture]:
-    capture, root = LogCapture(), logging.getLogger()
-    root.addHandler(capture)
-    level, root.level = root.level, logging.DEBUG
-    yield capture
-    root.removeHandler(capture)
-    root.level = level
-
-
 @dataclass
 class Probe:
     """What the test routes saw, read by the tests."""
