@@ -37,7 +37,11 @@ from src.infrastructure.cache.circuit_breaker import BreakerState, CircuitBreake
 from src.infrastructure.cache.memory_cache import MemoryCache
 from src.infrastructure.cache.redis_cache import RedisCache
 from src.infrastructure.cache.redis_client import log_breaker_change, redis_client
-from src.infrastructure.http.idempotency import IdempotencyStore, InProcessIdempotencyStore, RedisIdempotencyStore
+from src.infrastructure.http.idempotency_store import (
+    IdempotencyStore,
+    InProcessIdempotencyStore,
+    RedisIdempotencyStore,
+)
 from src.infrastructure.http.rate_limit import InProcessLimiter, Limiter, RedisLimiter
 from src.infrastructure.mongo.connection import MongoStore
 from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore

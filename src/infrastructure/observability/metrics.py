@@ -94,6 +94,10 @@ class Metrics:
         self.idempotent_replays = Counter(
             "idempotent_replays", "Stored responses replayed for a repeated Idempotency-Key", registry=r
         )
+        self.idempotency_claims_lost = Counter(
+            "idempotency_claims_lost", "Idempotent requests that lost their key's lease (cancelled or not stored)",
+            registry=r,
+        )
         # Market data (counted from BarSyncedEvent / SyncFailedEvent by the root)
         self.syncs = Counter("syncs", "Symbol syncs by outcome", ["outcome"], registry=r)
         # Webhooks
