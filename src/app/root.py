@@ -20,19 +20,36 @@ from src.common.event_bus import EventBus
 from src.common.lifecycle import Component, Lifecycle
 from src.common.mediator import Mediator
 from src.common.ports import (
+    AccessTokens,
+    ApiKeyRepository,
     Cache,
     Clock,
     DeadLetterRepository,
     OHLCVRepository,
+    OperatorConsole,
+    PasswordHasher,
     Provider,
+    RefreshTokenRepository,
     SymbolRepository,
     SyncStatusRepository,
+    UserRepository,
     WebhookSender,
 )
 from src.common.providers import ProviderRegistry
-from src.common.settings import Settings
+from src.common.settings import Settings, SettingsError
 from src.domain.events import BarSyncedEvent, SyncFailedEvent
+from src.domain.identity.exposure import may_run_open
 from src.features.shared.slice import SliceParts
+from src.infrastructure.auth.authenticator import CachingAuthenticator
+from src.infrastructure.auth.console import StderrConsole
+from src.infrastructure.auth.jwt_tokens import JwtAccessTokens, NoAccessTokens
+from src.infrastructure.auth.passwords import Argon2Passwords
+from src.infrastructure.auth.repositories import (
+    MongoApiKeyRepository,
+    MongoRefreshTokenRepository,
+    MongoUserRepository,
+)
+from src.infrastructure.auth.secrets import SystemSecrets
 from src.infrastructure.cache.circuit_breaker import BreakerState, CircuitBreaker
 from src.infrastructure.cache.memory_cache import MemoryCache
 from src.infrastructure.cache.redis_cache import RedisCache
@@ -69,10 +86,16 @@ class Overrides:
     job_lock: JobLock | None = None
     cache: Cache | None = None
     webhooks: WebhookSender | None = None
+    users: UserRepository | None = None
+    api_keys: ApiKeyRepository | None = None
+    refresh_tokens: RefreshTokenRepository | None = None
+    passwords: PasswordHasher | None = None  # tests pass a fast one: Argon2 costs tens of ms on purpose
+    console: OperatorConsole | None = None
 
     @property
     def replaces_the_store(self) -> bool:
-        adapters = (self.bars, self.sync_status, self.symbols, self.dead_letters, self.job_lock)
+        adapters = (self.bars, self.sync_status, self.symbols, self.dead_letters, self.job_lock, self.users,
+                    self.api_keys, self.refresh_tokens)
         return all(adapter is not None for adapter in adapters)
 
 
@@ -102,6 +125,7 @@ class Root:
 
 
 def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
+    refuse_to_run_open_where_others_reach(settings)
     given = overrides or Overrides()
     store = None if given.replaces_the_store else _mongo_store(settings)
     redis, breaker = _redis(settings)
@@ -109,9 +133,14 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
     lifecycle = Lifecycle(stop_timeout_s=settings.component_stop_timeout_s)
     dead_letters = given.dead_letters or MongoDeadLetterStore(_database(store))
     scheduler = JobScheduler(given.job_lock or MongoJobLock(_database(store)["job_locks"]))
+    clock = given.clock or SystemClock()
+    users = given.users or MongoUserRepository(_database(store))
+    api_keys = given.api_keys or MongoApiKeyRepository(_database(store))
+    access_tokens = _access_tokens(settings)
+    secrets = SystemSecrets()
     core = Core(
         settings=settings,
-        clock=given.clock or SystemClock(),
+        clock=clock,
         event_bus=EventBus(),
         mediator=Mediator(),
         providers=ProviderRegistry(given.providers if given.providers is not None else build_providers(settings)),
@@ -123,6 +152,14 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         webhooks=given.webhooks or _webhooks(settings, dead_letters, metrics),
         health=lifecycle,
         jobs=scheduler,
+        users=users,
+        api_keys=api_keys,
+        refresh_tokens=given.refresh_tokens or MongoRefreshTokenRepository(_database(store)),
+        passwords=given.passwords or Argon2Passwords(),
+        access_tokens=access_tokens,
+        authenticator=CachingAuthenticator(access_tokens, api_keys, users, secrets, clock),
+        secrets=secrets,
+        console=given.console or StderrConsole(),
     )
     root = Root(settings, core, lifecycle, metrics, _limiter(settings, redis, metrics),
                 _idempotency(settings, redis), scheduler, redis, store, redis_breaker=breaker)
@@ -134,6 +171,24 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
     if settings.scheduler_enabled:
         lifecycle.add(Component("scheduler", start=scheduler.start, stop=scheduler.stop, check=scheduler.check))
     return root
+
+
+def refuse_to_run_open_where_others_reach(settings: Settings) -> None:
+    """Without a signing key the service runs open (every caller is an admin): allowed only in development
+    on a loopback address, where only this machine reaches it."""
+    if settings.auth_jwt_secret is None and not may_run_open(settings.environment, settings.api_host):
+        where = f"ENVIRONMENT={settings.environment}" if settings.environment != "development" else \
+            f"API_HOST={settings.api_host} (reachable from other machines)"
+        raise SettingsError(f"refusing to start without authentication with {where}: set AUTH_JWT_SECRET "
+                            "(e.g. `openssl rand -hex 32`); the first admin's password is then printed once")
+
+
+def _access_tokens(settings: Settings) -> AccessTokens:
+    if settings.auth_jwt_secret is None:
+        return NoAccessTokens()
+    previous = [s.get_secret_value() for s in settings.auth_jwt_previous_secrets]
+    return JwtAccessTokens(settings.auth_jwt_secret.get_secret_value(), previous=previous,
+                           ttl_s=settings.auth_access_token_ttl_s)
 
 
 def _wire(root: Root, parts: SliceParts) -> None:
@@ -255,7 +310,8 @@ async def _prepare_store(root: Root) -> None:
     assert root.store is not None
     await StoreMigrations(root.store.database).run()
     core = root.core
-    for repository in (core.bars, core.sync_status, core.symbols, core.dead_letters):
+    for repository in (core.bars, core.sync_status, core.symbols, core.dead_letters, core.users, core.api_keys,
+                       core.refresh_tokens):
         ensure = getattr(repository, "ensure_indexes", None)
         if ensure is not None:
             await ensure()

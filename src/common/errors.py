@@ -37,5 +37,17 @@ class StoreUnavailable(ApplicationError):
     """The database is down; requests fail fast until it returns."""
 
 
+class Unauthenticated(ApplicationError):
+    """No credentials where they are required, or credentials that are not (or no longer) valid."""
+
+
+class Forbidden(ApplicationError):
+    """Authenticated, but the role does not allow this."""
+
+
+class AuthenticationOff(Conflict):
+    """An identity operation on a service running without authentication (no signing key configured)."""
+
+
 class NoHandlerRegistered(LookupError):
     pass

@@ -18,10 +18,13 @@ from starlette.types import Scope, Send
 from src.common.correlation import get_correlation_id
 from src.common.errors import (
     ApplicationError,
+    AuthenticationOff,
     Conflict,
+    Forbidden,
     InvalidRequest,
     NotFound,
     StoreUnavailable,
+    Unauthenticated,
     UpstreamRejected,
     UpstreamUnavailable,
 )
@@ -34,6 +37,9 @@ log = structlog.get_logger("http.problems")
 
 # Most specific first: the first class in an error's MRO found here decides its status and type.
 APPLICATION_ERRORS: dict[type[ApplicationError], tuple[int, str]] = {
+    Unauthenticated: (401, "unauthenticated"),
+    Forbidden: (403, "forbidden"),
+    AuthenticationOff: (409, "authentication-off"),
     InvalidRequest: (422, "invalid-request"),
     NotFound: (404, "not-found"),
     Conflict: (409, "conflict"),
@@ -148,6 +154,9 @@ async def _domain_error(request: Request, error: Exception) -> Response:
     )
 
 
+_HEADERS_OF_STATUS = {503: {"Retry-After": "5"}, 401: {"WWW-Authenticate": 'Bearer realm="pocketquant"'}}
+
+
 def status_of(error: ApplicationError) -> tuple[int, str]:
     for cls in type(error).__mro__:
         if cls in APPLICATION_ERRORS:
@@ -162,7 +171,7 @@ async def _application_error(request: Request, error: Exception) -> Response:
     if status >= 500:  # the access line says that it failed; this one says why (with the correlation id)
         log.warning("request failed", status=status, error=type(error).__name__, detail=detail,
                     method=request.method, path=request.url.path)
-    headers = {"Retry-After": "5"} if status == 503 else None
+    headers = _HEADERS_OF_STATUS.get(status)
     extra: dict[str, Any] = {"field": error.field} if error.field else {}
     if error.field and status == 422:
         extra["errors"] = [{"field": error.field, "message": detail}]
