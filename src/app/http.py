@@ -2,22 +2,30 @@
 lifespan that starts and stops the root's lifecycle.
 
 Middleware, outermost first: CorrelationId (+ request metrics and the access log) → RequestGuard (Host,
-cross-site state changes, body size) → CORS (when origins are set) → RateLimit → Idempotency → routes.
+cross-site state changes, body size) → CORS (when origins are set) → Authentication (when on) → RateLimit
+(per principal, else per address) → Idempotency → routes. With authentication on, every route gets the
+access check of the one access map (`src/app/access.py`) as a dependency.
 """
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
-from fastapi import FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Response
+from fastapi.params import Depends as DependsParam
+from fastapi.routing import APIRoute, APIWebSocketRoute
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.middleware.cors import CORSMiddleware
 
+from src.app.access import route_access
 from src.app.root import Overrides, Root, bootstrap
 from src.app.slices import SLICES
 from src.common.settings import Settings, load_settings
 from src.domain.identity.exposure import default_trusted_hosts
+from src.infrastructure.http.authentication import AuthenticationMiddleware
+from src.infrastructure.http.authorization import RouteAccess, RouteKey
 from src.infrastructure.http.correlation_middleware import CorrelationIdMiddleware
 from src.infrastructure.http.idempotency import IdempotencyMiddleware
 from src.infrastructure.http.problems import install_problem_handlers, send_internal_error
@@ -45,7 +53,12 @@ def http_app(root: Root) -> FastAPI:
         gc.collect()
         gc.freeze()
         log.info("pocketquant started", environment=root.settings.environment,
-                 store=root.store.kind if root.store else "overridden", sources=list(root.core.providers.sources))
+                 store=root.store.kind if root.store else "overridden", sources=list(root.core.providers.sources),
+                 authentication="on" if _auth_on(root) else "off")
+        if not _auth_on(root):
+            log.warning("authentication is OFF: whoever reaches this port acts as an admin; allowed only in "
+                        "development on a loopback address. Set AUTH_JWT_SECRET to turn it on.",
+                        address=f"{root.settings.api_host}:{root.settings.api_port}")
         try:
             yield
         finally:
@@ -62,14 +75,43 @@ def http_app(root: Root) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.mediator = root.mediator  # the one object routes reach (`MediatorDep`)
-    for slice_ in SLICES:
-        for router in slice_.routers:
-            app.include_router(router)
-    _install_edge(app, root)
+    access = RouteAccess(route_access(root.settings))
+    routers = [router for slice_ in SLICES for router in slice_.routers]
+    access.require_all([*_route_keys(routers), ("GET", "/metrics")])  # no route is open by omission
+    checks: list[DependsParam] = [Depends(access)] if _auth_on(root) else []
+    for router in routers:
+        app.include_router(router, dependencies=checks)
+    _install_edge(app, root, checks)
+    if _auth_on(root):
+        _document_security(app, access)
     return app
 
 
-def _install_edge(app: FastAPI, root: Root) -> None:
+def _auth_on(root: Root) -> bool:
+    return root.settings.auth_jwt_secret is not None
+
+
+def _route_keys(routers: Iterable[APIRouter]) -> Iterator[RouteKey]:
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIWebSocketRoute):
+                yield "WS", route.path
+            elif isinstance(route, APIRoute):
+                yield from ((method, route.path) for method in route.methods or ())
+
+
+def _document_security(app: FastAPI, access: RouteAccess) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            access.document(generate())
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _install_edge(app: FastAPI, root: Root, checks: list[DependsParam]) -> None:
     settings, metrics = root.settings, root.metrics
     # `add_middleware` puts each new one outside the previous: add from the innermost out.
     app.add_middleware(
@@ -89,6 +131,8 @@ def _install_edge(app: FastAPI, root: Root) -> None:
             trusted_proxies=TrustedProxies(settings.trusted_proxies),
             headers_always=settings.rate_limit_headers_always,
         )
+    if _auth_on(root):
+        app.add_middleware(AuthenticationMiddleware, authenticator=root.core.authenticator)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -112,4 +156,4 @@ def _install_edge(app: FastAPI, root: Root) -> None:
     async def prometheus_metrics() -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_api_route("/metrics", prometheus_metrics, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/metrics", prometheus_metrics, methods=["GET"], include_in_schema=False, dependencies=checks)

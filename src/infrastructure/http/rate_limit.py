@@ -1,4 +1,5 @@
-"""Rate limiting: a token bucket per client, in Redis (shared by every worker, one atomic script per
+"""Rate limiting: a token bucket per principal when the request is authenticated, per client address
+otherwise, in Redis (shared by every worker, one atomic script per
 request, auto-pipelined across concurrent requests) or in process when Redis is not configured. Over
 the limit → 429 problem+json with `Retry-After` and `RateLimit-*` headers. If Redis fails, requests are
 let through (fail open), logged at most once per `warn_every_s` and counted in metrics.
@@ -287,7 +288,8 @@ class RateLimitMiddleware:
         peer = scope["client"][0] if scope.get("client") else "unknown"
         client = self.proxies.client(peer, scope["headers"]) if self.proxies is not None else peer
         scope[CLIENT_SCOPE_KEY] = client
-        decision = await self.limiter.hit(client)
+        principal = scope.get(scope_keys.PRINCIPAL)  # authenticated: the principal's bucket, from any address
+        decision = await self.limiter.hit(client if principal is None else principal.rate_key)
         if decision.allowed and decision.remaining >= self.headers_below:
             await self.app(scope, receive, send)
             return
