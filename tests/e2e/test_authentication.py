@@ -89,7 +89,7 @@ def test_operator_logs_in_makes_a_key_for_a_bot_the_bot_uses_it_until_it_is_revo
 
 
 def test_refresh_rotates_and_a_replayed_refresh_token_ends_the_login(served):
-    client, password, logs, capsys = served
+    client, password, logs, _ = served
     first = client.post("/api/v1/auth/login", json={"username": "admin", "password": password}).json()
     second = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert second.status_code == 200 and second.json()["refresh_token"] != first["refresh_token"]
@@ -113,7 +113,7 @@ def test_a_wrong_password_is_401_and_rate_limited_per_address(serve_app, capsys)
                         scheduler_enabled=False, rate_limit_capacity=3, rate_limit_refill_per_s=0.01)
     server = serve_app(create_app(settings))
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        statuses = [client.post("/api/v1/auth/login", json={"username": "admin", "password": "guess number %d" % i})
+        statuses = [client.post("/api/v1/auth/login", json={"username": "admin", "password": f"guess number {i}"})
                     .status_code for i in range(5)]
     assert statuses == [401, 401, 401, 429, 429]
 
