@@ -126,9 +126,11 @@ def serving(*settings: dict[str, Any], bare: tuple[bool, ...] = ()) -> Iterator[
 _UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
-def _wrk(url: str, duration_s: float, latency: bool) -> LoadResult:
+def _wrk(url: str, duration_s: float, latency: bool, headers: dict[str, str]) -> LoadResult:
     threads = max(1, len(cpus()[1]))
     command = ["wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{max(1, round(duration_s))}s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
     if latency:
         command.append("--latency")
     out = subprocess.run(
@@ -149,9 +151,9 @@ def _wrk(url: str, duration_s: float, latency: bool) -> LoadResult:
 
 _AIOHTTP_LOADGEN = """
 import asyncio, json, sys, time, aiohttp
-async def main(url, conns, duration):
+async def main(url, conns, duration, headers):
     latencies = []
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conns)) as session:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conns), headers=headers) as session:
         stop = time.monotonic() + duration
         async def worker():
             while time.monotonic() < stop:
@@ -166,13 +168,13 @@ async def main(url, conns, duration):
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000 if latencies else None
     print(json.dumps({"rps": len(latencies) / elapsed, "p99_ms": p99}))
-asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))
+asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), json.loads(sys.argv[4])))
 """
 
 
-def _aiohttp(url: str, duration_s: float, latency: bool) -> LoadResult:
+def _aiohttp(url: str, duration_s: float, latency: bool, headers: dict[str, str]) -> LoadResult:
     out = subprocess.run(
-        [sys.executable, "-c", _AIOHTTP_LOADGEN, url, str(CONNECTIONS), str(duration_s)],
+        [sys.executable, "-c", _AIOHTTP_LOADGEN, url, str(CONNECTIONS), str(duration_s), json.dumps(headers)],
         preexec_fn=lambda: pin(0, cpus()[1]),
         capture_output=True, text=True, timeout=duration_s + 30, check=True,
     ).stdout
@@ -185,6 +187,7 @@ def generator() -> str:
     return "wrk" if shutil.which("wrk") else "aiohttp"
 
 
-def load(url: str, duration_s: float, *, latency: bool = False) -> LoadResult:
-    """Requests/s (and p99 latency in ms when `latency`) of GET `url` at `CONNECTIONS` connections."""
-    return (_wrk if generator() == "wrk" else _aiohttp)(url, duration_s, latency)
+def load(url: str, duration_s: float, *, latency: bool = False, headers: dict[str, str] | None = None) -> LoadResult:
+    """Requests/s (and p99 latency in ms when `latency`) of GET `url` at `CONNECTIONS` connections, each
+    request with `headers`."""
+    return (_wrk if generator() == "wrk" else _aiohttp)(url, duration_s, latency, headers or {})

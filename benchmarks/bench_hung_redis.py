@@ -56,10 +56,10 @@ asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))
 
 
 def _timed_load(url: str, seconds: float) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-c", _TIMED_LOADGEN, url, str(CONNECTIONS), str(seconds)],
-        stdout=subprocess.PIPE, text=True, preexec_fn=lambda: pin(0, cpus()[1]),
-    )
+    process = subprocess.Popen([sys.executable, "-c", _TIMED_LOADGEN, url, str(CONNECTIONS), str(seconds)],
+                               stdout=subprocess.PIPE, text=True)
+    pin(process.pid, cpus()[1])
+    return process
 
 
 def _p99_ms(latencies: list[float]) -> float:

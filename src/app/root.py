@@ -38,6 +38,7 @@ from src.common.ports import (
 from src.common.providers import ProviderRegistry
 from src.common.settings import Settings, SettingsError
 from src.domain.events import BarSyncedEvent, SyncFailedEvent
+from src.domain.identity import WeakPassword, check_password
 from src.domain.identity.exposure import may_run_open
 from src.features.shared.slice import SliceParts
 from src.infrastructure.auth.authenticator import CachingAuthenticator
@@ -181,6 +182,11 @@ def refuse_to_run_open_where_others_reach(settings: Settings) -> None:
             f"API_HOST={settings.api_host} (reachable from other machines)"
         raise SettingsError(f"refusing to start without authentication with {where}: set AUTH_JWT_SECRET "
                             "(e.g. `openssl rand -hex 32`); the first admin's password is then printed once")
+    if settings.admin_password is not None:
+        try:
+            check_password(settings.admin_password.get_secret_value(), settings.admin_username)
+        except WeakPassword as weak:
+            raise SettingsError(f"invalid setting ADMIN_PASSWORD: {weak}") from None
 
 
 def _access_tokens(settings: Settings) -> AccessTokens:

@@ -84,10 +84,11 @@ async def test_admin_password_sets_the_first_admins_password_and_nothing_is_show
     assert await world.send(m.LoginCommand("admin", ADMIN_PASSWORD))
 
 
-async def test_a_weak_admin_password_stops_the_start():
-    world = IdentityWorld(auth_jwt_secret=SECRET, admin_password="admin")
-    with pytest.raises(WeakPassword):
-        await world.start_identity()
+async def test_a_weak_admin_password_stops_the_start_with_one_line():
+    from src.common.settings import SettingsError
+
+    with pytest.raises(SettingsError, match=r"^invalid setting ADMIN_PASSWORD: a password is 12 to 256"):
+        IdentityWorld(auth_jwt_secret=SECRET, admin_password="admin")
 
 
 async def test_workers_starting_together_make_one_admin():
