@@ -3,14 +3,14 @@ lifespan that starts and stops the root's lifecycle.
 
 Middleware, outermost first: CorrelationId (+ request metrics and the access log) → RequestGuard (Host,
 cross-site state changes, body size) → CORS (when origins are set) → Authentication (when on) → RateLimit
-(per principal, else per address) → Idempotency → routes. With authentication on, every route gets the
-access check of the one access map (`src/app/access.py`) as a dependency.
+(per principal, else per address) → Idempotency → routes. Every route gets the route guard as a dependency
+(`route_guard`): the access map's check (`src/app/access.py`) when authentication is on, and strict
+query strings.
 """
 
 import gc
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Response
@@ -21,6 +21,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from src.app.access import route_access
 from src.app.root import Overrides, Root, bootstrap
+from src.app.route_guard import RouteGuard
 from src.app.slices import SLICES
 from src.common.settings import Settings, load_settings
 from src.domain.identity.exposure import default_trusted_hosts
@@ -28,6 +29,7 @@ from src.infrastructure.http.authentication import AuthenticationMiddleware
 from src.infrastructure.http.authorization import RouteAccess, RouteKey
 from src.infrastructure.http.correlation_middleware import CorrelationIdMiddleware
 from src.infrastructure.http.idempotency import IdempotencyMiddleware
+from src.infrastructure.http.openapi import install_exact_openapi
 from src.infrastructure.http.problems import install_problem_handlers, send_internal_error
 from src.infrastructure.http.rate_limit import RateLimitMiddleware, TrustedProxies
 from src.infrastructure.http.request_guard import HostRules, RequestGuardMiddleware
@@ -78,12 +80,12 @@ def http_app(root: Root) -> FastAPI:
     access = RouteAccess(route_access(root.settings))
     routers = [router for slice_ in SLICES for router in slice_.routers]
     access.require_all([*_route_keys(routers), ("GET", "/metrics")])  # no route is open by omission
-    checks: list[DependsParam] = [Depends(access)] if _auth_on(root) else []
+    enforced = access if _auth_on(root) else None
+    checks: list[DependsParam] = [Depends(RouteGuard(enforced, app))]
     for router in routers:
         app.include_router(router, dependencies=checks)
     _install_edge(app, root, checks)
-    if _auth_on(root):
-        _document_security(app, access)
+    install_exact_openapi(app, enforced)
     return app
 
 
@@ -100,15 +102,6 @@ def _route_keys(routers: Iterable[APIRouter]) -> Iterator[RouteKey]:
                 yield from ((method, route.path) for method in route.methods or ())
 
 
-def _document_security(app: FastAPI, access: RouteAccess) -> None:
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            access.document(generate())
-        return app.openapi_schema  # type: ignore[return-value]
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _install_edge(app: FastAPI, root: Root, checks: list[DependsParam]) -> None:

@@ -1,6 +1,7 @@
 """HTTP request and response bodies of the identity slice (pydantic). Passwords and secrets are accepted
 here and returned nowhere, except a new API key's, once."""
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
@@ -88,7 +89,7 @@ class TokenBody(BaseModel):
 
 
 def _seconds(span: float) -> int:
-    return max(0, round(span))
+    return max(0, math.ceil(span))  # tokens expire on whole seconds
 
 
 class PrincipalBody(BaseModel):

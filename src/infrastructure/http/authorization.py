@@ -1,5 +1,6 @@
-"""Authorization per route: the one access map (route → what it requires) applied as a FastAPI
-dependency on every route, and the same map written into the OpenAPI document as security requirements.
+"""Authorization per route: the one access map (route → what it requires), checked for every request by
+the route guard the app puts on every route (`src/app/route_guard.py`), and written into the OpenAPI
+document as security requirements.
 
 A route is `PUBLIC` or requires a `Permission` (`src.domain.identity.roles` says which roles have it).
 Without a principal the answer is 401 (naming why the credentials sent did not hold, when some were sent);
@@ -11,11 +12,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from fastapi.exceptions import WebSocketException
-from starlette.requests import HTTPConnection
 from starlette.status import WS_1008_POLICY_VIOLATION
 
 from src.common import request_scope
 from src.common.errors import Forbidden, Unauthenticated
+from src.common.request_scope import Scope
 from src.domain.identity import Permission, Principal, roles_allowed
 
 
@@ -43,7 +44,7 @@ class UnmappedRoutes(LookupError):
 
 
 class RouteAccess:
-    """The FastAPI dependency (an instance is callable) and the map it applies."""
+    """The map, and the check of a request against it."""
 
     def __init__(self, access: Mapping[RouteKey, Access]) -> None:
         self.access = dict(access)
@@ -54,11 +55,10 @@ class RouteAccess:
             listed = ", ".join(f"{method} {path}" for method, path in missing)
             raise UnmappedRoutes(f"routes missing from the access map (src/app/access.py): {listed}")
 
-    async def __call__(self, connection: HTTPConnection) -> None:
-        scope = connection.scope
-        route = scope.get("route")
-        method = "WS" if scope["type"] == "websocket" else _method(scope["method"])
-        required = self.access[(method, getattr(route, "path_format", ""))]
+    def check(self, scope: Scope, route: RouteKey) -> None:
+        """Raises Unauthenticated (401), Forbidden (403), or for a WebSocket handshake a policy-violation
+        close (a 403 to the client), unless the request's principal may call `route`."""
+        required = self.access[route]
         if not isinstance(required, Permission):
             return  # PUBLIC
         principal: Principal | None = scope.get(request_scope.PRINCIPAL)
@@ -84,8 +84,13 @@ class RouteAccess:
                     operation["security"] = []
 
 
-def _method(method: str) -> str:
-    return "GET" if method == "HEAD" else method
+def route_key(scope: Scope) -> RouteKey:
+    """The (method, path template) of the route a request was routed to."""
+    template = getattr(scope.get("route"), "path_format", "")
+    if scope["type"] == "websocket":
+        return "WS", template
+    method: str = scope["method"]
+    return ("GET" if method == "HEAD" else method), template
 
 
 def _refusal(principal: Principal | None, required: Permission, failure: str | None) -> Exception | None:
