@@ -2,7 +2,7 @@
 (admins), `/api/v1/api-keys`. Who may call each is in the one access map the app applies
 (`src/app/access.py`); routes that act for someone take the principal (`PrincipalDep`)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 
@@ -23,20 +23,22 @@ from src.features.identity.schemas import (
 )
 from src.features.shared.dependencies import MediatorDep, PrincipalDep
 
-auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-users_router = APIRouter(prefix="/api/v1/users", tags=["users"])
-api_keys_router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])
+_OFF: dict[int | str, dict[str, Any]] = {409: {"description": "authentication is off on this service"}}
+auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=_OFF)
+users_router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=_OFF)
+api_keys_router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"], responses=_OFF)
+_REFUSED: dict[int | str, dict[str, Any]] = {401: {"description": "wrong credentials, or a token that no longer holds"}}
 UsernamePath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.\-]{2,63}$")]
 KeyIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]
 
 
-@auth_router.post("/login")
+@auth_router.post("/login", responses=_REFUSED)
 async def login(body: LoginRequest, mediator: MediatorDep) -> TokenBody:
     """An access token (send it as `Authorization: Bearer <token>`) and a refresh token."""
     return TokenBody.of(await mediator.send(m.LoginCommand(body.username, body.password)))
 
 
-@auth_router.post("/refresh")
+@auth_router.post("/refresh", responses=_REFUSED)
 async def refresh(body: RefreshRequest, mediator: MediatorDep) -> TokenBody:
     """A new access token and the next refresh token; the one sent stops working. Sending a used refresh
     token again ends its login (all its tokens): it means someone else holds a copy."""
@@ -49,7 +51,8 @@ async def logout(body: RefreshRequest, mediator: MediatorDep) -> None:
     await mediator.send(m.LogoutCommand(body.refresh_token))
 
 
-@auth_router.post("/register", status_code=status.HTTP_201_CREATED)
+@auth_router.post("/register", status_code=status.HTTP_201_CREATED,
+                  responses={403: {"description": "registration is closed"}, 409: {"description": "taken"}})
 async def register(body: RegisterRequest, mediator: MediatorDep) -> UserBody:
     """Create a viewer account, when open registration is on (AUTH_OPEN_REGISTRATION); then log in."""
     return UserBody.of(await mediator.send(m.RegisterUserCommand(body.username, body.password)))
@@ -72,13 +75,15 @@ async def list_users(principal: PrincipalDep, mediator: MediatorDep) -> list[Use
     return [UserBody.of(u) for u in await mediator.send(m.ListUsersQuery(principal))]
 
 
-@users_router.post("", status_code=status.HTTP_201_CREATED)
+@users_router.post("", status_code=status.HTTP_201_CREATED,
+                   responses={409: {"description": "the username is taken"}})
 async def create_user(body: CreateUserRequest, principal: PrincipalDep, mediator: MediatorDep) -> UserBody:
     command = m.CreateUserCommand(principal, body.username, body.password, body.role)
     return UserBody.of(await mediator.send(command))
 
 
-@users_router.patch("/{username}")
+@users_router.patch("/{username}", responses={404: {"description": "no such user"},
+                                              409: {"description": "this would leave no enabled admin"}})
 async def update_user(username: UsernamePath, body: UpdateUserRequest, principal: PrincipalDep,
                       mediator: MediatorDep) -> UserBody:
     """Change a user's role, disable or enable them, or set a new password (which ends their sessions)."""
@@ -101,7 +106,7 @@ async def list_api_keys(principal: PrincipalDep, mediator: MediatorDep,
     return [ApiKeyBody.of(k) for k in await mediator.send(m.ListApiKeysQuery(principal, every))]
 
 
-@api_keys_router.delete("/{key_id}")
+@api_keys_router.delete("/{key_id}", responses={404: {"description": "no such key (of yours)"}})
 async def revoke_api_key(key_id: KeyIdPath, principal: PrincipalDep, mediator: MediatorDep) -> ApiKeyBody:
     """Revoke a key of yours (admins: anyone's); it stops working at once on this worker, within seconds on
     the others."""

@@ -87,7 +87,8 @@ class BulkSyncHandler:
 
 class GetBarsHandler:
     """Read side: cached response bytes when warm, else the store serialized in one pass. A source nobody
-    registered is refused (a typo would otherwise read as an empty series)."""
+    registered is refused (a typo would otherwise read as an empty series), and so is a series with no
+    stored bar at all (404; a stored series with no bar in the asked range is an empty answer)."""
 
     def __init__(self, bars: OHLCVRepository, cache: Cache, providers: ProviderRegistry) -> None:
         self._bars = bars
@@ -106,6 +107,8 @@ class GetBarsHandler:
         columns = await self._bars.read(
             query.key, start=query.start, end=query.end, limit=query.limit, descending=query.descending
         )
+        if not len(columns) and not (await self._bars.coverage(query.key)).bar_count:
+            raise NotFound(f"no bars are stored for {query.key}; sync it first", field="symbol")
         return bars_to_csv(columns) if query.format is BarsFormat.CSV else bars_to_json(columns)
 
 

@@ -11,7 +11,7 @@ from src.domain.market_data import Interval, SeriesKey, Symbol
 from src.domain.sync.status import SyncState
 from src.features.market_data.messages import DEFAULT_SYNC_BARS
 from src.features.market_data.series_sync import SyncResult
-from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode, SourceId
+from src.features.shared.fields import DEFAULT_SOURCE, Count, ExchangeCode, IntervalCode, SourceId, SymbolCode
 
 MAX_SYNC_BARS = 100_000
 MAX_QUERY_LIMIT = 100_000
@@ -21,8 +21,8 @@ class SeriesRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: SourceId = DEFAULT_SOURCE
-    exchange: str = Field(min_length=1, max_length=32, examples=["BINANCE"])
-    symbol: str = Field(min_length=1, max_length=40, examples=["BTCUSDT"])
+    exchange: ExchangeCode
+    symbol: SymbolCode
     interval: IntervalCode
 
     def series_key(self) -> SeriesKey:
@@ -30,7 +30,7 @@ class SeriesRequest(BaseModel):
 
 
 class SyncRequest(SeriesRequest):
-    n_bars: int = Field(default=DEFAULT_SYNC_BARS, ge=1, le=MAX_SYNC_BARS)
+    n_bars: Count = Field(default=DEFAULT_SYNC_BARS, ge=1, le=MAX_SYNC_BARS)
 
 
 class BulkSyncRequest(BaseModel):
@@ -113,8 +113,8 @@ class TrackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: SourceId = DEFAULT_SOURCE
-    exchange: str = Field(min_length=1, max_length=32)
-    symbol: str = Field(min_length=1, max_length=40)
+    exchange: ExchangeCode
+    symbol: SymbolCode
     intervals: list[IntervalCode] = Field(default_factory=lambda: ["1d"], min_length=1, max_length=13)
 
 
@@ -147,6 +147,28 @@ class SymbolMatchBody(BaseModel):
     type: str
     currency: str
     country: str
+
+
+class BarRowBody(BaseModel):
+    time: str  # ISO 8601 UTC
+    timestamp: int  # epoch seconds
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    partial: bool
+
+
+class BarsBody(BaseModel):
+    """`GET /ohlcv` as JSON (`serialization.bars_to_json`)."""
+
+    source: str
+    exchange: str
+    symbol: str
+    interval: str
+    count: int
+    bars: list[BarRowBody]
 
 
 class OhlcvParams(BaseModel):

@@ -131,6 +131,9 @@ def _field_of(location: Sequence[Any]) -> str:
 
 async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
+    malformed = next((e for e in error.errors() if e.get("type") == "json_invalid"), None)
+    if malformed is not None:
+        return _malformed_json(request, malformed)
     errors = [{"field": _field_of(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in error.errors()]
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
     return problem_response(
@@ -140,6 +143,17 @@ async def _validation_error(request: Request, error: Exception) -> Response:
         detail=f"invalid {fields}",
         instance=request.url.path,
         errors=errors,
+    )
+
+
+def _malformed_json(request: Request, error: dict[str, Any]) -> Response:
+    """A body that is not JSON at all: a syntax problem of the request, not a field's (FastAPI names the
+    character position as if it were a field)."""
+    position = error.get("loc", ("body", None))[-1]
+    reason = (error.get("ctx") or {}).get("error", "invalid JSON")
+    return problem_response(
+        400, slug="malformed-json", title="Malformed JSON",
+        detail=f"the request body is not valid JSON: {reason} at character {position}", instance=request.url.path,
     )
 
 
