@@ -91,7 +91,7 @@ async def update_user(username: UsernamePath, body: UpdateUserRequest, principal
     return UserBody.of(await mediator.send(command))
 
 
-@api_keys_router.post("", status_code=status.HTTP_201_CREATED)
+@api_keys_router.post("", status_code=status.HTTP_201_CREATED, responses={404: {"description": "no such owner"}})
 async def create_api_key(body: CreateApiKeyRequest, principal: PrincipalDep,
                          mediator: MediatorDep) -> CreatedApiKeyBody:
     """A key for a program (a bot, a notebook). The key is in this response only: it is stored hashed."""
