@@ -24,7 +24,7 @@ from src.app.root import Overrides, Root, bootstrap
 from src.app.route_guard import RouteGuard
 from src.app.slices import SLICES
 from src.common.settings import Settings, load_settings
-from src.domain.identity.exposure import default_trusted_hosts
+from src.domain.identity.exposure import default_trusted_hosts, is_loopback
 from src.infrastructure.http.authentication import AuthenticationMiddleware
 from src.infrastructure.http.authorization import RouteAccess, RouteKey
 from src.infrastructure.http.correlation_middleware import CorrelationIdMiddleware
@@ -57,6 +57,9 @@ def http_app(root: Root) -> FastAPI:
         log.info("pocketquant started", environment=root.settings.environment,
                  store=root.store.kind if root.store else "overridden", sources=list(root.core.providers.sources),
                  authentication="on" if _auth_on(root) else "off")
+        if not root.settings.trusted_hosts and not is_loopback(root.settings.api_host):
+            log.warning("answering any Host header: set TRUSTED_HOSTS to the names this service is reached by",
+                        api_host=root.settings.api_host)
         if not _auth_on(root):
             log.warning("authentication is OFF: whoever reaches this port acts as an admin; allowed only in "
                         "development on a loopback address. Set AUTH_JWT_SECRET to turn it on.",
