@@ -52,6 +52,14 @@ class ServedApp:
                 self.process.wait(timeout=5)
 
 
+def cpu_seconds(app: ServedApp) -> float:
+    """User + system CPU seconds a served app's process has used (Linux /proc). Requests/s swing with what
+    else runs on a shared machine; the CPU a request costs the server does not."""
+    with open(f"/proc/{app.process.pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

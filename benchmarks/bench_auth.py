@@ -17,7 +17,6 @@ each server process, from /proc, over each run): on a machine shared with other 
 with what else runs, while the CPU a request costs does not.
 """
 
-import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks._load import ServedApp, generator, load, serving
+from benchmarks._load import ServedApp, cpu_seconds, generator, load, serving
 from benchmarks.bench_market_data import SimulatorThread
 from tests.fixtures.servers import RedisServer
 
@@ -51,12 +50,6 @@ def _token(base_url: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def _cpu_s(app: ServedApp) -> float:
-    """User + system CPU seconds the server process has used."""
-    fields = Path(f"/proc/{app.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _measure(on: ServedApp, off: ServedApp) -> dict[str, float]:
     headers = _token(on.base_url)
     _prepare(on.base_url, headers)
@@ -69,9 +62,9 @@ def _measure(on: ServedApp, off: ServedApp) -> dict[str, float]:
     ratios, cpu_ratios = [], []
     for round_ in range(ROUNDS):
         for kind in ("on", "off") if round_ % 2 == 0 else ("off", "on"):
-            before = _cpu_s(apps[kind])
+            before = cpu_seconds(apps[kind])
             rps[kind].append(load(apps[kind].base_url + OHLCV, DURATION_S, headers=headers).rps)
-            cpu_per_request[kind].append((_cpu_s(apps[kind]) - before) / (rps[kind][-1] * DURATION_S))
+            cpu_per_request[kind].append((cpu_seconds(apps[kind]) - before) / (rps[kind][-1] * DURATION_S))
         ratios.append(rps["on"][-1] / rps["off"][-1])
         cpu_ratios.append(cpu_per_request["off"][-1] / cpu_per_request["on"][-1])
     return {

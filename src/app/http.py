@@ -1,8 +1,8 @@
 """The HTTP app of a `Root`: every slice's routers, the edge middleware, problem+json, `/metrics`, and a
 lifespan that starts and stops the root's lifecycle.
 
-Middleware, outermost first: CorrelationId (+ request metrics and the access log) → RequestGuard (Host,
-cross-site state changes, body size) → CORS (when origins are set) → Authentication (when on) → RateLimit
+Middleware, outermost first: CorrelationId (+ the request guard — Host, cross-site state changes, body
+size —, request metrics and the access log) → CORS (when origins are set) → Authentication (when on) → RateLimit
 (per principal, else per address) → Idempotency → routes. Every route gets the route guard as a dependency
 (`route_guard`): the access map's check (`src/app/access.py`) when authentication is on, and strict
 query strings.
@@ -32,7 +32,7 @@ from src.infrastructure.http.idempotency import IdempotencyMiddleware
 from src.infrastructure.http.openapi import install_exact_openapi
 from src.infrastructure.http.problems import install_problem_handlers, send_internal_error
 from src.infrastructure.http.rate_limit import RateLimitMiddleware, TrustedProxies
-from src.infrastructure.http.request_guard import HostRules, RequestGuardMiddleware
+from src.infrastructure.http.request_guard import HostRules, RequestGuard
 from src.infrastructure.observability.logging import AccessLog
 
 log = structlog.get_logger("app")
@@ -138,15 +138,14 @@ def _install_edge(app: FastAPI, root: Root, checks: list[DependsParam]) -> None:
             expose_headers=EXPOSED_HEADERS,
             max_age=600,
         )
-    app.add_middleware(
-        RequestGuardMiddleware,
+    guard = RequestGuard(
         max_body_bytes=settings.max_request_body_bytes,
         trusted_hosts=HostRules(settings.trusted_hosts or default_trusted_hosts(settings.api_host)),
         trusted_origins=settings.cors_origins,
     )
     access_log = AccessLog(level=settings.log_level, fmt=settings.effective_log_format) if settings.access_log else None
     app.add_middleware(CorrelationIdMiddleware, on_error=send_internal_error, record=metrics.http.record,
-                       access_log=access_log.record if access_log else None)
+                       access_log=access_log.record if access_log else None, guard=guard)
     install_problem_handlers(app)
 
     async def prometheus_metrics() -> Response:

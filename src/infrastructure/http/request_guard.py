@@ -1,4 +1,5 @@
-"""Refusals made from a request's head, before anything else runs (one pass over the headers):
+"""Refusals made from a request's head, before anything else runs (one pass over the headers; the
+outermost middleware runs the guard, one layer fewer on every request):
 
 - `Host` not among the trusted hosts → 400 (DNS rebinding: a hostile page that resolves its own name to
   127.0.0.1 would otherwise talk to a service on loopback).
@@ -13,7 +14,7 @@
 from collections.abc import Iterable
 
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from src.infrastructure.http.problems import problem_body, send_problem
 
@@ -61,40 +62,32 @@ def _host_name(host: str) -> str:
     return host.partition(":")[0]
 
 
-class RequestGuardMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, trusted_hosts: HostRules,
-                 trusted_origins: Iterable[str] = ()) -> None:
-        self.app = app
+Refusal = tuple[int, str, str]  # status, problem slug, detail
+
+
+class RequestGuard:
+    """Run by the outermost middleware (`correlation_middleware`) before anything else: `check` answers
+    with a refusal or None, `limited` counts the body as it arrives."""
+
+    def __init__(self, *, max_body_bytes: int, trusted_hosts: HostRules, trusted_origins: Iterable[str] = ()) -> None:
         self.max_body_bytes = max_body_bytes
         self.hosts = trusted_hosts
         origins = {o.rstrip("/").lower() for o in trusted_origins}
         self.any_origin = "*" in origins
         self.origins = frozenset(o.encode("latin-1") for o in origins)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
+    def check(self, scope: Scope) -> tuple[Refusal | None, bool]:
+        """(the refusal or None, whether the request has a body to count)."""
         head = _Head(scope["headers"])
-        refusal = self._refusal(scope, head)
-        if refusal is not None:
-            await self._refuse(scope, send, *refusal)
-        elif kind == "websocket" or not head.has_body:
-            await self.app(scope, receive, send)
-        else:
-            await self._limited(scope, receive, send)
-
-    def _refusal(self, scope: Scope, head: "_Head") -> tuple[int, str, str] | None:
         if not self.hosts.any and (head.host is None or not self.hosts.allows(head.host)):
-            return 400, "untrusted-host", "the Host header names a host this service does not answer for"
+            return (400, "untrusted-host", "the Host header names a host this service does not answer for"), False
         changes_state = scope["type"] == "websocket" or scope["method"] not in SAFE_METHODS
         if changes_state and self._cross_site(head):
-            return 403, "cross-origin-refused", "cross-origin requests that change state are refused"
+            return (403, "cross-origin-refused", "cross-origin requests that change state are refused"), False
         length = head.length
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            return 413, "request-too-large", f"request bodies are limited to {self.max_body_bytes} bytes"
-        return None
+            return (413, "request-too-large", f"request bodies are limited to {self.max_body_bytes} bytes"), False
+        return None, head.has_body
 
     def _cross_site(self, head: "_Head") -> bool:
         if self.any_origin or head.fetch_site in _BROWSER_SAME_SITE:
@@ -106,33 +99,25 @@ class RequestGuardMiddleware:
             return False
         return head.host is None or origin.partition(b"://")[2] != head.host.lower()
 
-    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def limited(self, receive: Receive) -> Receive:
+        """`receive`, raising BodyTooLarge once the body passes the limit (never buffering past it)."""
         received = 0
-        started = False
+        limit = self.max_body_bytes
 
         async def counting_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise BodyTooLarge(self.max_body_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
-        async def watching_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, watching_send)
-        except BodyTooLarge as error:  # raised where no exception handler runs (an outer middleware read it)
-            if started:
-                raise
-            await self._refuse(scope, send, 413, "request-too-large", str(error.detail))
+        return counting_receive
 
     @staticmethod
-    async def _refuse(scope: Scope, send: Send, status: int, slug: str, detail: str) -> None:
+    async def refuse(scope: Scope, send: Send, refusal: Refusal) -> None:
+        status, slug, detail = refusal
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
             return

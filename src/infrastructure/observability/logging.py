@@ -10,8 +10,8 @@ and written once per event-loop turn for every request that finished in it.
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import MutableMapping
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
@@ -87,7 +87,7 @@ class AccessLog:
                                   "duration_ms": round(seconds * 1000, 3), "client": client}
         if principal is not None:
             fields["principal"] = principal
-        self._pending.append(self._format(level, correlation_id, fields))
+        self._pending.append(self._format(level, correlation_id, fields, _now()))
         if len(self._pending) == 1:
             try:
                 asyncio.get_running_loop().call_soon(self.flush)
@@ -102,16 +102,26 @@ class AccessLog:
             stream.flush()
 
     @staticmethod
-    def _json(level: str, correlation_id: str, fields: dict[str, Any]) -> str:
-        line = {"event": "request", **fields, "correlation_id": correlation_id, "logger": ACCESS_LOGGER,
-                "level": level, "timestamp": _now()}
-        return orjson.dumps(line).decode() + "\n"
+    def _json(level: str, correlation_id: str, fields: dict[str, Any], timestamp: str) -> str:
+        fields["correlation_id"] = correlation_id
+        fields["logger"] = ACCESS_LOGGER
+        fields["level"] = level
+        fields["timestamp"] = timestamp
+        return '{"event":"request",' + orjson.dumps(fields).decode()[1:] + "\n"
 
     @staticmethod
-    def _console(level: str, correlation_id: str, fields: dict[str, Any]) -> str:
+    def _console(level: str, correlation_id: str, fields: dict[str, Any], timestamp: str) -> str:
         pairs = " ".join(f"{k}={v}" for k, v in fields.items())
-        return f"{_now()} [{level:<9}] request {pairs} correlation_id={correlation_id} [{ACCESS_LOGGER}]\n"
+        return f"{timestamp} [{level:<9}] request {pairs} correlation_id={correlation_id} [{ACCESS_LOGGER}]\n"
+
+
+_second = [-1, ""]  # the last whole second formatted, reused for every line within it
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    """ISO 8601 UTC with microseconds, as structlog's TimeStamper writes it (a third of its cost)."""
+    now = time.time()
+    whole = int(now)
+    if whole != _second[0]:
+        _second[0], _second[1] = whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    return f"{_second[1]}.{int((now - whole) * 1_000_000):06d}Z"
