@@ -132,3 +132,23 @@ def _assert_never_logged(logs, capsys, *secrets: str) -> None:
     text = json.dumps(logs.events, default=str) + printed.out + printed.err
     for secret in secrets:
         assert secret not in text
+
+
+def test_rate_limits_are_per_principal_when_authenticated(serve_app, capsys):
+    settings = Settings(_env_file=None, auth_jwt_secret=SECRET, admin_password="correct horse battery",
+                        scheduler_enabled=False, rate_limit_capacity=4, rate_limit_refill_per_s=0.01)
+    server = serve_app(create_app(settings))
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        token = client.post("/api/v1/auth/login", json={"username": "admin", "password": "correct horse battery"})
+        as_admin = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        key = client.post("/api/v1/api-keys", json={"name": "bot"}, headers=as_admin).json()["key"]
+        as_key = {"X-API-Key": key}
+        admin_statuses = [client.get("/api/v1/auth/me", headers=as_admin).status_code for _ in range(4)]
+        key_statuses = [client.get("/api/v1/auth/me", headers=as_key).status_code for _ in range(5)]
+        anonymous = client.get("/health")  # exempt anyway; the address's own bucket was spent only by the login
+        assert client.post("/api/v1/auth/login", json={"username": "admin", "password": "x" * 12}).status_code == 401
+    # The login drew from the address's bucket; the admin's own bucket gave 1 to creating the key, so 3 of these
+    # 4 pass; the key has a bucket of its own.
+    assert admin_statuses == [200, 200, 200, 429]
+    assert key_statuses == [200, 200, 200, 200, 429]
+    assert anonymous.status_code == 200
