@@ -54,16 +54,7 @@ def http_app(root: Root) -> FastAPI:
         # What exists now lives as long as the process: keep full collections from rescanning it (p99 latency).
         gc.collect()
         gc.freeze()
-        log.info("pocketquant started", environment=root.settings.environment,
-                 store=root.store.kind if root.store else "overridden", sources=list(root.core.providers.sources),
-                 authentication="on" if _auth_on(root) else "off")
-        if not root.settings.trusted_hosts and not is_loopback(root.settings.api_host):
-            log.warning("answering any Host header: set TRUSTED_HOSTS to the names this service is reached by",
-                        api_host=root.settings.api_host)
-        if not _auth_on(root):
-            log.warning("authentication is OFF: whoever reaches this port acts as an admin; allowed only in "
-                        "development on a loopback address. Set AUTH_JWT_SECRET to turn it on.",
-                        address=f"{root.settings.api_host}:{root.settings.api_port}")
+        _say_how_it_is_exposed(root)
         try:
             yield
         finally:
@@ -90,6 +81,20 @@ def http_app(root: Root) -> FastAPI:
     _install_edge(app, root, checks)
     install_exact_openapi(app, enforced)
     return app
+
+
+def _say_how_it_is_exposed(root: Root) -> None:
+    settings = root.settings
+    log.info("pocketquant started", environment=settings.environment,
+             store=root.store.kind if root.store else "overridden", sources=list(root.core.providers.sources),
+             authentication="on" if _auth_on(root) else "off")
+    if not settings.trusted_hosts and not is_loopback(settings.api_host):
+        log.warning("answering any Host header: set TRUSTED_HOSTS to the names this service is reached by",
+                    api_host=settings.api_host)
+    if not _auth_on(root):
+        log.warning("authentication is OFF: whoever reaches this port acts as an admin; allowed only in "
+                    "development on a loopback address. Set AUTH_JWT_SECRET to turn it on.",
+                    address=f"{settings.api_host}:{settings.api_port}")
 
 
 def _auth_on(root: Root) -> bool:
