@@ -52,6 +52,14 @@ class ServedApp:
                 self.process.wait(timeout=5)
 
 
+def cpu_seconds(app: ServedApp) -> float:
+    """User + system CPU seconds a served app's process has used (Linux /proc). Requests/s swing with what
+    else runs on a shared machine; the CPU a request costs the server does not."""
+    with open(f"/proc/{app.process.pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -79,7 +87,7 @@ def wait_ready(port: int, path: str = TRIVIAL_PATH, timeout_s: float = 30,
             raise RuntimeError(f"bench server on {port} exited with {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
                 if s.recv(64).startswith(b"HTTP/1.1 200"):
                     return
         except OSError:
@@ -126,9 +134,11 @@ def serving(*settings: dict[str, Any], bare: tuple[bool, ...] = ()) -> Iterator[
 _UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
-def _wrk(url: str, duration_s: float, latency: bool) -> LoadResult:
+def _wrk(url: str, duration_s: float, latency: bool, headers: dict[str, str]) -> LoadResult:
     threads = max(1, len(cpus()[1]))
     command = ["wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{max(1, round(duration_s))}s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
     if latency:
         command.append("--latency")
     out = subprocess.run(
@@ -149,9 +159,9 @@ def _wrk(url: str, duration_s: float, latency: bool) -> LoadResult:
 
 _AIOHTTP_LOADGEN = """
 import asyncio, json, sys, time, aiohttp
-async def main(url, conns, duration):
+async def main(url, conns, duration, headers):
     latencies = []
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conns)) as session:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conns), headers=headers) as session:
         stop = time.monotonic() + duration
         async def worker():
             while time.monotonic() < stop:
@@ -166,13 +176,13 @@ async def main(url, conns, duration):
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000 if latencies else None
     print(json.dumps({"rps": len(latencies) / elapsed, "p99_ms": p99}))
-asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))
+asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), json.loads(sys.argv[4])))
 """
 
 
-def _aiohttp(url: str, duration_s: float, latency: bool) -> LoadResult:
+def _aiohttp(url: str, duration_s: float, latency: bool, headers: dict[str, str]) -> LoadResult:
     out = subprocess.run(
-        [sys.executable, "-c", _AIOHTTP_LOADGEN, url, str(CONNECTIONS), str(duration_s)],
+        [sys.executable, "-c", _AIOHTTP_LOADGEN, url, str(CONNECTIONS), str(duration_s), json.dumps(headers)],
         preexec_fn=lambda: pin(0, cpus()[1]),
         capture_output=True, text=True, timeout=duration_s + 30, check=True,
     ).stdout
@@ -185,6 +195,7 @@ def generator() -> str:
     return "wrk" if shutil.which("wrk") else "aiohttp"
 
 
-def load(url: str, duration_s: float, *, latency: bool = False) -> LoadResult:
-    """Requests/s (and p99 latency in ms when `latency`) of GET `url` at `CONNECTIONS` connections."""
-    return (_wrk if generator() == "wrk" else _aiohttp)(url, duration_s, latency)
+def load(url: str, duration_s: float, *, latency: bool = False, headers: dict[str, str] | None = None) -> LoadResult:
+    """Requests/s (and p99 latency in ms when `latency`) of GET `url` at `CONNECTIONS` connections, each
+    request with `headers`."""
+    return (_wrk if generator() == "wrk" else _aiohttp)(url, duration_s, latency, headers or {})

@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.fixtures.http_server",
     "tests.fixtures.binance_simulator",
     "tests.fixtures.yahoo_simulator",
+    "tests.fixtures.logs",
 ]
 
 _DEPLOYMENT_VARIABLES = (

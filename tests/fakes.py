@@ -5,7 +5,7 @@ import fnmatch
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 
-from src.common.errors import SymbolNotFound, UpstreamUnavailable
+from src.common.errors import Conflict, SymbolNotFound, UpstreamUnavailable
 from src.common.ports import (
     BarColumns,
     DeadLetter,
@@ -16,6 +16,7 @@ from src.common.ports import (
     SyncStatusFilter,
     TrackedSymbol,
 )
+from src.domain.identity import ApiKey, RefreshToken, User
 from src.domain.market_data import Instrument, Interval, OHLCVBar, SeriesKey, Symbol
 from src.domain.sync.status import SyncState
 
@@ -276,3 +277,99 @@ def fake_provider(source: str = "tradingview", history: FakeProvider | None = No
                   quotes: "FakeQuoteFeed | None" = None) -> Provider:
     history = history or FakeProvider()
     return Provider(source, history=history, symbols=history, quotes=quotes)
+
+
+class FakeUserRepository:
+    def __init__(self) -> None:
+        self.users: dict[str, User] = {}
+
+    async def get(self, user_id: str) -> User | None:
+        return self.users.get(user_id)
+
+    async def get_by_name(self, username: str) -> User | None:
+        return next((u for u in self.users.values() if u.username == username), None)
+
+    async def add(self, user: User) -> None:
+        if await self.get_by_name(user.username) is not None:
+            raise Conflict(f"the username {user.username!r} is taken", field="username")
+        self.users[user.user_id] = user
+
+    async def save(self, user: User) -> None:
+        self.users[user.user_id] = user
+
+    async def list(self) -> list[User]:
+        return sorted(self.users.values(), key=lambda u: u.username)
+
+    async def count(self) -> int:
+        return len(self.users)
+
+
+class FakeApiKeyRepository:
+    def __init__(self) -> None:
+        self.keys: dict[str, ApiKey] = {}
+        self.lookups = 0
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        self.lookups += 1
+        return self.keys.get(key_id)
+
+    async def add(self, key: ApiKey) -> None:
+        self.keys[key.key_id] = key
+
+    async def save(self, key: ApiKey) -> None:
+        self.keys[key.key_id] = key
+
+    async def list(self, owner_id: str | None = None) -> list[ApiKey]:
+        keys = [k for k in self.keys.values() if owner_id is None or k.owner_id == owner_id]
+        return sorted(keys, key=lambda k: k.created_at, reverse=True)
+
+    async def touch(self, key_id: str, used_at: float) -> None:
+        if key_id in self.keys:
+            self.keys[key_id] = self.keys[key_id].used(used_at)
+
+
+class FakeRefreshTokenRepository:
+    def __init__(self) -> None:
+        self.tokens: dict[str, RefreshToken] = {}
+
+    async def add(self, token: RefreshToken) -> None:
+        self.tokens[token.token_digest] = token
+
+    async def get(self, token_digest: str) -> RefreshToken | None:
+        return self.tokens.get(token_digest)
+
+    async def mark_used(self, token_digest: str, used_at: float) -> bool:
+        token = self.tokens.get(token_digest)
+        if token is None or token.used_at is not None or token.revoked_at is not None:
+            return False
+        self.tokens[token_digest] = replace(token, used_at=used_at)
+        return True
+
+    async def revoke_family(self, family_id: str, revoked_at: float) -> None:
+        self._revoke(lambda t: t.family_id == family_id, revoked_at)
+
+    async def revoke_user(self, user_id: str, revoked_at: float) -> None:
+        self._revoke(lambda t: t.user_id == user_id, revoked_at)
+
+    def _revoke(self, which, revoked_at: float) -> None:
+        for digest, token in list(self.tokens.items()):
+            if which(token) and token.revoked_at is None:
+                self.tokens[digest] = replace(token, revoked_at=revoked_at)
+
+
+class FakePasswordHasher:
+    """Not a hash at all: Argon2's cost belongs to its own tests, not to every test that logs in."""
+
+    async def hash(self, password: str) -> str:
+        return "fake$" + password[::-1]
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash == "fake$" + password[::-1]
+
+
+class FakeConsole:
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+
+    def show(self, text: str) -> None:
+        self.shown.append(text)

@@ -11,15 +11,20 @@ from src.domain.events import BarCompletedEvent, BarSyncedEvent, SyncFailedEvent
 from src.domain.market_data import Instrument, Interval, SeriesKey, Symbol
 from src.infrastructure.scheduling.locks import InProcessJobLock
 from tests.fakes import (
+    FakeApiKeyRepository,
     FakeCache,
     FakeClock,
+    FakeConsole,
     FakeDeadLetterRepository,
     FakeOHLCVRepository,
+    FakePasswordHasher,
     FakeProvider,
     FakeQuoteFeed,
+    FakeRefreshTokenRepository,
     FakeRunOwner,
     FakeSymbolRepository,
     FakeSyncStatusRepository,
+    FakeUserRepository,
     FakeWebhookSender,
     fake_provider,
 )
@@ -43,12 +48,18 @@ class World:
         self.webhooks = FakeWebhookSender()
         self.cache = cache or FakeCache()
         self.owner = FakeRunOwner()
+        self.users = FakeUserRepository()
+        self.api_keys = FakeApiKeyRepository()
+        self.refresh_tokens = FakeRefreshTokenRepository()
+        self.console = FakeConsole()
         values: dict[str, Any] = {"scheduler_enabled": False, **settings}
         self.root: Root = bootstrap(Settings(**values), Overrides(
             clock=self.clock, providers=[fake_provider(SOURCE, self.provider, self.feed), *more_providers],
             bars=self.bars,
             sync_status=self.sync_status, symbols=self.symbols, dead_letters=self.dead_letters,
             job_lock=InProcessJobLock(), cache=self.cache, webhooks=self.webhooks, run_owner=self.owner,
+            users=self.users, api_keys=self.api_keys, refresh_tokens=self.refresh_tokens,
+            passwords=FakePasswordHasher(), console=self.console,
         ))
         self.mediator = self.root.mediator
         self.event_bus = self.root.event_bus

@@ -6,15 +6,23 @@ from dataclasses import dataclass
 from src.common.event_bus import EventBus
 from src.common.mediator import Mediator
 from src.common.ports import (
+    AccessTokens,
+    ApiKeyRepository,
+    Authenticator,
     Cache,
     Clock,
     DeadLetterRepository,
     HealthCheck,
     JobRunner,
     OHLCVRepository,
+    OperatorConsole,
+    PasswordHasher,
+    RefreshTokenRepository,
     RunOwner,
+    Secrets,
     SymbolRepository,
     SyncStatusRepository,
+    UserRepository,
     WebhookSender,
 )
 from src.common.providers import ProviderRegistry
@@ -37,3 +45,12 @@ class Core:
     health: HealthCheck  # the lifecycle: every component's check
     jobs: JobRunner
     run_owner: RunOwner  # this process, as the owner of the sync runs it starts
+    # identity: accounts, credentials, and turning a credential into a principal (HTTP edge, WebSocket)
+    users: UserRepository
+    api_keys: ApiKeyRepository
+    refresh_tokens: RefreshTokenRepository
+    passwords: PasswordHasher
+    access_tokens: AccessTokens
+    authenticator: Authenticator
+    secrets: Secrets
+    console: OperatorConsole

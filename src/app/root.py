@@ -21,24 +21,47 @@ from src.common.event_bus import EventBus
 from src.common.lifecycle import Component, Lifecycle
 from src.common.mediator import Mediator
 from src.common.ports import (
+    AccessTokens,
+    ApiKeyRepository,
     Cache,
     Clock,
     DeadLetterRepository,
     OHLCVRepository,
+    OperatorConsole,
+    PasswordHasher,
     Provider,
+    RefreshTokenRepository,
     RunOwner,
     SymbolRepository,
     SyncStatusRepository,
+    UserRepository,
     WebhookSender,
 )
 from src.common.providers import ProviderRegistry
-from src.common.settings import Settings
+from src.common.settings import Settings, SettingsError
 from src.domain.events import BarSyncedEvent, SyncFailedEvent
+from src.domain.identity import WeakPassword, check_password
+from src.domain.identity.exposure import may_run_open
 from src.features.shared.slice import SliceParts
+from src.infrastructure.auth.authenticator import CachingAuthenticator
+from src.infrastructure.auth.console import StderrConsole
+from src.infrastructure.auth.jwt_tokens import JwtAccessTokens, NoAccessTokens
+from src.infrastructure.auth.passwords import Argon2Passwords
+from src.infrastructure.auth.repositories import (
+    MongoApiKeyRepository,
+    MongoRefreshTokenRepository,
+    MongoUserRepository,
+)
+from src.infrastructure.auth.secrets import SystemSecrets
+from src.infrastructure.cache.circuit_breaker import BreakerState, CircuitBreaker
 from src.infrastructure.cache.memory_cache import MemoryCache
 from src.infrastructure.cache.redis_cache import RedisCache
-from src.infrastructure.cache.redis_client import redis_client
-from src.infrastructure.http.idempotency import IdempotencyStore, InProcessIdempotencyStore, RedisIdempotencyStore
+from src.infrastructure.cache.redis_client import log_breaker_change, redis_client
+from src.infrastructure.http.idempotency_store import (
+    IdempotencyStore,
+    InProcessIdempotencyStore,
+    RedisIdempotencyStore,
+)
 from src.infrastructure.http.rate_limit import InProcessLimiter, Limiter, RedisLimiter
 from src.infrastructure.mongo.connection import MongoStore
 from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
@@ -68,10 +91,16 @@ class Overrides:
     cache: Cache | None = None
     webhooks: WebhookSender | None = None
     run_owner: RunOwner | None = None
+    users: UserRepository | None = None
+    api_keys: ApiKeyRepository | None = None
+    refresh_tokens: RefreshTokenRepository | None = None
+    passwords: PasswordHasher | None = None  # tests pass a fast one: Argon2 costs tens of ms on purpose
+    console: OperatorConsole | None = None
 
     @property
     def replaces_the_store(self) -> bool:
-        adapters = (self.bars, self.sync_status, self.symbols, self.dead_letters, self.job_lock)
+        adapters = (self.bars, self.sync_status, self.symbols, self.dead_letters, self.job_lock, self.users,
+                    self.api_keys, self.refresh_tokens)
         return all(adapter is not None for adapter in adapters)
 
 
@@ -90,6 +119,7 @@ class Root:
     store: MongoStore | None = None
     slices: dict[str, SliceParts] = field(default_factory=dict)
     guards: SourceGuards | None = None  # each source's circuit breaker and request budget
+    redis_breaker: CircuitBreaker | None = None  # in front of every command of `redis`
 
     @property
     def mediator(self) -> Mediator:
@@ -101,18 +131,23 @@ class Root:
 
 
 def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
+    refuse_to_run_open_where_others_reach(settings)
     given = overrides or Overrides()
     store = None if given.replaces_the_store else _mongo_store(settings)
-    redis = redis_client(settings.redis_url.get_secret_value(), timeout_s=settings.redis_timeout_s) \
-        if settings.redis_url is not None else None
+    redis, breaker = _redis(settings)
     metrics = Metrics()
     guards = SourceGuards(settings, redis)
     lifecycle = Lifecycle(stop_timeout_s=settings.component_stop_timeout_s)
     dead_letters = given.dead_letters or MongoDeadLetterStore(_database(store))
     scheduler = JobScheduler(given.job_lock or MongoJobLock(_database(store)["job_locks"]))
+    clock = given.clock or SystemClock()
+    users = given.users or MongoUserRepository(_database(store))
+    api_keys = given.api_keys or MongoApiKeyRepository(_database(store))
+    access_tokens = _access_tokens(settings)
+    secrets = SystemSecrets()
     core = Core(
         settings=settings,
-        clock=given.clock or SystemClock(),
+        clock=clock,
         event_bus=EventBus(),
         mediator=Mediator(),
         providers=ProviderRegistry(guards.wrap(given.providers if given.providers is not None
@@ -126,9 +161,17 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         health=lifecycle,
         jobs=scheduler,
         run_owner=given.run_owner or ProcessOwner(),
+        users=users,
+        api_keys=api_keys,
+        refresh_tokens=given.refresh_tokens or MongoRefreshTokenRepository(_database(store)),
+        passwords=given.passwords or Argon2Passwords(),
+        access_tokens=access_tokens,
+        authenticator=CachingAuthenticator(access_tokens, api_keys, users, secrets, clock),
+        secrets=secrets,
+        console=given.console or StderrConsole(),
     )
     root = Root(settings, core, lifecycle, metrics, _limiter(settings, redis, metrics),
-                _idempotency(settings, redis), scheduler, redis, store, guards=guards)
+                _idempotency(settings, redis), scheduler, redis, store, guards=guards, redis_breaker=breaker)
     lifecycle.add(*_resource_components(root))
     for slice_ in SLICES:
         root.slices[slice_.name] = parts = slice_.build(core)
@@ -137,6 +180,29 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
     if settings.runs_scheduler:  # SCHEDULER_ENABLED and the scheduler role
         lifecycle.add(Component("scheduler", start=scheduler.start, stop=scheduler.stop, check=scheduler.check))
     return root
+
+
+def refuse_to_run_open_where_others_reach(settings: Settings) -> None:
+    """Without a signing key the service runs open (every caller is an admin): allowed only in development
+    on a loopback address, where only this machine reaches it."""
+    if settings.auth_jwt_secret is None and not may_run_open(settings.environment, settings.api_host):
+        where = f"ENVIRONMENT={settings.environment}" if settings.environment != "development" else \
+            f"API_HOST={settings.api_host} (reachable from other machines)"
+        raise SettingsError(f"refusing to start without authentication with {where}: set AUTH_JWT_SECRET "
+                            "(e.g. `openssl rand -hex 32`); the first admin's password is then printed once")
+    if settings.admin_password is not None:
+        try:
+            check_password(settings.admin_password.get_secret_value(), settings.admin_username)
+        except WeakPassword as weak:
+            raise SettingsError(f"invalid setting ADMIN_PASSWORD: {weak}") from None
+
+
+def _access_tokens(settings: Settings) -> AccessTokens:
+    if settings.auth_jwt_secret is None:
+        return NoAccessTokens()
+    previous = [s.get_secret_value() for s in settings.auth_jwt_previous_secrets]
+    return JwtAccessTokens(settings.auth_jwt_secret.get_secret_value(), previous=previous,
+                           ttl_s=settings.auth_access_token_ttl_s)
 
 
 def _wire(root: Root, parts: SliceParts) -> None:
@@ -168,6 +234,15 @@ def _database(store: MongoStore | None):  # type: ignore[no-untyped-def]
     if store is None:
         raise ValueError("a store adapter was not overridden, so the store must be built")
     return store.database
+
+
+def _redis(settings: Settings) -> tuple[Redis | None, CircuitBreaker | None]:
+    if settings.redis_url is None:
+        return None, None
+    breaker = CircuitBreaker(failures_to_open=settings.redis_breaker_failures, open_s=settings.redis_breaker_open_s,
+                             max_open_s=settings.redis_breaker_max_open_s, on_change=log_breaker_change)
+    url = settings.redis_url.get_secret_value()
+    return redis_client(url, timeout_s=settings.redis_timeout_s, breaker=breaker), breaker
 
 
 def _per_series(settings: Settings) -> bool:
@@ -253,7 +328,8 @@ async def _prepare_store(root: Root) -> None:
     bars = root.core.bars if isinstance(root.core.bars, MongoOHLCVRepository) else None
     await StoreMigrations(root.store.database, bars).run()
     core = root.core
-    for repository in (core.bars, core.sync_status, core.symbols, core.dead_letters):
+    for repository in (core.bars, core.sync_status, core.symbols, core.dead_letters, core.users, core.api_keys,
+                       core.refresh_tokens):
         ensure = getattr(repository, "ensure_indexes", None)
         if ensure is not None:
             await ensure()
@@ -268,6 +344,10 @@ def _observe(root: Root) -> None:
     if isinstance(cache, RedisCache):
         metrics.observe_counter("cache_near_hits", "Cache hits served in-process by the near cache (included in "
                                 "cache hits)", lambda: cache.near_hits)
+        metrics.observe_counter("cache_errors", "Cache operations that failed (answered as misses)",
+                                lambda: cache.errors)
+    if root.redis_breaker is not None:
+        _observe_breaker(metrics, root.redis_breaker)
     feeds = {p.source: p.quotes for p in core.providers if p.quotes is not None}
     metrics.observe_labeled_counter("provider_reconnections", "Reconnects of each source's live connection",
                                     "source", lambda: {s: f.reconnect_count for s, f in feeds.items()})
@@ -284,6 +364,15 @@ def _observe(root: Root) -> None:
     syncs = metrics.syncs
     core.event_bus.subscribe(BarSyncedEvent, lambda _: syncs.labels(outcome="completed").inc())
     core.event_bus.subscribe(SyncFailedEvent, lambda e: syncs.labels(outcome=_failure_outcome(e.error_type)).inc())
+
+
+def _observe_breaker(metrics: Metrics, breaker: CircuitBreaker) -> None:
+    metrics.observe_gauge("redis_circuit_open", "1 while the Redis circuit breaker is open (commands fail at once)",
+                          lambda: float(breaker.state is not BreakerState.CLOSED))
+    metrics.observe_counter("redis_circuit_opened", "Times the Redis circuit breaker opened",
+                            lambda: breaker.times_opened)
+    metrics.observe_counter("redis_circuit_rejections", "Redis commands refused at once while the breaker was open",
+                            lambda: breaker.rejections)
 
 
 def _failure_outcome(error_type: str) -> str:

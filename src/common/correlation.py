@@ -1,9 +1,11 @@
 """The correlation id of the work in progress, carried in a contextvar across awaits and tasks."""
 
+import asyncio
+import contextvars
 import itertools
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any
@@ -75,3 +77,18 @@ def bind_correlation_id(correlation_id: str) -> CorrelationTokens:
 def reset_correlation_id(tokens: CorrelationTokens) -> None:
     structlog.contextvars.reset_contextvars(**tokens[1])
     _correlation_id.reset(tokens[0])
+
+
+def spawn_detached[T](coro: Coroutine[Any, Any, T], *, name: str) -> "asyncio.Task[T]":
+    """A long-lived background task (a connection supervisor, a listener, a batcher) that must not carry the
+    correlation id of whichever request happened to start it: it runs in a copy of the current context
+    with the correlation id and every structlog-bound value unbound. Work done *for* a request (a
+    background sync it started) keeps the request's id and uses `asyncio.create_task` as usual."""
+    context = contextvars.copy_context()
+    context.run(_unbind)
+    return asyncio.get_running_loop().create_task(coro, name=name, context=context)
+
+
+def _unbind() -> None:
+    _correlation_id.set(None)
+    structlog.contextvars.clear_contextvars()

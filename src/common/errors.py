@@ -55,5 +55,17 @@ class Overloaded(ApplicationError):
     """This worker is at a configured bound of concurrent work (e.g. large downloads); retry shortly."""
 
 
+class Unauthenticated(ApplicationError):
+    """No credentials where they are required, or credentials that are not (or no longer) valid."""
+
+
+class Forbidden(ApplicationError):
+    """Authenticated, but the role does not allow this."""
+
+
+class AuthenticationOff(Conflict):
+    """An identity operation on a service running without authentication (no signing key configured)."""
+
+
 class NoHandlerRegistered(LookupError):
     pass

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from src.domain.identity import ApiKey, Principal, RefreshToken, User
 from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
 from src.domain.market_data.columns import BarColumns as BarColumns  # noqa: PLC0414 - re-exported for the port users
 from src.domain.sync.status import SyncState, SyncStatus
@@ -314,3 +315,117 @@ class ComponentHealth:
 
 class HealthCheck(Protocol):
     async def health(self, timeout_s: float) -> list[ComponentHealth]: ...
+
+
+# --- identity ------------------------------------------------------------------------------------
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def get_by_name(self, username: str) -> User | None: ...
+
+    async def add(self, user: User) -> None:
+        """Raises Conflict when the username is taken."""
+        ...
+
+    async def save(self, user: User) -> None: ...
+
+    async def list(self) -> list[User]: ...
+
+    async def count(self) -> int: ...
+
+
+class ApiKeyRepository(Protocol):
+    async def get(self, key_id: str) -> ApiKey | None: ...
+
+    async def add(self, key: ApiKey) -> None: ...
+
+    async def save(self, key: ApiKey) -> None: ...
+
+    async def list(self, owner_id: str | None = None) -> list[ApiKey]:
+        """Every key (owner_id None) or one user's, newest first."""
+        ...
+
+    async def touch(self, key_id: str, used_at: float) -> None:
+        """Record when the key was last used (without reading it first)."""
+        ...
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+
+    async def get(self, token_digest: str) -> RefreshToken | None: ...
+
+    async def mark_used(self, token_digest: str, used_at: float) -> bool:
+        """Atomically mark the token used if it is neither used nor revoked; whether this call did it."""
+        ...
+
+    async def revoke_family(self, family_id: str, revoked_at: float) -> None: ...
+
+    async def revoke_user(self, user_id: str, revoked_at: float) -> None:
+        """Every family of the user (password change, disabled user)."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    principal: Principal
+    expires_at: float
+
+
+class AccessTokens(Protocol):
+    """Short-lived signed access tokens that carry the principal: verified without a store lookup."""
+
+    def issue(self, principal: Principal, now: float) -> IssuedToken: ...
+
+    def verify(self, token: str, now: float) -> VerifiedToken:
+        """Raises Unauthenticated (expired, tampered, signed with an unknown key)."""
+        ...
+
+
+class Secrets(Protocol):
+    """Randomness for ids and secrets, and the digest of high-entropy secrets (API keys, refresh tokens)."""
+
+    def new_id(self) -> str:
+        """16 hex digits."""
+        ...
+
+    def new_secret(self) -> str: ...
+
+    def digest(self, secret: str) -> str: ...
+
+
+class Authenticator(Protocol):
+    """Turns a credential (an access token or an API key) into the principal it stands for. The HTTP edge
+    calls it once per request; a WebSocket can call it with the token of its first message."""
+
+    async def authenticate(self, credential: str) -> Principal:
+        """Raises Unauthenticated naming why (expired, tampered, revoked key, unknown key, disabled user)."""
+        ...
+
+    def forget_key(self, key_id: str) -> None:
+        """Drop what is cached about an API key (it was revoked)."""
+        ...
+
+    def forget_owner(self, user_id: str) -> None:
+        """Drop what is cached about a user's API keys (the user was demoted or disabled)."""
+        ...
+
+
+class OperatorConsole(Protocol):
+    """Where the service tells its operator something once, outside the logs (a one-time password)."""
+
+    def show(self, text: str) -> None: ...

@@ -2,17 +2,29 @@
 never at import; slices read the fields they need from the `Settings` the root hands them."""
 
 from collections.abc import Iterable
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 
+from src.common import setting_rules as rules
 from src.domain.features import feature_set
 from src.domain.indicators import INDICATORS, parse_specs
 from src.domain.market_data import Interval
 
 Role = Literal["api", "collector", "scheduler"]
 ALL_ROLES: tuple[Role, ...] = get_args(Role)
+
+# Lists come from the environment as JSON text (`CORS_ORIGINS='["https://a"]'`), parsed by us so that a
+# malformed value is one clear line rather than a traceback from the settings source.
+T = TypeVar("T")
+JsonList = Annotated[list[T], NoDecode, BeforeValidator(rules.json_list)]
+HttpUrl = Annotated[str, AfterValidator(lambda v: rules.url(v, ("http", "https")))]
+WsUrl = Annotated[str, AfterValidator(lambda v: rules.url(v, ("ws", "wss")))]
+Origin = Annotated[str, AfterValidator(rules.origin)]
+Cidr = Annotated[str, AfterValidator(rules.cidr)]
+HostPattern = Annotated[str, AfterValidator(rules.host_pattern)]
 
 
 class Settings(BaseSettings):
@@ -44,9 +56,9 @@ class Settings(BaseSettings):
     ohlcv_cache_max_bars: int = Field(default=20_000, ge=0)
     ohlcv_max_downloads: int = Field(default=4, ge=1)
 
-    tradingview_ws_url: str = "wss://data.tradingview.com/socket.io/websocket?from=chart%2F&type=chart"
-    tradingview_search_url: str = "https://symbol-search.tradingview.com/symbol_search/v3/"
-    tradingview_signin_url: str = "https://www.tradingview.com/accounts/signin/"
+    tradingview_ws_url: WsUrl = "wss://data.tradingview.com/socket.io/websocket?from=chart%2F&type=chart"
+    tradingview_search_url: HttpUrl = "https://symbol-search.tradingview.com/symbol_search/v3/"
+    tradingview_signin_url: HttpUrl = "https://www.tradingview.com/accounts/signin/"
     tradingview_username: str | None = None
     tradingview_password: SecretStr | None = None
     tradingview_timeout_s: float = Field(default=20.0, gt=0)
@@ -54,16 +66,16 @@ class Settings(BaseSettings):
 
     # --- Binance and Yahoo Finance (issue 15): on by default with their real hosts; tests use the simulators.
     binance_enabled: bool = True
-    binance_api_url: str = "https://api.binance.com/api"  # REST base ending in /api
-    binance_stream_url: str = "wss://stream.binance.com:9443/"  # market streams base
+    binance_api_url: HttpUrl = "https://api.binance.com/api"  # REST base ending in /api
+    binance_stream_url: WsUrl = "wss://stream.binance.com:9443/"  # market streams base
     binance_timeout_s: float = Field(default=10.0, gt=0)
     binance_weight_per_minute: int = Field(default=6_000, ge=10)  # the exchange's REQUEST_WEIGHT limit per IP
     binance_weight_share: float = Field(default=0.8, gt=0, le=1)  # the share of it PocketQuant may spend
     binance_symbols_ttl_s: float = Field(default=3_600.0, gt=0)  # exchangeInfo cache
     binance_stream_lifetime_s: float = Field(default=23.5 * 3_600, gt=0)  # renewed before Binance's 24 h cut
     yahoo_enabled: bool = True
-    yahoo_base_url: str = "https://query2.finance.yahoo.com"
-    yahoo_cookie_url: str = "https://fc.yahoo.com"
+    yahoo_base_url: HttpUrl = "https://query2.finance.yahoo.com"
+    yahoo_cookie_url: HttpUrl = "https://fc.yahoo.com"
     yahoo_timeout_s: float = Field(default=10.0, gt=0)
     yahoo_requests_per_minute: float = Field(default=60.0, gt=0)
     yahoo_poll_interval_s: float = Field(default=15.0, ge=2.0)  # live quotes are polled this often
@@ -79,13 +91,13 @@ class Settings(BaseSettings):
 
     # Live bars: the intervals built by default (changed at run time with PUT /api/v1/quotes/intervals),
     # how often the timer closes bars whose period ended, and the grace it leaves late ticks.
-    live_bar_intervals: list[str] = ["1m", "5m", "15m", "1h", "1d"]
+    live_bar_intervals: JsonList[str] = ["1m", "5m", "15m", "1h", "1d"]
     live_close_every_s: float = Field(default=0.25, gt=0)
     live_close_grace_s: float = Field(default=2.0, ge=0)
     # Indicators (specs such as "rsi:14"; a bare name means its default sets) and feature set versions kept
     # current bar by bar for every series whose live bars close.
-    live_indicators: list[str] = Field(default_factory=lambda: list(INDICATORS))
-    live_feature_sets: list[str] = ["v1"]
+    live_indicators: JsonList[str] = Field(default_factory=lambda: list(INDICATORS))
+    live_feature_sets: JsonList[str] = ["v1"]
 
     sync_bulk_concurrency: int = Field(default=4, ge=1, le=64)  # series of one source synced at once
     # On shutdown, in-flight requests and running syncs get this long (from the signal) to finish; then
@@ -106,15 +118,15 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_capacity: int = Field(default=200, ge=1)
     rate_limit_refill_per_s: float = Field(default=20.0, gt=0)
-    rate_limit_exempt_paths: list[str] = ["/health", "/metrics"]
+    rate_limit_exempt_paths: JsonList[str] = ["/health", "/metrics"]
     rate_limit_headers_always: bool = False  # False: RateLimit-* on 2xx only once half the bucket is spent
-    trusted_proxies: list[str] = []  # CIDRs whose X-Forwarded-For is believed
+    trusted_proxies: JsonList[Cidr] = []  # CIDRs whose X-Forwarded-For is believed
     idempotency_ttl_s: int = Field(default=86_400, ge=1)
     idempotency_lock_ttl_s: float = Field(default=60.0, gt=0)  # a running first request holds the key this long
     idempotency_max_body_bytes: int = Field(default=1_048_576, ge=1)
     edge_redis_prefix: str = "pq:edge:"
-    cors_origins: list[str] = []  # empty: CORS closed
-    webhook_urls: list[str] = []
+    cors_origins: JsonList[Origin] = []  # empty: CORS closed
+    webhook_urls: JsonList[HttpUrl] = []
     webhook_secret: SecretStr | None = None
     webhook_timeout_s: float = Field(default=5.0, gt=0)
     webhook_max_attempts: int = Field(default=5, ge=1)
@@ -122,6 +134,29 @@ class Settings(BaseSettings):
     webhook_backoff_max_s: float = Field(default=60.0, ge=0)
     webhook_max_in_flight: int = Field(default=32, ge=1)
     webhook_drain_timeout_s: float = Field(default=5.0, ge=0)
+
+    # --- Hardening (issue 13)
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1)  # every route; larger bodies get a 413
+    # Host headers accepted (DNS rebinding). Empty: loopback names when bound to loopback, any host otherwise.
+    trusted_hosts: JsonList[HostPattern] = []
+    access_log: bool = True  # one line per request: route template, status, duration, client, correlation id
+    # Circuit breaker in front of Redis: opens after this many failures in a row, fails fast while open,
+    # then probes with a PING (the open time doubles after each failed probe, up to the maximum).
+    redis_breaker_failures: int = Field(default=3, ge=1)
+    redis_breaker_open_s: float = Field(default=1.0, gt=0)
+    redis_breaker_max_open_s: float = Field(default=30.0, gt=0)
+
+    # --- Authentication (issue 14). With a signing key set, every route but the public ones needs a JWT
+    # or an API key. Without one the service runs open, which it does only in development on loopback.
+    auth_jwt_secret: SecretStr | None = None  # signs access tokens (HS256); at least 32 characters
+    auth_jwt_previous_secrets: JsonList[SecretStr] = []  # still verify tokens they signed (key rotation)
+    auth_access_token_ttl_s: int = Field(default=3600, ge=60, le=86_400)
+    auth_refresh_token_ttl_s: int = Field(default=30 * 86_400, ge=300)
+    auth_open_registration: bool = False  # POST /api/v1/auth/register creates viewers; off: admins create users
+    admin_username: str = Field(default="admin", pattern=r"^[a-z0-9][a-z0-9_.\-]{2,63}$")
+    admin_password: SecretStr | None = None  # the first admin's; unset: a one-time password printed at first start
+    health_public: bool = True  # /health without credentials (load balancers, probes)
+    metrics_public: bool = False  # /metrics without credentials (otherwise: any authenticated role)
 
     @field_validator("live_bar_intervals")
     @classmethod
@@ -152,6 +187,28 @@ class Settings(BaseSettings):
     def _feature_sets(cls, value: list[str]) -> list[str]:
         return [feature_set(version).version for version in dict.fromkeys(value)]
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            rules.url(value.get_secret_value(), ("redis", "rediss", "unix"))
+        return value
+
+    @field_validator("auth_jwt_secret", "auth_jwt_previous_secrets")
+    @classmethod
+    def _signing_keys(cls, value: Any) -> Any:
+        for key in value if isinstance(value, list) else [value]:
+            if key is not None and len(key.get_secret_value()) < 32:
+                raise ValueError("signing keys must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @field_validator("mongodb_url")
+    @classmethod
+    def _mongodb_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            rules.url(value.get_secret_value(), ("mongodb", "mongodb+srv"))
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -173,13 +230,14 @@ class Settings(BaseSettings):
 
 
 class SettingsError(SystemExit):
-    """Stops the start with one line naming the variable at fault."""
+    """Stops the start with one line per invalid variable, naming it and what was expected."""
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as error:
-        first = error.errors()[0]
-        variable = "_".join(str(part) for part in first["loc"]).upper() or "settings"
-        raise SettingsError(f"invalid setting {variable}: {first['msg']}") from None
+        lines = dict.fromkeys(rules.error_line(tuple(e["loc"]), e["msg"]) for e in error.errors())
+        raise SettingsError("\n".join(lines)) from None
+    except SourceError as error:  # a value the settings source itself could not read
+        raise SettingsError(f"invalid settings: {error}") from None

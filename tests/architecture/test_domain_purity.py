@@ -15,7 +15,7 @@ DOMAIN = ROOT / "src" / "domain"
 ALLOWED_ROOTS = {
     "__future__", "abc", "array", "bisect", "calendar", "collections", "dataclasses", "datetime",
     "decimal", "enum", "functools", "heapq", "itertools", "math", "operator", "re", "statistics",
-    "typing", "src", "numpy", "talib",
+    "typing", "src", "numpy", "talib", "ipaddress",
 }
 FORBIDDEN_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("time", "time")}
 

@@ -40,6 +40,7 @@ def service_settings(tv_simulator, mongo_server) -> Callable[..., Settings]:
             tradingview_ws_url=tv_simulator.ws_url, tradingview_search_url=tv_simulator.search_url,
             tradingview_signin_url=tv_simulator.signin_url, tradingview_timeout_s=5.0,
             tradingview_requests_per_s=1_000.0, rate_limit_capacity=10_000, scheduler_enabled=False,
+            access_log=False,  # the served app shares this process's stdout with the command under test
         )
         return Settings(**{**values, **overrides})
 

@@ -16,7 +16,7 @@ API = ("/api/v1/market-data/sync-status", "/api/v1/market-data/symbols", "/api/v
 async def answered(world: World, paths: tuple[str, ...]) -> dict[str, bool]:
     """Whether each GET reaches a route (anything but the edge's "no route matches" 404)."""
     transport = httpx.ASGITransport(app=http_app(world.root))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         responses = {path: await client.get(path) for path in paths}
     return {path: "no route matches" not in r.text for path, r in responses.items()}
 

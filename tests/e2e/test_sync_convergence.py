@@ -23,8 +23,10 @@ async def sync(api, n_bars, interval="1m", **options):
 
 
 async def stored(api, interval="1m", **params):
-    body = (await api.get(OHLCV, params={"interval": interval, "limit": 100_000, **params})).json()
-    return body["bars"]
+    response = await api.get(OHLCV, params={"interval": interval, "limit": 100_000, **params})
+    if response.status_code == 404:  # nothing stored for the series yet
+        return []
+    return response.json()["bars"]
 
 
 def requests_since(sim, mark):

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 from src.domain.errors import InvalidSymbol
 
-_EXCHANGE = re.compile(r"^[A-Z0-9_]{1,32}$")
+EXCHANGE_PATTERN = r"^[A-Z0-9_]{1,32}$"
 # Codes carry futures suffixes (ES1!), pairs (EUR/USD is written EURUSD), dots (BRK.B, VOD.L) and dashes
 # (BTC-USD); Yahoo's index caret and `=X`/`=F` suffix only at the start and the end.
-_CODE = re.compile(r"^\^?[A-Z0-9_.!\-&]{1,40}(=[A-Z])?$")
+CODE_PATTERN = r"^\^?[A-Z0-9_.!\-&]{1,40}(=[A-Z])?$"
+_EXCHANGE = re.compile(EXCHANGE_PATTERN)
+_CODE = re.compile(CODE_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,14 +17,23 @@ from src.features.indicators.messages import (
     ListFeatureSetsQuery,
     ListIndicatorsQuery,
 )
-from src.features.indicators.schemas import FeaturesParams, IndicatorsParams, LatestFeaturesParams, SeriesParams
+from src.features.indicators.schemas import (
+    FeaturesParams,
+    IndicatorsParams,
+    LatestFeaturesParams,
+    SeriesParams,
+    TableBody,
+)
 from src.features.indicators.serialization import MEDIA_TYPES, TableFormat
 from src.features.shared.dependencies import MediatorDep, mediator_of
 from src.features.shared.query_models import openapi_parameters, parse_query
 
 router = APIRouter(prefix="/api/v1", tags=["indicators and features"])
 _TABLE_CONTENT: dict[int | str, dict[str, Any]] = {
-    200: {"content": {media_type: {} for media_type in MEDIA_TYPES.values()}},
+    200: {"model": TableBody, "content": {
+        MEDIA_TYPES[TableFormat.CSV]: {"schema": {"type": "string"}},
+        MEDIA_TYPES[TableFormat.PARQUET]: {"schema": {"type": "string", "format": "binary"}},
+    }},
 }
 _EXTENSIONS = {TableFormat.JSON: "json", TableFormat.CSV: "csv", TableFormat.PARQUET: "parquet"}
 
@@ -64,7 +73,11 @@ async def indicators(exchange: str, symbol: str, request: Request) -> Response:
     return _table_response(await mediator_of(request).send(query), form, key, "indicators")
 
 
-@router.get("/indicators/{exchange}/{symbol}/latest", openapi_extra=openapi_parameters(SeriesParams))
+_NO_BARS: dict[int | str, dict[str, Any]] = {404: {"description": "no bars are stored for this series"}}
+
+
+@router.get("/indicators/{exchange}/{symbol}/latest", openapi_extra=openapi_parameters(SeriesParams),
+            responses=_NO_BARS)
 async def latest_indicators(exchange: str, symbol: str, request: Request) -> dict[str, Any]:
     """The live indicators' values at the newest bar (kept current as live bars close)."""
     key = parse_query(SeriesParams, request).series_key(exchange, symbol)
@@ -89,7 +102,8 @@ async def features(exchange: str, symbol: str, request: Request) -> Response:
     return _table_response(await mediator_of(request).send(query), form, key, f"features_{params.version}")
 
 
-@router.get("/features/{exchange}/{symbol}/latest", openapi_extra=openapi_parameters(LatestFeaturesParams))
+@router.get("/features/{exchange}/{symbol}/latest", openapi_extra=openapi_parameters(LatestFeaturesParams),
+            responses=_NO_BARS)
 async def latest_features(exchange: str, symbol: str, request: Request) -> dict[str, Any]:
     """A feature set's values at the newest bar (kept current as live bars close)."""
     params = parse_query(LatestFeaturesParams, request)

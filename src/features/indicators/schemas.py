@@ -63,3 +63,19 @@ class FeaturesParams(WindowParams):
 
 class LatestFeaturesParams(SeriesParams):
     version: str = Field(default="v1", max_length=32, description="feature set version")
+
+
+class TableBody(BaseModel):
+    """`GET /indicators/…` and `GET /features/…` as JSON: the series, what the values are (`indicators` or
+    `version`), the column names, and one row per bar (`time`, `timestamp`, then each column; null where a
+    value does not exist yet)."""
+
+    source: str
+    exchange: str
+    symbol: str
+    interval: str
+    indicators: list[str] | None = None
+    version: str | None = None
+    columns: list[str]
+    count: int
+    rows: list[dict[str, float | int | str | None]]

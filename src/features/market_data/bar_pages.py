@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 import orjson
 
-from src.common.errors import InvalidRequest, Overloaded
+from src.common.errors import InvalidRequest, NotFound, Overloaded
 from src.common.ports import OHLCVRepository
 from src.domain.market_data import BarColumns, Interval, SeriesKey, SessionCalendar
 from src.domain.market_data.resample import can_resample, finer_sources, resample
@@ -123,19 +123,21 @@ class PageRenderer:
         self._calendar_of = calendar_of
 
     async def source(self, query: GetBarsQuery) -> Interval:
-        """The interval read: the asked one, `resample_from`, or the coarsest stored finer interval."""
+        """The interval read: the asked one, `resample_from`, or the coarsest stored finer interval; NotFound
+        when none is stored."""
         target = query.key.interval
         if query.resample_from is not None:
             if not can_resample(query.resample_from, target):
                 raise InvalidRequest(f"{target.code} bars cannot be built from {query.resample_from.code} bars",
                                      field="resample_from")
             return query.resample_from
-        if not query.auto_resample or await self._bars.has_bars(query.key):
+        if await self._bars.has_bars(query.key):
             return target
-        for source in finer_sources(target):
+        for source in finer_sources(target) if query.auto_resample else ():
             if await self._bars.has_bars(replace(query.key, interval=source)):
                 return source
-        return target
+        # A stored series with no bar in the asked range is an empty answer; a series never stored is none.
+        raise NotFound(f"no bars are stored for {query.key}; sync it first", field="symbol")
 
     async def render(self, query: GetBarsQuery, url: str) -> BarsPage:
         """The page with a stream of its bytes; `url` (without a cursor) leads to the next page."""

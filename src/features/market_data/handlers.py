@@ -95,7 +95,8 @@ class BulkSyncHandler:
 class GetBarsHandler:
     """Read side: a page of bars (see `bar_pages`): small pages from the cache when warm, else rendered and
     cached; large pages streamed within the download bound. A source nobody registered is refused (a typo
-    would otherwise read as an empty series)."""
+    would otherwise read as an empty series), and so is a series with no stored bar at all (404; a stored
+    series with no bar in the asked range is an empty answer)."""
 
     def __init__(
         self, bars: OHLCVRepository, cache: Cache, providers: ProviderRegistry, *, calendar_of: CalendarOf,

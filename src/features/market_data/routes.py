@@ -1,6 +1,6 @@
 """HTTP routes of the market-data slice: each builds a Command or Query and sends it to the Mediator."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
@@ -20,6 +20,8 @@ from src.features.market_data.messages import (
     UntrackSymbolCommand,
 )
 from src.features.market_data.schemas import (
+    BarColumnsBody,
+    BarsBody,
     BulkItemBody,
     BulkSyncRequest,
     OhlcvParams,
@@ -31,7 +33,16 @@ from src.features.market_data.schemas import (
     TrackRequest,
 )
 from src.features.shared.dependencies import MediatorDep, mediator_of
-from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode, SourceId
+from src.features.shared.fields import (
+    DEFAULT_SOURCE,
+    ExchangeCode,
+    ExchangePath,
+    IntervalCode,
+    IntervalPath,
+    SourceId,
+    SymbolCode,
+    SymbolPath,
+)
 from src.features.shared.query_models import openapi_parameters, parse_query
 
 router = APIRouter(prefix="/api/v1/market-data", tags=["market data"])
@@ -42,7 +53,12 @@ def _status_url(key: SeriesKey) -> str:
     return f"{path}?source={key.source}"
 
 
-@router.post("/sync")
+UPSTREAM_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "the source does not know the symbol"}, 502: {"description": "the source refused"},
+}
+
+
+@router.post("/sync", responses=UPSTREAM_ERRORS)
 async def sync(body: SyncRequest, mediator: MediatorDep) -> SyncResponse:
     """Make the series hold the newest `n_bars` bars its source has: fetches what is missing (newer, older,
     holes) plus the forming bar; `refresh` re-fetches the whole window."""
@@ -50,7 +66,7 @@ async def sync(body: SyncRequest, mediator: MediatorDep) -> SyncResponse:
     return SyncResponse.of(result)
 
 
-@router.post("/sync/background", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/sync/background", status_code=status.HTTP_202_ACCEPTED, responses=UPSTREAM_ERRORS)
 async def sync_background(body: SyncRequest, mediator: MediatorDep, response: Response) -> SyncStatusBody:
     """Start a sync that outlives the request (or join the running one); poll the Location."""
     key = body.series_key()
@@ -80,10 +96,16 @@ async def sync_bulk(body: BulkSyncRequest, mediator: MediatorDep) -> list[BulkIt
     "/ohlcv/{exchange}/{symbol}",
     response_class=Response,
     openapi_extra=openapi_parameters(OhlcvParams),
-    responses={200: {"content": {"application/json": {}, "text/csv": {}, "application/vnd.apache.arrow.stream": {},
-                                 "application/vnd.apache.parquet": {}}}},
+    responses={
+        200: {"model": BarsBody | BarColumnsBody, "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.apache.arrow.stream": {"schema": {"type": "string", "format": "binary"}},
+            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+        }},
+        404: {"description": "no bars are stored for this series (nor, asked to resample, a finer interval)"},
+    },
 )
-async def ohlcv(exchange: str, symbol: str, request: Request) -> Response:
+async def ohlcv(exchange: ExchangePath, symbol: SymbolPath, request: Request) -> Response:
     """A page of stored bars (newest `limit` within [start, end], or paged by `after`/`before`), as JSON rows or
     columns, CSV, Arrow or Parquet; built from a finer interval when asked or when this one is not stored."""
     params = parse_query(OhlcvParams, request)  # the hottest route: one validation for all parameters
@@ -114,14 +136,14 @@ async def list_symbols(mediator: MediatorDep, include_inactive: bool = False) ->
     return [TrackedSymbolBody.of(t) for t in tracked]
 
 
-@router.post("/symbols", status_code=status.HTTP_201_CREATED)
+@router.post("/symbols", status_code=status.HTTP_201_CREATED, responses=UPSTREAM_ERRORS)
 async def track_symbol(body: TrackRequest, mediator: MediatorDep) -> TrackedSymbolBody:
     intervals = tuple(Interval.parse(code) for code in body.intervals)
     instrument = Instrument(body.source, Symbol(body.exchange, body.symbol))
     return TrackedSymbolBody.of(await mediator.send(TrackSymbolCommand(instrument, intervals)))
 
 
-@router.get("/symbols/search")
+@router.get("/symbols/search", responses={502: {"description": "a source refused"}})
 async def search_symbols(
     mediator: MediatorDep,
     q: Annotated[str, Query(min_length=1, max_length=64)],
@@ -136,9 +158,10 @@ async def search_symbols(
     ]
 
 
-@router.delete("/symbols/{exchange}/{symbol}")
+@router.delete("/symbols/{exchange}/{symbol}", responses={404: {"description": "the symbol is not tracked"}})
 async def untrack_symbol(
-    exchange: str, symbol: str, mediator: MediatorDep, intervals: Annotated[list[IntervalCode] | None, Query()] = None,
+    exchange: ExchangePath, symbol: SymbolPath, mediator: MediatorDep,
+    intervals: Annotated[list[IntervalCode] | None, Query()] = None,
     source: SourceId = DEFAULT_SOURCE,
 ) -> TrackedSymbolBody:
     """Untrack the given intervals, or the whole symbol when none are given."""
@@ -151,8 +174,8 @@ async def untrack_symbol(
 async def sync_statuses(
     mediator: MediatorDep,
     source: SourceId | None = None,
-    exchange: str | None = None,
-    symbol: str | None = None,
+    exchange: ExchangeCode | None = None,
+    symbol: SymbolCode | None = None,
     interval: IntervalCode | None = None,
     status: SyncStatus | None = None,
 ) -> list[SyncStatusBody]:
@@ -163,9 +186,10 @@ async def sync_statuses(
     return [SyncStatusBody.of(v.state, v.coverage) for v in await mediator.send(query)]
 
 
-@router.get("/sync-status/{exchange}/{symbol}/{interval}")
+@router.get("/sync-status/{exchange}/{symbol}/{interval}", responses={404: {"description": "no sync recorded"}})
 async def sync_status(
-    exchange: str, symbol: str, interval: str, mediator: MediatorDep, source: SourceId = DEFAULT_SOURCE
+    exchange: ExchangePath, symbol: SymbolPath, interval: IntervalPath, mediator: MediatorDep,
+    source: SourceId = DEFAULT_SOURCE,
 ) -> SyncStatusBody:
     key = SeriesKey(Symbol(exchange, symbol), Interval.parse(interval), source)
     query = GetSyncStatusQuery(key.source, key.symbol.exchange, key.symbol.code, key.interval)

@@ -12,7 +12,7 @@ from src.domain.market_data import Interval, SeriesKey, Symbol
 from src.domain.sync.status import SyncState
 from src.features.market_data.messages import DEFAULT_SYNC_BARS, BarsFormat, GetBarsQuery
 from src.features.market_data.series_sync import SyncResult
-from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode, SourceId
+from src.features.shared.fields import DEFAULT_SOURCE, Count, ExchangeCode, IntervalCode, SourceId, SymbolCode
 
 MAX_SYNC_BARS = 100_000
 DEFAULT_PAGE_BARS = 1_000
@@ -27,8 +27,8 @@ class SeriesRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: SourceId = DEFAULT_SOURCE
-    exchange: str = Field(min_length=1, max_length=32, examples=["BINANCE"])
-    symbol: str = Field(min_length=1, max_length=40, examples=["BTCUSDT"])
+    exchange: ExchangeCode
+    symbol: SymbolCode
     interval: IntervalCode
 
     def series_key(self) -> SeriesKey:
@@ -36,8 +36,8 @@ class SeriesRequest(BaseModel):
 
 
 class SyncRequest(SeriesRequest):
-    n_bars: int = Field(default=DEFAULT_SYNC_BARS, ge=1, le=MAX_SYNC_BARS,
-                        description="after the sync the series holds the newest n_bars bars the source has")
+    n_bars: Count = Field(default=DEFAULT_SYNC_BARS, ge=1, le=MAX_SYNC_BARS,
+                          description="after the sync the series holds the newest n_bars bars the source has")
     refresh: bool = Field(default=False, description="re-fetch the whole window even where bars are stored")
 
 
@@ -123,8 +123,8 @@ class TrackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: SourceId = DEFAULT_SOURCE
-    exchange: str = Field(min_length=1, max_length=32)
-    symbol: str = Field(min_length=1, max_length=40)
+    exchange: ExchangeCode
+    symbol: SymbolCode
     intervals: list[IntervalCode] = Field(default_factory=lambda: ["1d"], min_length=1, max_length=13)
 
 
@@ -157,6 +157,42 @@ class SymbolMatchBody(BaseModel):
     type: str
     currency: str
     country: str
+
+
+class BarRowBody(BaseModel):
+    time: str  # ISO 8601 UTC
+    timestamp: int  # epoch seconds
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    partial: bool
+
+
+class BarsBody(BaseModel):
+    """`GET /ohlcv` as JSON rows (`serialization`, `layout=rows`, the default)."""
+
+    source: str
+    exchange: str
+    symbol: str
+    interval: str
+    bars: list[BarRowBody]
+    count: int
+    next: str | None = Field(description="the next page's URL (also in the `Link` header), null on the last")
+
+
+class BarColumnsBody(BaseModel):
+    """`GET /ohlcv` as JSON columns (`layout=columns`): epoch seconds, one array per field."""
+
+    source: str
+    exchange: str
+    symbol: str
+    interval: str
+    layout: Literal["columns"]
+    columns: dict[str, list[float | int | bool]]
+    count: int
+    next: str | None
 
 
 class OhlcvParams(BaseModel):

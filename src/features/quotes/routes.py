@@ -20,6 +20,8 @@ from src.features.quotes.messages import (
 from src.features.quotes.schemas import (
     IntervalsBody,
     IntervalsRequest,
+    LiveBarBody,
+    QuoteBody,
     QuoteStatusBody,
     StartRequest,
     SubscribeRequest,
@@ -27,13 +29,14 @@ from src.features.quotes.schemas import (
     SymbolsRequest,
 )
 from src.features.shared.dependencies import MediatorDep
-from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode, SourceId
+from src.features.shared.fields import DEFAULT_SOURCE, ExchangePath, IntervalCode, SourceId, SymbolPath
 from src.features.shared.responses import OrjsonResponse
 
 router = APIRouter(prefix="/api/v1/quotes", tags=["quotes"])
 
 
-@router.post("/start")
+@router.post("/start", responses={404: {"description": "an unknown symbol"},
+                                 502: {"description": "the source refused"}})
 async def start(mediator: MediatorDep, body: StartRequest | None = None) -> QuoteStatusBody:
     """Start the live quote sessions (idempotent), optionally subscribing symbols of one source."""
     instruments = body.parsed() if body is not None else ()
@@ -46,7 +49,8 @@ async def stop(mediator: MediatorDep) -> QuoteStatusBody:
     return QuoteStatusBody.of(await mediator.send(StopQuotesCommand()))
 
 
-@router.post("/subscribe")
+@router.post("/subscribe", responses={404: {"description": "an unknown symbol"},
+                                     502: {"description": "the source refused"}})
 async def subscribe(body: SubscribeRequest, mediator: MediatorDep) -> SubscriptionsBody:
     """Subscribe symbols (`EXCHANGE:CODE`); `intervals` are added to the bar intervals built."""
     instruments = await mediator.send(SubscribeQuotesCommand(body.parsed(), body.parsed_intervals()))
@@ -66,19 +70,23 @@ async def set_intervals(body: IntervalsRequest, mediator: MediatorDep) -> Interv
     return IntervalsBody(intervals=[i.code for i in intervals])
 
 
-@router.get("/latest/{exchange}/{symbol}", response_class=OrjsonResponse)
-async def latest(exchange: str, symbol: str, mediator: MediatorDep, source: SourceId = DEFAULT_SOURCE) -> Any:
+@router.get("/latest/{exchange}/{symbol}", response_class=OrjsonResponse,
+            responses={200: {"model": QuoteBody}, 404: {"description": "no quote for that symbol"}})
+async def latest(exchange: ExchangePath, symbol: SymbolPath, mediator: MediatorDep,
+                 source: SourceId = DEFAULT_SOURCE) -> Any:
     return OrjsonResponse(await mediator.send(GetLatestQuoteQuery(Instrument(source, Symbol(exchange, symbol)))))
 
 
-@router.get("/all", response_class=OrjsonResponse)
+@router.get("/all", response_class=OrjsonResponse, responses={200: {"model": list[QuoteBody]}})
 async def all_quotes(mediator: MediatorDep) -> Any:
     return OrjsonResponse(await mediator.send(GetAllQuotesQuery()))
 
 
-@router.get("/current-bar/{exchange}/{symbol}", response_class=OrjsonResponse)
+@router.get("/current-bar/{exchange}/{symbol}", response_class=OrjsonResponse,
+            responses={200: {"model": LiveBarBody}, 404: {"description": "no live bar for that symbol"}})
 async def current_bar(
-    exchange: str, symbol: str, mediator: MediatorDep, interval: Annotated[IntervalCode, Query()] = "1m",
+    exchange: ExchangePath, symbol: SymbolPath, mediator: MediatorDep,
+    interval: Annotated[IntervalCode, Query()] = "1m",
     source: SourceId = DEFAULT_SOURCE,
 ) -> Any:
     query = GetCurrentBarQuery(Instrument(source, Symbol(exchange, symbol)), Interval.parse(interval))

@@ -1,20 +1,20 @@
 """HTTP request and response bodies of the quotes slice (pydantic), kept apart from the Commands."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from src.common.time_format import iso_utc_or_none
 from src.domain.market_data import Instrument, Interval, Symbol
 from src.features.quotes.service import QuoteStatus
-from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode, SourceId
+from src.features.shared.fields import DEFAULT_SOURCE, TICKER_PATTERN, IntervalCode, SourceId
 
 
 def _symbol(value: str) -> str:
     return Symbol.parse(value).ticker  # raises with a message naming the expected form
 
 
-Ticker = Annotated[str, AfterValidator(_symbol), Field(examples=["BINANCE:BTCUSDT"])]
+Ticker = Annotated[str, AfterValidator(_symbol), Field(pattern=TICKER_PATTERN, examples=["BINANCE:BTCUSDT"])]
 
 
 class SymbolsRequest(BaseModel):
@@ -66,6 +66,40 @@ class SubscriptionsBody(BaseModel):
     @classmethod
     def of(cls, instruments: list[Instrument]) -> "SubscriptionsBody":
         return cls(subscriptions=[SubscriptionBody(source=i.source, symbol=i.symbol.ticker) for i in instruments])
+
+
+class QuoteBody(BaseModel):
+    """A live quote (`payloads.quote_payload`)."""
+
+    type: Literal["quote"]
+    source: str
+    symbol: str  # EXCHANGE:CODE
+    time: str  # ISO 8601 UTC
+    timestamp: float  # epoch seconds
+    price: float
+    volume: float | None  # the session's cumulative volume
+    bid: float | None
+    ask: float | None
+    change: float | None
+    change_percent: float | None
+
+
+class LiveBarBody(BaseModel):
+    """A forming (or just closed) live bar (`payloads.bar_payload`)."""
+
+    type: Literal["bar"]
+    source: str
+    symbol: str
+    interval: str
+    closed: bool
+    time: str
+    timestamp: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    partial: bool
 
 
 class IntervalsBody(BaseModel):

@@ -1,12 +1,12 @@
 """HTTP routes of the webhooks slice."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from src.common.time_format import iso_utc
 from src.features.shared.dependencies import MediatorDep
 from src.features.webhooks.messages import ListDeadLettersQuery
+from src.features.webhooks.schemas import DeadLetterBody
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
@@ -14,12 +14,6 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 @router.get("/dead-letters")
 async def dead_letters(
     mediator: MediatorDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
-) -> list[dict[str, Any]]:
+) -> list[DeadLetterBody]:
     """Webhook deliveries that failed after their last retry, newest first."""
-    letters = await mediator.send(ListDeadLettersQuery(limit))
-    return [
-        {"delivery_id": d.delivery_id, "url": d.url, "event_type": d.event_type, "attempts": d.attempts,
-         "error": d.error, "correlation_id": d.correlation_id, "failed_at": iso_utc(d.failed_at),
-         "body": d.body.decode("utf-8", "replace")}
-        for d in letters
-    ]
+    return [DeadLetterBody.of(d) for d in await mediator.send(ListDeadLettersQuery(limit))]

@@ -27,9 +27,11 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from src.common.correlation import spawn_detached
 from src.infrastructure.cache import codec
 from src.infrastructure.cache.near_cache import NearCache
 from src.infrastructure.cache.single_flight import SingleFlight
+from src.infrastructure.observability.throttled import ThrottledWarning
 
 log = structlog.get_logger(__name__)
 
@@ -87,6 +89,7 @@ class RedisCache:
         self._near_last_seen = 0.0
         self._listener: asyncio.Task[None] | None = None
         self._instance = uuid.uuid4().hex  # our own invalidations come back to us: already applied
+        self._unavailable = ThrottledWarning(log, "cache_unavailable")  # an outage fails every request's lookups
         self.hits = 0
         self.near_hits = 0
         self.misses = 0
@@ -96,7 +99,7 @@ class RedisCache:
         """Start listening for invalidations (the near cache stays bypassed until subscribed). Never fails
         on a Redis outage: the listener keeps retrying in the background."""
         if self._near.enabled and self._listener is None:
-            self._listener = asyncio.create_task(self._listen(), name="cache-invalidation-listener")
+            self._listener = spawn_detached(self._listen(), name="cache-invalidation-listener")
 
     async def aclose(self) -> None:
         if self._listener is not None:
@@ -112,7 +115,7 @@ class RedisCache:
 
     def _failed(self, operation: str, key: str, error: BaseException) -> None:
         self.errors += 1
-        log.warning("cache_unavailable", operation=operation, key=key, error=f"{type(error).__name__}: {error}")
+        self._unavailable.warn(operation=operation, key=key, error=f"{type(error).__name__}: {error}")
 
     async def get(self, key: str) -> Any | None:
         if self._near.covers(key) and self.near_active:

@@ -1,29 +1,34 @@
 """Idempotency for POST requests with an `Idempotency-Key` (IETF httpapi idempotency-key draft).
 
 The first request runs; its response (status, headers, body) is stored for `ttl_s`, scoped to key +
-method + path + client. A repeat gets the stored response byte for byte plus `Idempotent-Replayed: true`.
-The same key with another body → 422; while the first still runs → 409; a malformed key → 400.
-5xx responses are not stored: the key is released so a retry runs again.
+method + path + caller (the principal when authenticated, else the client address). A repeat gets the
+stored response byte for byte plus `Idempotent-Replayed: true`. The same key with another body → 422;
+while the first still runs → 409; a malformed key → 400. 5xx responses are not stored: the key is released
+so a retry runs again.
+
+The first request holds its key on a lease (`lock_ttl_s`) that it renews every third of the lease while it
+runs, so a slow request keeps its key however long it takes. If the lease is lost all the same (the store
+was unreachable for the whole lease, or the key was taken over), the request is cancelled before it
+answers (503, retry with the same key) rather than run on beside a second holder; and whatever it would
+store is refused by the store, which checks the holder's token on every change (`idempotency_store`).
+Losing a claim is logged and counted.
 """
 
-import base64
+import asyncio
+import contextlib
 import hashlib
 import re
-import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
 
-import orjson
 import structlog
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from src.common import request_scope
+from src.infrastructure.http.idempotency_store import IdempotencyStore, Record, StoredResponse, StoreFailure
 from src.infrastructure.http.problems import problem_body, send_problem
-from src.infrastructure.http.rate_limit import CLIENT_SCOPE_KEY
 from src.infrastructure.observability.metrics import Metrics
+from src.infrastructure.observability.throttled import ThrottledWarning
 
 log = structlog.get_logger("http.idempotency")
 HEADER = b"idempotency-key"
@@ -49,147 +54,6 @@ def scoped_key(key: str, method: str, path: str, client: str) -> str:
     return hashlib.sha256(f"{client}\n{method}\n{path}\n{key}".encode()).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    fingerprint: str
-    response: StoredResponse | None  # None while the first request still runs
-
-
-class IdempotencyStore(Protocol):
-    async def begin(self, key: str, fingerprint: str, lock_ttl_s: float) -> tuple[str | None, Record | None]:
-        """Atomically claim `key`: `(token, None)` when claimed, `(None, record)` when it exists."""
-        ...
-
-    async def complete(self, key: str, token: str, record: Record, ttl_s: float) -> None: ...
-
-    async def release(self, key: str, token: str) -> None: ...
-
-
-class StoreFailure(Exception):
-    """The idempotency store could not be reached; the request is refused (503) rather than run unprotected."""
-
-
-class InProcessIdempotencyStore:
-    def __init__(self, *, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
-        self._entries: dict[str, tuple[float, str, Record]] = {}  # key → (expires_at, token, record)
-        self._max_entries = max_entries
-        self._clock = clock
-
-    def _live(self, key: str, now: float) -> tuple[float, str, Record] | None:
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] <= now:
-            del self._entries[key]
-            return None
-        return entry
-
-    async def begin(self, key: str, fingerprint: str, lock_ttl_s: float) -> tuple[str | None, Record | None]:
-        now = self._clock()
-        entry = self._live(key, now)
-        if entry is not None:
-            return None, entry[2]
-        if len(self._entries) >= self._max_entries:
-            self._evict(now)
-        token = secrets.token_hex(8)
-        self._entries[key] = (now + lock_ttl_s, token, Record(fingerprint, None))
-        return token, None
-
-    async def complete(self, key: str, token: str, record: Record, ttl_s: float) -> None:
-        entry = self._entries.get(key)
-        if entry is not None and entry[1] == token:
-            self._entries[key] = (self._clock() + ttl_s, token, record)
-
-    async def release(self, key: str, token: str) -> None:
-        entry = self._entries.get(key)
-        if entry is not None and entry[1] == token:
-            del self._entries[key]
-
-    def _evict(self, now: float) -> None:
-        expired = [k for k, (expires, _, _) in self._entries.items() if expires <= now]
-        for k in expired or list(self._entries)[: len(self._entries) // 10 or 1]:
-            del self._entries[k]
-
-
-# KEYS[1]; ARGV: expected value, new value ('' deletes), ttl ms. Changes the key only if we still own it.
-_COMPARE_AND_SET = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-  return 1
-end
-return 0
-"""
-
-
-def _encode(token: str, record: Record) -> bytes:
-    response: dict[str, Any] | None = None
-    if record.response is not None:
-        r = record.response
-        response = {
-            "s": r.status,
-            "h": [[n.decode("latin-1"), v.decode("latin-1")] for n, v in r.headers],
-            "b": base64.b64encode(r.body).decode("ascii"),
-        }
-    return orjson.dumps({"t": token, "f": record.fingerprint, "r": response})
-
-
-def _decode(raw: bytes) -> tuple[str, Record]:
-    data = orjson.loads(raw)
-    r = data["r"]
-    response = None
-    if r is not None:
-        headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in r["h"]]
-        response = StoredResponse(r["s"], headers, base64.b64decode(r["b"]))
-    return data["t"], Record(data["f"], response)
-
-
-class RedisIdempotencyStore:
-    """SET NX claims the key with a token; completion and release change it only while we own it."""
-
-    def __init__(self, redis: Redis, *, prefix: str = "pq:edge:") -> None:
-        self._redis = redis
-        self._prefix = prefix + "idem:"
-        self._compare_and_set: Any = redis.register_script(_COMPARE_AND_SET)
-        self._claims: dict[str, bytes] = {}  # key → the value we wrote when claiming it
-
-    async def begin(self, key: str, fingerprint: str, lock_ttl_s: float) -> tuple[str | None, Record | None]:
-        token = secrets.token_hex(8)
-        claim = _encode(token, Record(fingerprint, None))
-        try:
-            for _ in range(3):  # the key may expire between SET NX and GET
-                if await self._redis.set(self._prefix + key, claim, nx=True, px=int(lock_ttl_s * 1000)):
-                    self._claims[key] = claim
-                    return token, None
-                raw = await self._redis.get(self._prefix + key)
-                if raw is not None:
-                    return None, _decode(raw if isinstance(raw, bytes) else raw.encode())[1]
-        except (RedisError, OSError, TimeoutError) as error:
-            raise StoreFailure(str(error)) from error
-        raise StoreFailure("idempotency key kept changing")
-
-    async def complete(self, key: str, token: str, record: Record, ttl_s: float) -> None:
-        claim = self._claims.pop(key, None)
-        if claim is not None:
-            await self._swap(key, claim, _encode(token, record), ttl_s)
-
-    async def release(self, key: str, token: str) -> None:
-        claim = self._claims.pop(key, None)
-        if claim is not None:
-            await self._swap(key, claim, b"", 0)
-
-    async def _swap(self, key: str, expected: bytes, new: bytes, ttl_s: float) -> None:
-        try:
-            await self._compare_and_set(keys=[self._prefix + key], args=[expected, new, int(ttl_s * 1000)])
-        except (RedisError, OSError, TimeoutError):
-            log.warning("idempotency store failed to record the outcome; the claim expires on its own", exc_info=True)
-
-
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
     """The whole request body, or None when it is longer than `limit`."""
     chunks: list[bytes] = []
@@ -205,6 +69,45 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+@dataclass
+class _Capture:
+    """The response as it goes out, kept to be stored."""
+
+    send: Send
+    status: int = 0
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
+    complete: bool = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = list(message.get("headers", ()))
+        elif message["type"] == "http.response.body":
+            self.chunks.append(message.get("body", b""))
+            self.complete = not message.get("more_body", False)
+        await self.send(message)
+
+    def record(self, fingerprint: str) -> Record | None:
+        """What to store: a complete response below 500, else nothing (the key is released)."""
+        if self.complete and 0 < self.status < 500:
+            return Record(fingerprint, StoredResponse(self.status, self.headers, b"".join(self.chunks)))
+        return None
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay_receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay_receive
 
 
 class IdempotencyMiddleware:
@@ -224,6 +127,7 @@ class IdempotencyMiddleware:
         self.ttl_s = ttl_s
         self.lock_ttl_s = lock_ttl_s
         self.max_body_bytes = max_body_bytes
+        self._unavailable = ThrottledWarning(log, "idempotency store unavailable")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -248,22 +152,17 @@ class IdempotencyMiddleware:
             await self._problem(send, 413, "request-too-large", "Content Too Large", detail, path)
             return
         fingerprint = hashlib.sha256(body).hexdigest()
-        client = scope.get(CLIENT_SCOPE_KEY) or (scope["client"][0] if scope.get("client") else "")
-        store_key = scoped_key(key, scope["method"], path, client)
+        store_key = scoped_key(key, scope["method"], path, _caller(scope))
         try:
             token, existing = await self.store.begin(store_key, fingerprint, self.lock_ttl_s)
         except StoreFailure as error:
-            log.warning("idempotency store unavailable", error=str(error))
-            await self._problem(
-                send, 503, "idempotency-store-unavailable", "Service Unavailable",
-                "the idempotency store is unavailable; retry with the same key", path, retry_after=b"1",
-            )
+            await self._store_unavailable(send, path, error)
             return
         if existing is not None:
             await self._answer_repeat(send, existing, fingerprint, path)
             return
         assert token is not None
-        await self._run_first(scope, receive, send, body, store_key, token, fingerprint)
+        await self._run_first(scope, _replaying(body, receive), send, store_key, token, fingerprint)
 
     async def _answer_repeat(self, send: Send, existing: Record, fingerprint: str, path: str) -> None:
         if existing.fingerprint != fingerprint:
@@ -284,42 +183,86 @@ class IdempotencyMiddleware:
             )
             await send({"type": "http.response.body", "body": stored.body})
 
-    async def _run_first(
-        self, scope: Scope, receive: Receive, send: Send, body: bytes, key: str, token: str, fingerprint: str
-    ) -> None:
-        body_sent = False
-        status = 0
-        headers: list[tuple[bytes, bytes]] = []
-        chunks: list[bytes] = []
-        complete = False
-
-        async def replay_receive() -> Message:
-            nonlocal body_sent
-            if not body_sent:
-                body_sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        async def capture_send(message: Message) -> None:
-            nonlocal status, headers, complete
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", ()))
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-                complete = not message.get("more_body", False)
-            await send(message)
-
+    async def _run_first(self, scope: Scope, receive: Receive, send: Send, key: str, token: str,
+                         fingerprint: str) -> None:
+        capture = _Capture(send)
+        run = asyncio.ensure_future(self.app(scope, receive, capture))
         try:
-            await self.app(scope, replay_receive, capture_send)
+            held = await self._hold(key, token, run, capture)
+        finally:
+            if not run.done():  # we were cancelled ourselves (server shutdown)
+                run.cancel()
+        if not held:
+            await self._claim_lost(run, capture, scope["path"])
+            return
+        try:
+            run.result()
         except BaseException:
-            await self.store.release(key, token)
+            await self._finish(key, token, None)
             raise
-        if complete and 0 < status < 500:
-            record = Record(fingerprint, StoredResponse(status, headers, b"".join(chunks)))
-            await self.store.complete(key, token, record, self.ttl_s)
-        else:
-            await self.store.release(key, token)
+        await self._finish(key, token, capture.record(fingerprint))
+
+    async def _hold(self, key: str, token: str, run: "asyncio.Future[None]", capture: _Capture) -> bool:
+        """Renew the lease until the request is done; False (and the request cancelled unless it already
+        answered) once the lease is lost."""
+        lease_ends = time.monotonic() + self.lock_ttl_s
+        while True:
+            done, _ = await asyncio.wait({run}, timeout=self.lock_ttl_s / 3)
+            if done:
+                return True
+            held = await self._renew(key, token)
+            if held:
+                lease_ends = time.monotonic() + self.lock_ttl_s
+            if held is False or time.monotonic() >= lease_ends:
+                if not capture.status:
+                    run.cancel()
+                    with contextlib.suppress(BaseException):
+                        await run
+                return False
+
+    async def _renew(self, key: str, token: str) -> bool | None:
+        """Whether the lease was renewed; None when the store could not say (retried until the lease ends)."""
+        try:
+            return await self.store.renew(key, token, self.lock_ttl_s)
+        except StoreFailure as error:
+            self._unavailable.warn(error=str(error), operation="renew")
+            return None
+
+    async def _finish(self, key: str, token: str, record: Record | None) -> None:
+        try:
+            if record is not None:
+                kept = await self.store.complete(key, token, record, self.ttl_s)
+            else:
+                kept = await self.store.release(key, token)
+        except StoreFailure as error:
+            self._unavailable.warn(error=str(error), operation="complete" if record else "release")
+            return  # the lease expires on its own; a retry then runs again
+        if not kept:
+            self._lost("its response could not be stored: another request holds the key now")
+
+    async def _claim_lost(self, run: "asyncio.Future[None]", capture: _Capture, path: str) -> None:
+        if capture.status:  # it had answered already: its response is simply not kept
+            self._lost("the lease lapsed while the response was being sent; it is not stored")
+            with contextlib.suppress(BaseException):
+                await run
+            return
+        self._lost("the lease lapsed before the request finished; it was cancelled")
+        await self._problem(
+            capture.send, 503, "idempotency-claim-lost", "Service Unavailable",
+            "this request lost its hold on the Idempotency-Key before finishing; retry with the same key",
+            path, retry_after=b"1",
+        )
+
+    def _lost(self, detail: str) -> None:
+        self.metrics.idempotency_claims_lost.inc()
+        log.error("idempotency claim lost", detail=detail)
+
+    async def _store_unavailable(self, send: Send, path: str, error: StoreFailure) -> None:
+        self._unavailable.warn(error=str(error), operation="claim")
+        await self._problem(
+            send, 503, "idempotency-store-unavailable", "Service Unavailable",
+            "the idempotency store is unavailable; retry with the same key", path, retry_after=b"1",
+        )
 
     @staticmethod
     async def _problem(
@@ -327,3 +270,11 @@ class IdempotencyMiddleware:
     ) -> None:
         body = problem_body(status, slug=slug, title=title, detail=detail, instance=path)
         await send_problem(send, status, body, [(b"retry-after", retry_after)] if retry_after else ())
+
+
+def _caller(scope: Scope) -> str:
+    """Whose key it is: the principal when authenticated (any address), else the client address."""
+    principal = scope.get(request_scope.PRINCIPAL)
+    if principal is not None:
+        return str(principal.rate_key)
+    return request_scope.client_of(scope)

@@ -19,15 +19,19 @@ from starlette.types import Scope, Send
 from src.common.correlation import get_correlation_id
 from src.common.errors import (
     ApplicationError,
+    AuthenticationOff,
     Conflict,
+    Forbidden,
     InvalidRequest,
     NotFound,
     Overloaded,
     SourceUnavailable,
     StoreUnavailable,
+    Unauthenticated,
     UpstreamRejected,
     UpstreamUnavailable,
 )
+from src.common.redaction import redact_text
 from src.domain.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
@@ -36,6 +40,9 @@ log = structlog.get_logger("http.problems")
 
 # Most specific first: the first class in an error's MRO found here decides its status and type.
 APPLICATION_ERRORS: dict[type[ApplicationError], tuple[int, str]] = {
+    Unauthenticated: (401, "unauthenticated"),
+    Forbidden: (403, "forbidden"),
+    AuthenticationOff: (409, "authentication-off"),
     InvalidRequest: (422, "invalid-request"),
     NotFound: (404, "not-found"),
     Conflict: (409, "conflict"),
@@ -128,6 +135,9 @@ def _field_of(location: Sequence[Any]) -> str:
 
 async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
+    malformed = next((e for e in error.errors() if e.get("type") == "json_invalid"), None)
+    if malformed is not None:
+        return _malformed_json(request, malformed)
     errors = [{"field": _field_of(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in error.errors()]
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
     return problem_response(
@@ -137,6 +147,17 @@ async def _validation_error(request: Request, error: Exception) -> Response:
         detail=f"invalid {fields}",
         instance=request.url.path,
         errors=errors,
+    )
+
+
+def _malformed_json(request: Request, error: dict[str, Any]) -> Response:
+    """A body that is not JSON at all: a syntax problem of the request, not a field's (FastAPI names the
+    character position as if it were a field)."""
+    position = error.get("loc", ("body", None))[-1]
+    reason = (error.get("ctx") or {}).get("error", "invalid JSON")
+    return problem_response(
+        400, slug="malformed-json", title="Malformed JSON",
+        detail=f"the request body is not valid JSON: {reason} at character {position}", instance=request.url.path,
     )
 
 
@@ -151,6 +172,9 @@ async def _domain_error(request: Request, error: Exception) -> Response:
     )
 
 
+_HEADERS_OF_STATUS = {503: {"Retry-After": "5"}, 401: {"WWW-Authenticate": 'Bearer realm="pocketquant"'}}
+
+
 def status_of(error: ApplicationError) -> tuple[int, str]:
     for cls in type(error).__mro__:
         if cls in APPLICATION_ERRORS:
@@ -161,15 +185,19 @@ def status_of(error: ApplicationError) -> tuple[int, str]:
 async def _application_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApplicationError)
     status, slug = status_of(error)
-    headers = {"Retry-After": _retry_after(error)} if status == 503 else None
+    detail = redact_text(str(error)) or _phrase(status)  # an upstream's error may quote a URL with a token
+    if status >= 500:  # the access line says that it failed; this one says why (with the correlation id)
+        log.warning("request failed", status=status, error=type(error).__name__, detail=detail,
+                    method=request.method, path=request.url.path)
+    headers = {"Retry-After": _retry_after(error)} if status == 503 else _HEADERS_OF_STATUS.get(status)
     extra: dict[str, Any] = {"field": error.field} if error.field else {}
     if isinstance(error, SourceUnavailable):
         extra.update(source=error.source, retry_after_s=int(_retry_after(error)))
     if error.field and status == 422:
-        extra["errors"] = [{"field": error.field, "message": str(error)}]
+        extra["errors"] = [{"field": error.field, "message": detail}]
     return problem_response(
-        status, slug=slug, title=type(error).__name__, detail=str(error) or _phrase(status),
-        instance=request.url.path, headers=headers, **extra,
+        status, slug=slug, title=type(error).__name__, detail=detail, instance=request.url.path, headers=headers,
+        **extra,
     )
 
 
@@ -189,7 +217,8 @@ async def _http_exception(request: Request, error: Exception) -> Response:
     if status < 200 or status in (204, 304):  # no body allowed
         return Response(status_code=status, headers=error.headers)
     headers = dict(error.headers) if error.headers else None
-    return problem_response(status, detail=detail, instance=request.url.path, headers=headers)
+    slug = getattr(error, "slug", None)  # edge refusals raised as HTTPException name their problem type
+    return problem_response(status, detail=detail, instance=request.url.path, headers=headers, slug=slug)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

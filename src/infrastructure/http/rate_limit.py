@@ -1,4 +1,5 @@
-"""Rate limiting: a token bucket per client, in Redis (shared by every worker, one atomic script per
+"""Rate limiting: a token bucket per principal when the request is authenticated, per client address
+otherwise, in Redis (shared by every worker, one atomic script per
 request, auto-pipelined across concurrent requests) or in process when Redis is not configured. Over
 the limit → 429 problem+json with `Retry-After` and `RateLimit-*` headers. If Redis fails, requests are
 let through (fail open), logged at most once per `warn_every_s` and counted in metrics.
@@ -19,12 +20,14 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from src.common import request_scope as scope_keys
+from src.common.correlation import spawn_detached
 from src.infrastructure.http.correlation_middleware import RESPONSE_HEADERS_SCOPE_KEY
 from src.infrastructure.http.problems import problem_body, send_problem
 from src.infrastructure.observability.metrics import Metrics
 
 log = structlog.get_logger("http.rate_limit")
-CLIENT_SCOPE_KEY = "pocketquant.client"  # the resolved client address, reused by the idempotency layer
+CLIENT_SCOPE_KEY = scope_keys.CLIENT  # the resolved client address, reused by the idempotency layer
 
 
 class Decision:
@@ -134,7 +137,7 @@ class _ScriptBatcher:
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
-        task = asyncio.create_task(self._send(batch))
+        task = spawn_detached(self._send(batch), name="rate-limit-batch")  # serves many requests: none's id
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -285,7 +288,8 @@ class RateLimitMiddleware:
         peer = scope["client"][0] if scope.get("client") else "unknown"
         client = self.proxies.client(peer, scope["headers"]) if self.proxies is not None else peer
         scope[CLIENT_SCOPE_KEY] = client
-        decision = await self.limiter.hit(client)
+        principal = scope.get(scope_keys.PRINCIPAL)  # authenticated: the principal's bucket, from any address
+        decision = await self.limiter.hit(client if principal is None else principal.rate_key)
         if decision.allowed and decision.remaining >= self.headers_below:
             await self.app(scope, receive, send)
             return

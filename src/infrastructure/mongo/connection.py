@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from src.common.errors import StoreUnavailable
+from src.common.redaction import redact_url
 from src.infrastructure.mongo.embedded import EmbeddedMongo, Engine, free_port
 
 log = structlog.get_logger(__name__)
@@ -113,7 +114,7 @@ class MongoStore:
             "mongo_store_in_use",
             store=self.kind,
             engine=self.embedded_engine if self.embedded else "mongodb",
-            uri=uri if self.embedded else _redact(uri),
+            uri=uri if self.embedded else redact_url(uri),
             database=self.database_name,
         )
         return self.database
@@ -134,8 +135,3 @@ class MongoStore:
             return False
         return True
 
-
-def _redact(uri: str) -> str:
-    scheme, sep, rest = uri.partition("://")
-    _credentials, at, host = rest.rpartition("@")
-    return f"{scheme}{sep}***@{host}" if at else uri

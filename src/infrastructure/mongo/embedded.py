@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import structlog
 
+from src.infrastructure.mongo.data_dir_lock import DataDirInUse, DataDirLock
+
 log = structlog.get_logger(__name__)
 
 Engine = Literal["sqlite", "memory"]
@@ -55,6 +57,7 @@ class EmbeddedMongo:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
         self._error: BaseException | None = None
+        self._lock = DataDirLock(self.data_dir) if engine == "sqlite" else None
 
     @property
     def uri(self) -> str:
@@ -69,8 +72,12 @@ class EmbeddedMongo:
             return self.uri
         if self.port == 0:
             self.port = free_port(self.host)
-        if self.engine == "sqlite":
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self._lock is not None:
+            try:
+                self._lock.acquire()  # one process per data directory (`data_dir_lock`)
+            except DataDirInUse as error:
+                log.error("data_dir_in_use", detail=str(error))
+                raise
         ready: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._error = None
         self._thread = threading.Thread(target=self._run, args=(ready,), name=f"mongoeco-{self.port}", daemon=True)
@@ -94,6 +101,8 @@ class EmbeddedMongo:
         if thread.is_alive():
             raise TimeoutError(f"embedded mongo on port {self.port} did not stop in {_STOP_TIMEOUT}s")
         self._thread = self._loop = self._stop_event = None
+        if self._lock is not None:
+            self._lock.release()
         log.info("embedded_mongo_stopped", port=self.port)
         if self._error is not None:
             error, self._error = self._error, None

@@ -19,6 +19,7 @@ import structlog
 
 from src.common.correlation import correlation_scope, get_correlation_id
 from src.common.ports import DeadLetter, DeadLetterRepository
+from src.common.redaction import redact_text, redact_url
 from src.common.time_format import iso_utc
 from src.infrastructure.notify.signing import (
     DELIVERY_HEADER,
@@ -110,7 +111,7 @@ class WebhookDispatcher:
         })
         for url in self.urls:
             if len(self._tasks) >= self._max_pending:
-                log.error("webhook queue full; delivery dropped", url=url, event_type=event_type)
+                log.error("webhook queue full; delivery dropped", url=redact_url(url), event_type=event_type)
                 self._count("dropped")
                 continue
             task = asyncio.get_running_loop().create_task(
@@ -178,6 +179,7 @@ class WebhookDispatcher:
         correlation_id: str | None,
     ) -> None:
         self._count("dead_letter")
+        url, error = redact_url(url), redact_text(error)  # credentials in a URL are never logged or stored
         log.warning(
             "webhook delivery failed for good",
             delivery_id=delivery_id, url=url, event_type=event_type, attempts=attempts, error=error,

@@ -23,17 +23,20 @@ class _ReadCounters(Collector):
     def __init__(self) -> None:
         self.sources: dict[str, tuple[str, Callable[[], float]]] = {}  # by name: observing twice replaces
         self.labeled: dict[str, tuple[str, str, Callable[[], dict[str, float]]]] = {}
-        self.gauges: dict[str, tuple[str, str, Callable[[], dict[str, float]]]] = {}
+        self.gauges: dict[str, tuple[str, Callable[[], float]]] = {}
+        self.labeled_gauges: dict[str, tuple[str, str, Callable[[], dict[str, float]]]] = {}
 
     def collect(self) -> Iterable[CounterMetricFamily | GaugeMetricFamily]:
         for name, (documentation, read) in list(self.sources.items()):
             yield CounterMetricFamily(name, documentation, value=float(read()))
+        for name, (documentation, read) in list(self.gauges.items()):
+            yield GaugeMetricFamily(name, documentation, value=float(read()))
         for name, (documentation, label, read_all) in list(self.labeled.items()):
             family = CounterMetricFamily(name, documentation, labels=[label])
             for value, count in read_all().items():
                 family.add_metric([value], float(count))
             yield family
-        for name, (documentation, label, read_all) in list(self.gauges.items()):
+        for name, (documentation, label, read_all) in list(self.labeled_gauges.items()):
             gauge = GaugeMetricFamily(name, documentation, labels=[label])
             for value, level in read_all().items():
                 gauge.add_metric([value], float(level))
@@ -97,6 +100,10 @@ class Metrics:
         self.idempotent_replays = Counter(
             "idempotent_replays", "Stored responses replayed for a repeated Idempotency-Key", registry=r
         )
+        self.idempotency_claims_lost = Counter(
+            "idempotency_claims_lost", "Idempotent requests that lost their key's lease (cancelled or not stored)",
+            registry=r,
+        )
         # Market data (counted from BarSyncedEvent / SyncFailedEvent by the root)
         self.syncs = Counter("syncs", "Symbol syncs by outcome", ["outcome"], registry=r)
         # Webhooks
@@ -113,6 +120,10 @@ class Metrics:
         """Export a counter another object keeps (e.g. `lambda: cache.hits`) as `<name>_total`."""
         self._read.sources[name] = (documentation, read)
 
+    def observe_gauge(self, name: str, documentation: str, read: Callable[[], float]) -> None:
+        """Export a value another object keeps (e.g. whether a circuit is open), read at scrape time."""
+        self._read.gauges[name] = (documentation, read)
+
     def observe_labeled_counter(
         self, name: str, documentation: str, label: str, read: Callable[[], dict[str, float]]
     ) -> None:
@@ -123,7 +134,7 @@ class Metrics:
         self, name: str, documentation: str, label: str, read: Callable[[], dict[str, float]]
     ) -> None:
         """Export a level another object keeps per label value (e.g. each source's circuit state)."""
-        self._read.gauges[name] = (documentation, label, read)
+        self._read.labeled_gauges[name] = (documentation, label, read)
 
     def observe_event_bus(self, bus: EventBus) -> None:
         self.observe_counter("eventbus_deliveries", "Events delivered to subscribers", lambda: bus.delivered)

@@ -16,6 +16,7 @@ from typing import Protocol
 import aiohttp
 import structlog
 
+from src.common.correlation import spawn_detached
 from src.common.errors import UpstreamRejected, UpstreamUnavailable
 from src.providers.tradingview.framing import FrameError, decode_frames, encode_frame, is_heartbeat
 from src.providers.tradingview.messages import (
@@ -98,7 +99,7 @@ class TradingViewConnection:
     def start(self) -> None:
         if self._supervisor is None or self._supervisor.done():
             self._closing = False
-            self._supervisor = asyncio.create_task(self._supervise(), name="tradingview-connection")
+            self._supervisor = spawn_detached(self._supervise(), name="tradingview-connection")
 
     async def wait_ready(self, within: float) -> None:
         """Return once authenticated; UpstreamUnavailable if no connection comes up within `within` seconds."""

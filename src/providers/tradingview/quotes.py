@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 
+from src.common.correlation import spawn_detached
 from src.common.errors import SymbolNotFound
 from src.domain.errors import DomainError
 from src.domain.market_data import QuoteTick, Symbol
@@ -117,7 +118,7 @@ class QuoteSession:
     def add_callback(self, callback: QuoteCallback) -> None:
         self._callbacks.append(callback)
         if self._dispatcher is None:
-            self._dispatcher = asyncio.create_task(self._dispatch(), name="tradingview-quote-callbacks")
+            self._dispatcher = spawn_detached(self._dispatch(), name="tradingview-quote-callbacks")
 
     def remove_callback(self, callback: QuoteCallback) -> None:
         with contextlib.suppress(ValueError):

@@ -2,10 +2,12 @@
 `server.root` is what the root built."""
 
 import asyncio
+import itertools
 import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
@@ -136,10 +138,13 @@ def build_app(probe: Probe | None = None, **overrides: Any) -> tuple[FastAPI, Pr
 
 
 @pytest.fixture
-def edge_server(serve_app: Callable[..., ServedApp]) -> Callable[..., tuple[ServedApp, Probe]]:
-    """`edge_server(**settings_overrides) -> (server, probe)`"""
+def edge_server(serve_app: Callable[..., ServedApp], tmp_path: Path) -> Callable[..., tuple[ServedApp, Probe]]:
+    """`edge_server(**settings_overrides) -> (server, probe)`; each server has an embedded store of its own
+    (one process per data directory), unless the test names one."""
+    started = itertools.count()
 
     def start(probe: Probe | None = None, **overrides: Any) -> tuple[ServedApp, Probe]:
+        overrides.setdefault("data_dir", str(tmp_path / f"server-{next(started)}"))
         app, probe = build_app(probe, **overrides)
         server = serve_app(app)
         server.root = probe.root  # type: ignore[attr-defined]

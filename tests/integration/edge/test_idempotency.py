@@ -1,6 +1,7 @@
 """Idempotency-Key on POST through real HTTP: replay, conflicts, concurrency, and what is not stored."""
 
 import asyncio
+import time
 
 import httpx
 import pytest
@@ -152,3 +153,59 @@ def test_idempotency_store_down_is_503_not_a_silent_second_run(edge_server):
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert probe.orders_run == 0
+
+
+# --- leases: a slow first request keeps its key; a lost claim never runs twice or stores ------------------
+
+
+async def _slow_first_then_repeat(url: str, key: str) -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        first = asyncio.create_task(client.post("/test/orders?delay=1.2", json=ORDER, headers={"Idempotency-Key": key}))
+        await asyncio.sleep(0.7)  # the first request's lease (0.4 s) would have lapsed by now without renewal
+        repeat = await client.post("/test/orders?delay=1.2", json=ORDER, headers={"Idempotency-Key": key})
+        done = await first
+        replay = await client.post("/test/orders?delay=1.2", json=ORDER, headers={"Idempotency-Key": key})
+    return done, repeat, replay
+
+
+@pytest.mark.parametrize("with_redis", [False, True])
+def test_a_first_request_that_outlives_its_lease_keeps_its_key_and_runs_once(edge_server, redis_server, with_redis):
+    settings = {"redis_url": redis_server.url} if with_redis else {}
+    server, probe = edge_server(idempotency_lock_ttl_s=0.4, **settings)
+    first, repeat, replay = asyncio.run(_slow_first_then_repeat(server.url, "slow-1"))
+    assert first.status_code == 201
+    assert repeat.status_code == 409  # still running: not a second run
+    assert probe.orders_run == 1
+    assert replay.headers["idempotent-replayed"] == "true" and replay.content == first.content
+
+
+def test_a_request_that_loses_its_claim_is_cancelled_and_never_overwrites_the_new_holder(edge_server, redis_server):
+    import redis as sync_redis
+
+    from src.infrastructure.http.idempotency import scoped_key
+    from src.infrastructure.http.idempotency_store import Record, encode, new_token
+
+    server, probe = edge_server(redis_url=redis_server.url, idempotency_lock_ttl_s=0.6)
+    store_key = server.root.settings.edge_redis_prefix + "idem:" + scoped_key("taken-1", "POST", "/test/orders",
+                                                                              "127.0.0.1")
+    foreign = encode(new_token(), Record("someone-else", None))
+
+    async def scenario() -> httpx.Response:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            first = asyncio.create_task(client.post("/test/orders?delay=2", json=ORDER,
+                                                    headers={"Idempotency-Key": "taken-1"}))
+            await asyncio.sleep(0.1)
+            with sync_redis.Redis.from_url(redis_server.url) as r:  # the key was taken over meanwhile
+                r.set(store_key, foreign, px=60_000)
+            return await first
+
+    started = time.monotonic()
+    response = asyncio.run(scenario())
+    assert response.status_code == 503
+    assert response.json()["type"] == "urn:pocketquant:problem:idempotency-claim-lost"
+    assert time.monotonic() - started < 1.5  # cancelled at the first renewal, not after the handler's 2 s
+    with sync_redis.Redis.from_url(redis_server.url) as r:
+        assert r.get(store_key) == foreign  # the new holder's record is untouched
+    metrics = httpx.get(server.url + "/metrics").text
+    assert "idempotency_claims_lost_total 1.0" in metrics
+    assert probe.orders_run == 1

@@ -1,6 +1,7 @@
 import asyncio
 
 import pytest
+import structlog
 
 from src.common.correlation import correlation_scope, get_correlation_id, is_valid_correlation_id
 from src.common.lifecycle import Component, Lifecycle
@@ -76,3 +77,19 @@ async def test_health_reports_failures_and_timeouts_per_component():
     assert results["ok"].healthy
     assert not results["down"].healthy and "refused" in results["down"].detail
     assert not results["slow"].healthy and "no answer" in results["slow"].detail
+
+
+async def test_a_detached_background_task_does_not_carry_the_correlation_id_of_the_request_that_started_it():
+    from src.common.correlation import spawn_detached
+
+    async def seen() -> tuple[str | None, dict]:
+        return get_correlation_id(), structlog.contextvars.get_contextvars()
+
+    with correlation_scope("req-first"):
+        structlog.contextvars.bind_contextvars(user="alice")
+        detached = spawn_detached(seen(), name="supervisor")
+        inherited = asyncio.create_task(seen())
+        assert await detached == (None, {})
+        assert (await inherited)[0] == "req-first"
+        structlog.contextvars.unbind_contextvars("user")
+    assert get_correlation_id() is None

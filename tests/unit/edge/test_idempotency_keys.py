@@ -2,13 +2,8 @@
 
 import pytest
 
-from src.infrastructure.http.idempotency import (
-    InProcessIdempotencyStore,
-    Record,
-    StoredResponse,
-    parse_idempotency_key,
-    scoped_key,
-)
+from src.infrastructure.http.idempotency import parse_idempotency_key, scoped_key
+from src.infrastructure.http.idempotency_store import InProcessIdempotencyStore, Record, StoredResponse
 
 
 @pytest.mark.parametrize(
@@ -73,7 +68,9 @@ async def test_expired_lock_is_claimable_and_the_old_owner_cannot_complete():
     clock.now = 61
     new, _ = await store.begin("k", "fp", 60)
     assert new is not None and new != old
-    await store.complete("k", old, DONE, 3600)  # ignored: no longer the owner
+    assert not await store.complete("k", old, DONE, 3600)  # refused: no longer the owner
+    assert not await store.renew("k", old, 60)
+    assert not await store.release("k", old)
     assert await store.begin("k", "fp", 60) == (None, Record("fp", None))
 
 
@@ -91,3 +88,14 @@ async def test_store_stays_bounded():
     for i in range(500):
         await store.begin(f"k{i}", "fp", 60)
     assert len(store._entries) <= 50
+
+
+async def test_renewing_keeps_the_claim_past_its_first_lease():
+    clock = FakeClock()
+    store = InProcessIdempotencyStore(clock=clock)
+    token, _ = await store.begin("k", "fp", 60)
+    for _ in range(5):
+        clock.now += 40
+        assert await store.renew("k", token, 60)
+    assert await store.begin("k", "fp", 60) == (None, Record("fp", None))  # still held after 200 s
+    assert await store.complete("k", token, DONE, 3600)

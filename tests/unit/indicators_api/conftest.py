@@ -50,7 +50,8 @@ def column(rows: list[dict], name: str) -> np.ndarray:
 
 
 def client_of(world: World) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=http_app(world.root)), base_url="http://test")
+    # 127.0.0.1: a trusted host (TRUSTED_HOSTS names loopback only by default)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=http_app(world.root)), base_url="http://127.0.0.1")
 
 
 @pytest.fixture
