@@ -18,6 +18,7 @@ from tests.fakes import (
     FakeProvider,
     FakeQuoteFeed,
     FakeRunOwner,
+    FakeSymbolMetadataRepository,
     FakeSymbolRepository,
     FakeSyncStatusRepository,
     FakeWebhookSender,
@@ -39,6 +40,7 @@ class World:
         self.bars = bars or FakeOHLCVRepository()
         self.sync_status = FakeSyncStatusRepository()
         self.symbols = FakeSymbolRepository()
+        self.symbol_metadata = FakeSymbolMetadataRepository()
         self.dead_letters = FakeDeadLetterRepository()
         self.webhooks = FakeWebhookSender()
         self.cache = cache or FakeCache()
@@ -47,7 +49,8 @@ class World:
         self.root: Root = bootstrap(Settings(**values), Overrides(
             clock=self.clock, providers=[fake_provider(SOURCE, self.provider, self.feed), *more_providers],
             bars=self.bars,
-            sync_status=self.sync_status, symbols=self.symbols, dead_letters=self.dead_letters,
+            sync_status=self.sync_status, symbols=self.symbols, symbol_metadata=self.symbol_metadata,
+            dead_letters=self.dead_letters,
             job_lock=InProcessJobLock(), cache=self.cache, webhooks=self.webhooks, run_owner=self.owner,
         ))
         self.mediator = self.root.mediator

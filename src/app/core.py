@@ -3,6 +3,7 @@ Protocol naming the part it reads; `Core` satisfies them all structurally."""
 
 from dataclasses import dataclass
 
+from src.common.calendars import SymbolCalendars
 from src.common.event_bus import EventBus
 from src.common.mediator import Mediator
 from src.common.ports import (
@@ -13,6 +14,7 @@ from src.common.ports import (
     JobRunner,
     OHLCVRepository,
     RunOwner,
+    SymbolMetadataRepository,
     SymbolRepository,
     SyncStatusRepository,
     WebhookSender,
@@ -37,3 +39,5 @@ class Core:
     health: HealthCheck  # the lifecycle: every component's check
     jobs: JobRunner
     run_owner: RunOwner  # this process, as the owner of the sync runs it starts
+    symbol_metadata: SymbolMetadataRepository
+    calendars: SymbolCalendars  # each instrument's trading calendar, from its stored metadata

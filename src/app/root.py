@@ -16,6 +16,7 @@ from src.app.providers import build_providers
 from src.app.slices import SLICES
 from src.app.sources import SourceGuards
 from src.common import cache_keys
+from src.common.calendars import SymbolCalendars
 from src.common.clock import SystemClock
 from src.common.event_bus import EventBus
 from src.common.lifecycle import Component, Lifecycle
@@ -27,6 +28,7 @@ from src.common.ports import (
     OHLCVRepository,
     Provider,
     RunOwner,
+    SymbolMetadataRepository,
     SymbolRepository,
     SyncStatusRepository,
     WebhookSender,
@@ -34,6 +36,7 @@ from src.common.ports import (
 from src.common.providers import ProviderRegistry
 from src.common.settings import Settings
 from src.domain.events import BarSyncedEvent, SyncFailedEvent
+from src.domain.market_data.time_zone import TimeZoneRules
 from src.features.shared.slice import SliceParts
 from src.infrastructure.cache.memory_cache import MemoryCache
 from src.infrastructure.cache.redis_cache import RedisCache
@@ -44,6 +47,7 @@ from src.infrastructure.mongo.connection import MongoStore
 from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
 from src.infrastructure.mongo.migrations import StoreMigrations
 from src.infrastructure.mongo.ohlcv_repository import MongoOHLCVRepository
+from src.infrastructure.mongo.symbol_metadata_repository import MongoSymbolMetadataRepository
 from src.infrastructure.mongo.symbol_repository import MongoSymbolRepository
 from src.infrastructure.mongo.sync_status_repository import MongoSyncStatusRepository
 from src.infrastructure.notify.webhooks import WebhookDispatcher
@@ -51,6 +55,9 @@ from src.infrastructure.observability.metrics import Metrics
 from src.infrastructure.process_owner import ProcessOwner
 from src.infrastructure.scheduling.locks import JobLock, MongoJobLock
 from src.infrastructure.scheduling.scheduler import JobScheduler
+from src.infrastructure.timezones import time_zone_rules
+
+ZONE_YEARS = (1970, 2045)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +70,7 @@ class Overrides:
     bars: OHLCVRepository | None = None
     sync_status: SyncStatusRepository | None = None
     symbols: SymbolRepository | None = None
+    symbol_metadata: SymbolMetadataRepository | None = None
     dead_letters: DeadLetterRepository | None = None
     job_lock: JobLock | None = None
     cache: Cache | None = None
@@ -71,7 +79,7 @@ class Overrides:
 
     @property
     def replaces_the_store(self) -> bool:
-        adapters = (self.bars, self.sync_status, self.symbols, self.dead_letters, self.job_lock)
+        adapters = (self.bars, self.sync_status, self.symbols, self.symbol_metadata, self.dead_letters, self.job_lock)
         return all(adapter is not None for adapter in adapters)
 
 
@@ -110,13 +118,16 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
     lifecycle = Lifecycle(stop_timeout_s=settings.component_stop_timeout_s)
     dead_letters = given.dead_letters or MongoDeadLetterStore(_database(store))
     scheduler = JobScheduler(given.job_lock or MongoJobLock(_database(store)["job_locks"]))
+    clock = given.clock or SystemClock()
+    providers = ProviderRegistry(guards.wrap(given.providers if given.providers is not None
+                                             else build_providers(settings, guards.limiter_for)))
+    symbol_metadata = given.symbol_metadata or MongoSymbolMetadataRepository(_database(store))
     core = Core(
         settings=settings,
-        clock=given.clock or SystemClock(),
+        clock=clock,
         event_bus=EventBus(),
         mediator=Mediator(),
-        providers=ProviderRegistry(guards.wrap(given.providers if given.providers is not None
-                                               else build_providers(settings, guards.limiter_for))),
+        providers=providers,
         bars=given.bars or MongoOHLCVRepository(_database(store), collection_per_series=_per_series(settings)),
         sync_status=given.sync_status or MongoSyncStatusRepository(_database(store)),
         symbols=given.symbols or MongoSymbolRepository(_database(store)),
@@ -126,6 +137,9 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         health=lifecycle,
         jobs=scheduler,
         run_owner=given.run_owner or ProcessOwner(),
+        symbol_metadata=symbol_metadata,
+        calendars=SymbolCalendars(providers, symbol_metadata, clock, _zone_rules,
+                                  max_age_s=settings.symbol_metadata_max_age_s),
     )
     root = Root(settings, core, lifecycle, metrics, _limiter(settings, redis, metrics),
                 _idempotency(settings, redis), scheduler, redis, store, guards=guards)
@@ -168,6 +182,11 @@ def _database(store: MongoStore | None):  # type: ignore[no-untyped-def]
     if store is None:
         raise ValueError("a store adapter was not overridden, so the store must be built")
     return store.database
+
+
+def _zone_rules(name: str) -> TimeZoneRules:
+    """A zone's offsets over every year a stored bar may have (epoch times start in 1970)."""
+    return time_zone_rules(name, ZONE_YEARS[0], ZONE_YEARS[1])
 
 
 def _per_series(settings: Settings) -> bool:

@@ -2,6 +2,7 @@
 
 from typing import Protocol
 
+from src.common.calendars import SymbolCalendars
 from src.common.jobs import Cron, Every, JobSpec
 from src.common.lifecycle import Component
 from src.common.ports import RunOwner, SymbolRepository, SyncStatusRepository
@@ -13,7 +14,7 @@ from src.features.market_data.series_sync import SeriesSync
 from src.features.market_data.source_gates import SourceGates
 from src.features.market_data.sync_runs import SyncRuns
 from src.features.shared.deps import SharedDeps
-from src.features.shared.slice import Slice, SliceParts
+from src.features.shared.slice import Counter, Slice, SliceParts
 
 SIX_HOURS_S = 6 * 3600
 
@@ -25,22 +26,25 @@ class MarketDataDeps(SharedDeps, Protocol):
     def symbols(self) -> SymbolRepository: ...
     @property
     def run_owner(self) -> RunOwner: ...
+    @property
+    def calendars(self) -> SymbolCalendars: ...
 
 
 def build(d: MarketDataDeps) -> SliceParts:
     runs = SyncRuns(grace_s=d.settings.sync_drain_timeout_s)
     sync = SeriesSync(d.providers, d.bars, d.sync_status, d.cache, d.event_bus, d.clock, d.run_owner,
-                      lease_s=d.settings.sync_lease_s)
+                      lease_s=d.settings.sync_lease_s, hours_of=d.calendars.refreshed)
     return SliceParts(
         handlers={
             m.SyncSymbolCommand: h.SyncSymbolHandler(sync, runs),
             m.StartBackgroundSyncCommand: h.StartBackgroundSyncHandler(sync, runs),
             m.BulkSyncCommand: h.BulkSyncHandler(sync, runs, SourceGates(d.settings.sync_bulk_concurrency)),
-            m.TrackSymbolCommand: h.TrackSymbolHandler(d.providers, d.symbols, d.clock),
+            m.TrackSymbolCommand: h.TrackSymbolHandler(d.providers, d.symbols, d.clock, d.calendars),
             m.UntrackSymbolCommand: h.UntrackSymbolHandler(d.symbols, d.clock),
             m.GetBarsQuery: h.GetBarsHandler(d.bars, d.cache, d.providers),
-            m.GetSyncStatusQuery: h.GetSyncStatusHandler(d.sync_status, d.bars),
-            m.ListSymbolsQuery: h.ListSymbolsHandler(d.symbols),
+            m.GetSyncStatusQuery: h.GetSyncStatusHandler(d.sync_status, d.bars, d.calendars),
+            m.ListSymbolsQuery: h.ListSymbolsHandler(d.symbols, d.calendars),
+            m.GetSymbolMetadataQuery: h.GetSymbolMetadataHandler(d.calendars),
             m.SearchSymbolsQuery: h.SearchSymbolsHandler(d.providers),
         },
         jobs=[
@@ -51,6 +55,8 @@ def build(d: MarketDataDeps) -> SliceParts:
         # Start: cached queries dropped, runs of gone processes marked interrupted. Stop: running syncs get
         # what is left of the shutdown grace, then are cancelled (they record the interruption).
         components=[Component("syncs", start=sync.recover, stop=runs.stop, shutdown=runs.begin_shutdown)],
+        counters=[Counter("sync_bars_rejected", "Bars from a source at no bar open of the symbol's trading calendar "
+                          "(not stored)", lambda: sync.bars_rejected)],
         exposed={"sync_runs": runs},
     )
 

@@ -20,9 +20,12 @@ Concurrency: a chunk is read, merged and written back with an optimistic check. 
 read (`$cond`), stamping a per-attempt `writer` token; if the returned token is not ours another writer
 got there first and we re-read and retry (bounded). A new chunk is inserted; a duplicate key means a
 concurrent writer created it, so we retry as an update. The directory is updated with `$max`/`$min`
-only: bars are never deleted, so each chunk's count and last time only grow and its first time only
-shrinks, which makes the directory update commutative and safe to race. A chunk is registered in the
-directory (with n=0) before it is first inserted, so a crash between the two cannot hide stored bars.
+only: writes never delete bars, so each chunk's count and last time only grow and its first time only
+shrinks, which makes the directory update commutative and safe to race. The one exception is `remove`
+(a repair deleting bars stamped off the series' calendar): it rewrites each chunk with the same optimistic
+check and then sets that chunk's directory entry exactly; it runs under the series' sync run. A chunk is
+registered in the directory (with n=0) before it is first inserted, so a crash between the two cannot hide
+stored bars.
 """
 
 import asyncio
@@ -188,6 +191,46 @@ class MongoOHLCVRepository:
             {"$max": high, "$min": low, "$setOnInsert": _series_fields(key)},
             upsert=True,
         )
+
+    @translate_errors
+    async def remove(self, key: SeriesKey, times: Sequence[int]) -> int:
+        by_chunk: dict[int, set[int]] = {}
+        for t in times:
+            by_chunk.setdefault(chunk_start(key.interval, t), set()).add(t)
+        known = {start for start, _ in await self._directory(key)}
+        results = await asyncio.gather(*(self._remove_from_chunk(key, s, doomed) for s, doomed in by_chunk.items()
+                                         if s in known))
+        changed = [(start, stats) for removed, start, stats in results if removed]
+        kept = {f"chunks.{s}.{name}": value for s, stats in changed if stats is not None
+                for name, value in zip(("n", "first", "last"), stats, strict=True)}
+        emptied = {f"chunks.{s}": "" for s, stats in changed if stats is None}
+        update = {operator: fields for operator, fields in (("$set", kept), ("$unset", emptied)) if fields}
+        if update:
+            await self._series.update_one({"_id": series_id(key)}, update)
+        return sum(removed for removed, _, _ in results)
+
+    async def _remove_from_chunk(
+        self, key: SeriesKey, start: int, doomed: set[int]
+    ) -> tuple[int, int, tuple[int, int, int] | None]:
+        """(bars removed, chunk start, the chunk's stats after, None when it is left empty and deleted)."""
+        _id = chunk_id(key, start)
+        for _ in range(self.max_retries):
+            doc = await self.chunk_collection(key).find_one({"_id": _id})
+            rows = ChunkColumns.decode(doc).to_rows() if doc is not None else {}
+            removed = sum(rows.pop(t, None) is not None for t in doomed)
+            if not removed:
+                return 0, start, None
+            assert doc is not None
+            if not rows:
+                deleted = await self.chunk_collection(key).delete_one({"_id": _id, "version": doc["version"]})
+                if deleted.deleted_count:
+                    return removed, start, None
+            else:
+                kept = ChunkColumns.from_rows(rows)
+                if await self._replace_if_unchanged(key, _id, doc["version"], kept):
+                    return removed, start, (len(kept), kept.t[0], kept.t[-1])
+            self.write_conflicts += 1
+        raise Conflict(f"{key}: chunk {start} kept changing; gave up after {self.max_retries} attempts")
 
     # --- reads -----------------------------------------------------------------------------------
 
