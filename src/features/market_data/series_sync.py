@@ -216,8 +216,9 @@ class SeriesSync:
                 break
             oldest = tally.oldest_stored
             answers = await self._fetch(key, the_plan.fetches, hours, tally)
-            await self._store(key, answers, tally)
-            after = advance(bounds, [(f, _times(bars)) for f, bars in answers], candidates, oldest)
+            await self._store(key, [(fetch, bars) for fetch, bars, _ in answers], tally)
+            # What the source answered, rejected bars included: they tell how far its history goes.
+            after = advance(bounds, [(fetch, answered) for fetch, _, answered in answers], candidates, oldest)
             if after == bounds:
                 break
             bounds = after
@@ -246,15 +247,16 @@ class SeriesSync:
         return removed
 
     async def _fetch(self, key: SeriesKey, fetches: Sequence[Fetch], hours: TradingHours,
-                     tally: _Tally) -> list[tuple[Fetch, tuple[OHLCVBar, ...]]]:
+                     tally: _Tally) -> list[tuple[Fetch, tuple[OHLCVBar, ...], Times]]:
+        """Per fetch: the bars that fit the calendar, and the sorted times of every bar the source answered."""
         history = self._providers.history(key.source)
 
-        async def one(fetch: Fetch) -> tuple[Fetch, tuple[OHLCVBar, ...]]:
+        async def one(fetch: Fetch) -> tuple[Fetch, tuple[OHLCVBar, ...], Times]:
             if fetch.newest:
                 bars = await history.fetch_bars(key.symbol, key.interval, fetch.slots, hours=hours)
             else:
                 bars = await history.fetch_range(key.symbol, key.interval, fetch.start, fetch.end, hours=hours)
-            return fetch, self._validated(key, bars, hours.calendar, tally)
+            return fetch, self._validated(key, bars, hours.calendar, tally), np.unique(_times(bars))
 
         tasks = [asyncio.create_task(one(fetch)) for fetch in fetches]
         try:
