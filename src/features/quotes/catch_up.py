@@ -3,7 +3,8 @@
 When a symbol is subscribed (also after a restart), and after every reconnect of its feed, each live
 interval is fetched from the source's history, from `since` (the last stored bar of the series on
 subscribe, the bar forming when the outage began after a reconnect) up to the forming bar, at most
-`max_bars` bars:
+`max_bars` bars (the newest bars as many as our clock counts since `since`, then, when the source's newest
+bars start after `since` because its clock ran ahead, the range between):
 * every bar but the newest is complete and closed: it is written (replacing partial bars the live path
   stored for those periods, e.g. bars that straddled the outage) and published like any completed bar;
 * the newest is the source's forming bar: it seeds the aggregator's forming bar (`BarAggregator.seed`);
@@ -53,6 +54,9 @@ class CatchUp:
         count = periods_between(interval, since, now, self._max_bars, hours.calendar)
         try:
             fetched = await self._history.fetch_bars(instrument.symbol, interval, count, hours=hours)
+            if since is not None and fetched and fetched[0].time > since:  # the source's clock ran ahead of ours
+                fetched = await self._history.fetch_range(instrument.symbol, interval, since, fetched[0].time - 1,
+                                                          hours=hours) + fetched
             key = SeriesKey(instrument.symbol, interval, instrument.source)
             bars, refused = OHLCVAggregate.fitting(key, fetched, hours.calendar)
         except Exception as error:  # the bars stay partial; a sync repairs them (DomainError included)
