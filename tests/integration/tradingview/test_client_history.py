@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from simulators.tradingview import TradingViewSimulator
-from src.common.errors import SymbolNotFound, UpstreamRejected, UpstreamUnavailable
 from src.common.calendars import metadata_of
+from src.common.errors import SymbolNotFound, UpstreamRejected, UpstreamUnavailable
 from src.domain.market_data import Instrument, Interval, Symbol
 from src.domain.market_data.bar_opens import misplaced
 from src.infrastructure.timezones import time_zone_rules
