@@ -6,8 +6,9 @@ Rules:
 * `hours(instrument)` is the calendar every series of the instrument follows (`SymbolMetadata.session`: the
   regular session, or the extended one when the user asked for extended hours); an instrument whose metadata
   was never fetched follows 24x7 UTC, the UTC grid.
-* `refreshed(instrument)` (syncs, subscriptions) asks the source first when nothing is stored or the stored
-  metadata is older than `max_age_s`; concurrent refreshes of one instrument ask once. A source that fails
+* `refreshed(instrument)` (syncs) asks the source first when nothing is stored or the stored metadata is older
+  than `max_age_s`; `known(instrument)` (live subscriptions, which may name hundreds of symbols at once) only
+  when nothing is stored. Concurrent refreshes of one instrument ask once. A source that fails
   (down, refusing) leaves the stored metadata in use; with nothing stored the failure is the caller's. An
   unknown symbol always stops.
 * Metadata read from the store is reused for `memory_s` seconds, so a choice made through another process is
@@ -70,6 +71,11 @@ class SymbolCalendars:
         known = await self._load(instrument)
         stale = known.metadata is None or self._clock.now() - known.metadata.refreshed_at >= self._max_age_s
         return (await self._refreshing_once(instrument)).hours if stale else known.hours
+
+    async def known(self, instrument: Instrument) -> TradingHours:
+        """The instrument's calendar, its metadata asked of the source only when none is stored."""
+        known = await self._load(instrument)
+        return (await self._refreshing_once(instrument)).hours if known.metadata is None else known.hours
 
     async def refresh(self, instrument: Instrument) -> SymbolMetadata:
         """Ask the source now (joining a refresh of the instrument already under way); its metadata."""

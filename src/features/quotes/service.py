@@ -10,9 +10,9 @@ tick). A timer calls `close_due(clock.now(), close_grace_s)`: a bar closes when 
 passed its end plus the grace (the symbol's declared delay and observed lag are the aggregator's rule), so
 a delayed or lagging feed loses no ticks.
 
-Calendars: subscribing a symbol takes its trading calendar first (`SymbolCalendars.refreshed`: its metadata
-asked of the source when old; if that fails, what is stored, else 24x7 UTC, logged) and the aggregator builds
-its bars on it, so a live bar and the synced bar of one period share the key. Ticks outside the calendar's
+Calendars: subscribing symbols takes their trading calendars first, at once (`SymbolCalendars.known`: the
+metadata asked of the source only for symbols that have none stored; if that fails, 24x7 UTC, logged) and the
+aggregator builds their bars on them, so a live bar and the synced bar of one period share the key. Ticks outside the calendar's
 sessions follow the aggregator's rule: no bar, counted (`out_of_session_ticks` in the status). A symbol whose
 series follow extended hours (chosen per symbol, `POST /symbols` with `extended_hours`) is built on its
 extended-hours calendar, its pre- and post-market trades included.
@@ -236,8 +236,9 @@ class QuoteService:
 
     async def _subscribe(self, session: _SourceSession, instruments: list[Instrument]) -> None:
         new = [i for i in instruments if i.symbol not in session.subscribed]
-        for instrument in new:  # before the feed: the snapshot tick must land on the symbol's calendar
-            self._use_hours(session, instrument, await self._hours_of(instrument))
+        hours = await asyncio.gather(*(self._hours_of(i) for i in new))  # before the feed: its snapshot ticks
+        for instrument, known in zip(new, hours, strict=True):
+            self._use_hours(session, instrument, known)
         session.subscribed.update((i.symbol, i) for i in new)  # before the call: the snapshot tick arrives inside it
         try:
             await session.feed.subscribe([i.symbol for i in new])
@@ -251,11 +252,11 @@ class QuoteService:
         await self._seed(session, new)
 
     async def _hours_of(self, instrument: Instrument) -> TradingHours:
-        """The symbol's calendar, its metadata refreshed when old; what is known when the source cannot say."""
+        """The symbol's calendar (its metadata fetched when none is stored); 24x7 UTC when the source cannot say."""
         if self._calendars is None:
             return ALWAYS_OPEN_HOURS
         try:
-            return await self._calendars.refreshed(instrument)
+            return await self._calendars.known(instrument)
         except Exception as error:  # live quotes go on; the feed decides whether the symbol exists
             hours = await self._calendars.hours(instrument)
             log.warning("quotes_symbol_sessions_unknown", instrument=str(instrument), error=str(error),
