@@ -12,10 +12,10 @@ a delayed or lagging feed loses no ticks.
 
 Calendars: subscribing symbols takes their trading calendars first, at once (`SymbolCalendars.known`: the
 metadata asked of the source only for symbols that have none stored; if that fails, 24x7 UTC, logged) and the
-aggregator builds their bars on them, so a live bar and the synced bar of one period share the key. Ticks outside the calendar's
-sessions follow the aggregator's rule: no bar, counted (`out_of_session_ticks` in the status). A symbol whose
-series follow extended hours (chosen per symbol, `POST /symbols` with `extended_hours`) is built on its
-extended-hours calendar, its pre- and post-market trades included.
+aggregator builds their bars on them, so a live bar and the synced bar of one period share the key. Ticks
+outside the calendar's sessions follow the aggregator's rule: no bar, counted (`out_of_session_ticks` in the
+status). A symbol whose series follow extended hours (chosen per symbol, `POST /symbols` with
+`extended_hours`) is built on its extended-hours calendar, its pre- and post-market trades included.
 
 History (`catch_up`): subscribing a symbol seeds its forming bars from the source's history and backfills
 its series since the last stored bar; the timer also watches each feed's connection: when it drops, the
