@@ -189,3 +189,19 @@ async def test_racing_writers_on_a_new_chunk(mongo_db) -> None:
     await asyncio.gather(*(w.upsert(KEY, b) for w, b in zip(writers, batches, strict=True)))
     assert len(await writers[0].read(KEY)) == 100
     assert (await writers[0].coverage(KEY)).bar_count == 100
+
+
+@pytest.mark.parametrize("per_series", [True, False])
+async def test_remove_deletes_bars_across_chunks_and_keeps_the_directory_exact(mongo_db, per_series: bool) -> None:
+    repo = MongoOHLCVRepository(mongo_db, collection_per_series=per_series)
+    await repo.ensure_indexes()
+    day_one, day_two = minutes(T0, 5), minutes(T0 + DAY, 3)  # 1m chunks are UTC days: two chunks
+    await repo.upsert(KEY, [*day_one, *day_two])
+    doomed = [day_one[0].time, day_one[3].time, *(b.time for b in day_two), T0 + 7 * DAY]  # the last: never stored
+    assert await repo.remove(KEY, doomed) == 5
+    assert (await repo.read(KEY)).time == [day_one[1].time, day_one[2].time, day_one[4].time]
+    coverage = await repo.coverage(KEY)
+    assert (coverage.bar_count, coverage.first_bar_time, coverage.last_bar_time) == (3, day_one[1].time,
+                                                                                     day_one[4].time)
+    assert await repo.upsert(KEY, day_two) == 3  # an emptied chunk is written again
+    assert len(await repo.read(KEY)) == 6 and await repo.remove(KEY, []) == 0
