@@ -28,6 +28,7 @@ from tests.fakes import (
     FakeCache,
     FakeDeadLetterRepository,
     FakeOHLCVRepository,
+    FakeSymbolMetadataRepository,
     FakeSymbolRepository,
     FakeSyncStatusRepository,
 )
@@ -97,7 +98,8 @@ def _root(sim: TradingViewSimulator) -> Root:
                         live_bar_intervals=["1m", "5m", "15m", "1h", "1d"])
     return bootstrap(settings, Overrides(
         providers=[provider], bars=FakeOHLCVRepository(), sync_status=FakeSyncStatusRepository(),
-        symbols=FakeSymbolRepository(), dead_letters=FakeDeadLetterRepository(), job_lock=InProcessJobLock(),
+        symbols=FakeSymbolRepository(), symbol_metadata=FakeSymbolMetadataRepository(),
+        dead_letters=FakeDeadLetterRepository(), job_lock=InProcessJobLock(),
         cache=FakeCache(),
     ))
 

@@ -1,5 +1,8 @@
 """TradingView adapter figures: `timescale_update` decoding into domain bars, and a 5,000-bar fetch
-from the simulator over loopback."""
+from the simulator over loopback.
+
+`tv_parse_bars_per_s` decodes frames of session-stamped bars as TradingView sends a stock's history: NASDAQ
+1m bars from 09:30 to 16:00 New York (13:30-20:00 UTC in summer), weekends skipped, times kept as sent."""
 
 import statistics
 import time
@@ -16,9 +19,24 @@ from src.providers.tradingview.parsing import parse_bars, series_rows
 BARS_PER_FRAME = 5_000
 
 
-def _timescale_message(start: int) -> str:
-    rows = [{"i": i, "v": [float(start + 60 * i), 100.0 + i % 7, 108.5, 95.25, 101.0 + i % 5, 12.345]}
-            for i in range(BARS_PER_FRAME)]
+def session_times(count: int, first_day: int = 19_905) -> list[int]:
+    """`count` 1m bar opens of NASDAQ sessions in summer (13:30-20:00 UTC), weekdays from `first_day`
+    (epoch days; 19_905 is Monday 2024-07-01)."""
+    times: list[int] = []
+    day = first_day
+    while len(times) < count:
+        if (day + 3) % 7 < 5:  # Monday..Friday (1970-01-01 was a Thursday)
+            opened = day * 86_400 + 13 * 3_600 + 1_800
+            times.extend(range(opened, opened + 390 * 60, 60))
+        day += 1
+    return times[:count]
+
+
+def _timescale_message(start_day: int) -> str:
+    times = session_times(BARS_PER_FRAME, start_day)
+    rows = [{"i": i, "v": [float(t), 100.0 + i % 7, 108.5, 95.25, 101.0 + i % 5, 12.345]}
+            for i, t in enumerate(times)]
+    start = times[0]
     payload = {"m": "timescale_update", "p": ["cs_bench", {"sds_1": {"s": rows, "t": "s1"}}, {"index": 0}],
                "t": start, "t_ms": start * 1000}
     return encode_frame(orjson.dumps(payload).decode())
@@ -34,7 +52,7 @@ def _decode(message: str) -> list[OHLCVBar]:
 
 
 def bench_parse(rounds: int = 7, pages: int = 8) -> dict[str, float]:
-    message = _timescale_message(1_700_000_040)
+    message = _timescale_message(19_905)
     rows = orjson.loads(decode_frames(message)[0])["p"][1]["sds_1"]["s"]
     _decode(message)
     rates = []  # the median of several rounds: these machines are noisy

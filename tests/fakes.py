@@ -18,6 +18,7 @@ from src.common.ports import (
 )
 from src.domain.identity import ApiKey, RefreshToken, User
 from src.domain.market_data import Instrument, Interval, OHLCVBar, SeriesKey, Symbol
+from src.domain.market_data.trading_hours import SymbolMetadata, TradingHours
 from src.domain.sync.status import SyncState
 
 
@@ -38,8 +39,11 @@ class FakeProvider:
 
     def __init__(self) -> None:
         self.bars: dict[tuple[Symbol, Interval], list[OHLCVBar]] = {}
+        self.infos: dict[Symbol, SymbolInfo] = {}  # what resolve_symbol answers (default: a 24x7 UTC symbol)
         self.fetches: list[tuple[Symbol, Interval, int]] = []
         self.ranges: list[tuple[Symbol, Interval, int, int]] = []
+        self.hours: list[TradingHours | None] = []  # the `hours` of every fetch, in order
+        self.resolved = 0
         self.unavailable = False
         self.gate: asyncio.Event | None = None  # when set, fetches wait for it
 
@@ -53,8 +57,17 @@ class FakeProvider:
         self.bars[(symbol, interval)] = bars
         return bars
 
-    async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int) -> list[OHLCVBar]:
+    def add_bars_at(self, symbol: Symbol, interval: Interval, times, price: float = 100.0) -> list[OHLCVBar]:
+        """History at the given open times (e.g. a session calendar's), in order."""
+        bars = [OHLCVBar(interval, int(t), price + i, price + i + 1, price + i - 1, price + i + 0.5, 10.0 + i)
+                for i, t in enumerate(sorted(times))]
+        self.bars[(symbol, interval)] = bars
+        return bars
+
+    async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int, *,
+                         hours: TradingHours | None = None) -> list[OHLCVBar]:
         self.fetches.append((symbol, interval, n_bars))
+        self.hours.append(hours)
         if self.gate is not None:
             await self.gate.wait()
         if self.unavailable:
@@ -63,8 +76,10 @@ class FakeProvider:
             raise SymbolNotFound(f"unknown symbol {symbol}", field="symbol")
         return self.bars[(symbol, interval)][-n_bars:]
 
-    async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int) -> list[OHLCVBar]:
+    async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int, *,
+                          hours: TradingHours | None = None) -> list[OHLCVBar]:
         self.ranges.append((symbol, interval, start, end))
+        self.hours.append(hours)
         if self.unavailable:
             raise UpstreamUnavailable("upstream down")
         if (symbol, interval) not in self.bars:
@@ -72,6 +87,11 @@ class FakeProvider:
         return [b for b in self.bars[(symbol, interval)] if start <= b.time <= end]
 
     async def resolve_symbol(self, symbol: Symbol) -> SymbolInfo:
+        self.resolved += 1
+        if self.unavailable:
+            raise UpstreamUnavailable("upstream down")
+        if symbol in self.infos:
+            return self.infos[symbol]
         if not any(s == symbol for s, _ in self.bars):
             raise SymbolNotFound(f"unknown symbol {symbol}", field="symbol")
         return SymbolInfo(symbol, description=f"{symbol.code} description", type="crypto", currency="USD")
@@ -121,6 +141,10 @@ class FakeOHLCVRepository:
     async def coverage(self, key: SeriesKey) -> SeriesCoverage:
         times = sorted(self.series.get(key, {}))
         return SeriesCoverage(key, times[0] if times else None, times[-1] if times else None, len(times))
+
+    async def remove(self, key: SeriesKey, times: Sequence[int]) -> int:
+        stored = self.series.get(key, {})
+        return sum(stored.pop(t, None) is not None for t in set(times))
 
     async def ensure_indexes(self) -> None:
         return None
@@ -179,6 +203,19 @@ class FakeSymbolRepository:
 
     async def delete(self, instrument: Instrument) -> bool:
         return self.symbols.pop(instrument, None) is not None
+
+
+class FakeSymbolMetadataRepository:
+    def __init__(self) -> None:
+        self.metadata: dict[Instrument, SymbolMetadata] = {}
+        self.saves = 0
+
+    async def get(self, instrument: Instrument) -> SymbolMetadata | None:
+        return self.metadata.get(instrument)
+
+    async def save(self, metadata: SymbolMetadata) -> None:
+        self.saves += 1
+        self.metadata[metadata.instrument] = metadata
 
 
 class FakeDeadLetterRepository:

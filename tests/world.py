@@ -22,6 +22,7 @@ from tests.fakes import (
     FakeQuoteFeed,
     FakeRefreshTokenRepository,
     FakeRunOwner,
+    FakeSymbolMetadataRepository,
     FakeSymbolRepository,
     FakeSyncStatusRepository,
     FakeUserRepository,
@@ -44,6 +45,7 @@ class World:
         self.bars = bars or FakeOHLCVRepository()
         self.sync_status = FakeSyncStatusRepository()
         self.symbols = FakeSymbolRepository()
+        self.symbol_metadata = FakeSymbolMetadataRepository()
         self.dead_letters = FakeDeadLetterRepository()
         self.webhooks = FakeWebhookSender()
         self.cache = cache or FakeCache()
@@ -56,7 +58,8 @@ class World:
         self.root: Root = bootstrap(Settings(**values), Overrides(
             clock=self.clock, providers=[fake_provider(SOURCE, self.provider, self.feed), *more_providers],
             bars=self.bars,
-            sync_status=self.sync_status, symbols=self.symbols, dead_letters=self.dead_letters,
+            sync_status=self.sync_status, symbols=self.symbols, symbol_metadata=self.symbol_metadata,
+            dead_letters=self.dead_letters,
             job_lock=InProcessJobLock(), cache=self.cache, webhooks=self.webhooks, run_owner=self.owner,
             users=self.users, api_keys=self.api_keys, refresh_tokens=self.refresh_tokens,
             passwords=FakePasswordHasher(), console=self.console,

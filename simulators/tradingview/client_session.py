@@ -55,11 +55,13 @@ class Series:
     alias: str
     interval: Resolution
     start: int = 0  # index in the market history of the oldest delivered bar
+    extended: bool = False  # the alias was resolved with `"session": "extended"`
 
 
 @dataclass
 class ChartSession:
     aliases: dict[str, str | None] = field(default_factory=dict)  # alias -> ticker (None: unknown)
+    extended: dict[str, bool] = field(default_factory=dict)  # alias -> resolved for extended hours
     series: dict[str, Series] = field(default_factory=dict)
 
 
@@ -261,6 +263,7 @@ class ClientSession:
             self._resolved(cs, alias, self.stamped("symbol_error", cs, alias, "invalid symbol"))
             return
         chart.aliases[alias] = ticker
+        chart.extended[alias] = self.sim.parse_session(spec_text) == "extended"
         self._resolved(cs, alias, self.stamped("symbol_resolved", cs, alias, self.sim.symbol_info(ticker)))
 
     def _resolved(self, cs: str, alias: str, answer: dict[str, Any]) -> None:
@@ -289,7 +292,8 @@ class ClientSession:
         if not self._series_ok(cs, chart, series_id, turnaround, alias, interval):
             return
         assert interval is not None
-        series = chart.series[series_id] = Series(series_id, turnaround, alias, interval)
+        series = chart.series[series_id] = Series(series_id, turnaround, alias, interval,
+                                                  extended=chart.extended.get(alias, False))
         self._load(cs, chart, series, bars, span)
 
     def modify_series(self, params: list[Any]) -> None:
@@ -302,7 +306,8 @@ class ClientSession:
         assert interval is not None
         previous = chart.series.get(series_id)
         count = self.sim.max_bars_per_request if previous is None else 300
-        series = chart.series[series_id] = Series(series_id, turnaround, alias, interval)
+        series = chart.series[series_id] = Series(series_id, turnaround, alias, interval,
+                                                  extended=chart.extended.get(alias, False))
         self._load(cs, chart, series, count, span)
 
     def remove_series(self, params: list[Any]) -> None:
@@ -316,7 +321,7 @@ class ClientSession:
             raise TypeError("count")
         ticker = chart.aliases[series.alias]
         assert ticker is not None
-        rows = self.sim.market.history(ticker, series.interval)
+        rows = self.sim.market.history(ticker, series.interval, series.extended)
         count = min(count, self.sim.max_bars_per_request)
         new_start = max(0, series.start - count)
         if self.sim.max_depth_bars is not None:
@@ -363,7 +368,7 @@ class ClientSession:
               span: tuple[int, int] | None = None) -> None:
         ticker = chart.aliases[series.alias]
         assert ticker is not None
-        rows = self.sim.market.history(ticker, series.interval)
+        rows = self.sim.market.history(ticker, series.interval, series.extended)
         oldest = 0 if self.sim.max_depth_bars is None else max(0, len(rows) - self.sim.max_depth_bars)
         cap = min(max(count, 1) if span else count, self.sim.max_bars_per_request)
         end = len(rows) if span is None else bisect.bisect_right(rows, span[1], key=_time)
@@ -404,15 +409,17 @@ class ClientSession:
         self.queue(self.stamped("series_completed", cs, series.series_id, mode, series.turnaround,
                                 {"rt_update_period": 5}))
 
-    def live_updates(self, ticker: str, touched: dict[Resolution, tuple[int, bool]]) -> list[dict[str, Any]]:
+    def live_updates(self, ticker: str,
+                     touched: dict[tuple[Resolution, bool], tuple[int, bool]]) -> list[dict[str, Any]]:
         """`du` / `timescale_update` messages for this client's series on `ticker` after a tick."""
         out: list[dict[str, Any]] = []
         for cs, chart in self.charts.items():
             for series in chart.series.values():
-                if chart.aliases.get(series.alias) != ticker or series.interval not in touched:
+                history = (series.interval, self.sim.market.effective_extended(ticker, series.extended))
+                if chart.aliases.get(series.alias) != ticker or history not in touched:
                     continue
-                position, is_new = touched[series.interval]
-                row = self.sim.market.history(ticker, series.interval)[position]
+                position, is_new = touched[history]
+                row = self.sim.market.history(ticker, series.interval, series.extended)[position]
                 index = position - series.start
                 payload = self._series_payload(series, [row], index, first=False)
                 if is_new:

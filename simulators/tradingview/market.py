@@ -1,10 +1,15 @@
 """The simulator's market: symbols, deterministic bar history for every interval, live bars and quotes.
 
-History is a seeded random walk per (symbol, interval) ending at the anchor time, so the same seed and
-anchor always give the same bars. Daily, weekly and monthly bars are stamped at the session open
-(`SymbolSpec.session_open_utc` seconds after 00:00 UTC), as TradingView does; 3M/6M/12M bars are the
-aggregates of the monthly ones. Ticks (pushed by tests or by the tick generator) update the forming bar of
-every generated interval and the quote.
+History is a seeded random walk per (symbol, interval, session) ending at the anchor time, so the same seed
+and anchor always give the same bars. Bars are stamped as TradingView stamps them: a symbol with exchange
+hours (`SymbolSpec.hours`: NASDAQ, NYSE, LSE, CME futures, forex) at its session bars (`sessions`: intraday
+bars from each session's open, daily bars at the session open, weekly and monthly bars at the open of their
+first trading day, holidays and half days included, daylight saving followed); a 24x7 UTC symbol on the UTC
+grid. A symbol with extended hours also has extended-hours histories (asked with `"session": "extended"` in
+the resolve spec). 3M/6M/12M bars are the aggregates of the monthly ones. Ticks (pushed by tests or by the
+tick generator) update the forming bar of every generated history whose sessions hold their time (a tick
+outside them moves only the quote) and the quote; generated ticks come only while the symbol's regular
+session trades.
 
 Delayed symbols (`SymbolSpec.delay` seconds, TradingView's `delay` and `delayed_streaming_<delay>`): their
 trade times run `delay` behind the clock, so their history ends `delay` before the anchor. With
@@ -23,6 +28,17 @@ from pathlib import Path
 from typing import Any
 
 from simulators.tradingview.resolutions import Months, Resolution
+from simulators.tradingview.sessions import (
+    CME_FUTURES,
+    FOREX,
+    LSE,
+    NASDAQ,
+    NYSE,
+    US_INDEX,
+    ExchangeHours,
+    always_open,
+    month_of_bar,
+)
 from src.domain.market_data import Interval
 
 Row = list[float]  # [time, open, high, low, close] + [volume] when the symbol has volume
@@ -41,7 +57,7 @@ class SymbolSpec:
     price: float = 100.0
     volatility: float = 0.002  # per 1-minute bar; scaled by sqrt(bar length)
     has_volume: bool = True
-    session_open_utc: int = 0  # seconds after 00:00 UTC at which daily+ bars are stamped
+    hours: ExchangeHours | None = None  # None: 24x7 UTC, bars on the UTC grid
     pricescale: int = 100
     country: str = ""
     delay: int = 0  # seconds its trade times run behind the clock (0: real time)
@@ -63,21 +79,33 @@ class SymbolSpec:
     def update_mode(self) -> str:
         return f"delayed_streaming_{self.delay}" if self.delay else "streaming"
 
+    def trades(self, when: float) -> bool:
+        """Whether the regular session trades at `when` (24x7 symbols always do)."""
+        return self.hours is None or self.hours.trading_day(when) is not None
+
 
 DEFAULT_SYMBOLS: tuple[SymbolSpec, ...] = (
     SymbolSpec("BINANCE:BTCUSDT", "Bitcoin / TetherUS", currency="USDT", price=60_000.0, country="MT"),
     SymbolSpec("BINANCE:ETHUSDT", "Ethereum / TetherUS", currency="USDT", price=3_000.0, country="MT"),
-    SymbolSpec("NASDAQ:AAPL", "Apple Inc.", type="stock", timezone="America/New_York",
-               session="0930-1600", price=190.0, volatility=0.001, session_open_utc=48_600, country="US"),
+    SymbolSpec("NASDAQ:AAPL", "Apple Inc.", type="stock", timezone="America/New_York", session="0930-1600",
+               price=190.0, volatility=0.001, hours=NASDAQ, country="US"),
     SymbolSpec("NASDAQ:MSFT", "Microsoft Corporation", type="stock", timezone="America/New_York",
-               session="0930-1600", price=420.0, volatility=0.001, session_open_utc=48_600, country="US"),
+               session="0930-1600", price=420.0, volatility=0.001, hours=NASDAQ, country="US"),
+    SymbolSpec("NYSE:IBM", "International Business Machines Corporation", type="stock",
+               timezone="America/New_York", session="0930-1600", price=230.0, volatility=0.001, hours=NYSE,
+               country="US"),
     SymbolSpec("SP:SPX", "S&P 500 Index", type="index", timezone="America/New_York", session="0930-1600",
-               price=5_000.0, volatility=0.0008, has_volume=False, session_open_utc=48_600, country="US"),
-    SymbolSpec("FX:EURUSD", "Euro / U.S. Dollar", type="forex", session="24x5", price=1.08,
-               volatility=0.0003, has_volume=False, pricescale=100_000),
+               price=5_000.0, volatility=0.0008, has_volume=False, hours=US_INDEX, country="US"),
+    SymbolSpec("LSE:VOD", "Vodafone Group Public Limited Company", type="stock", currency="GBX",
+               timezone="Europe/London", session="0800-1630", price=72.0, volatility=0.0008, hours=LSE, country="GB"),
+    SymbolSpec("CME_MINI:ES1!", "E-mini S&P 500 Futures", type="futures", timezone="America/New_York",
+               session="1800-1700", price=5_000.0, volatility=0.0006, hours=CME_FUTURES, pricescale=4,
+               country="US"),
+    SymbolSpec("FX:EURUSD", "Euro / U.S. Dollar", type="forex", timezone="America/New_York", session="1700-1700",
+               price=1.08, volatility=0.0003, has_volume=False, hours=FOREX, pricescale=100_000),
     SymbolSpec("HOSE:VCB", "Joint Stock Commercial Bank for Foreign Trade of Vietnam", type="stock",
                currency="VND", timezone="Asia/Ho_Chi_Minh", price=90_000.0, volatility=0.001, pricescale=1,
-               country="VN", delay=900),
+               hours=always_open("Asia/Ho_Chi_Minh"), country="VN", delay=900),
 )
 
 
@@ -98,8 +126,12 @@ def bar_times(interval: Interval, newest: int, count: int) -> list[int]:
     return [t for t in reversed(times) if t >= EARLIEST]
 
 
-def stamp(spec: SymbolSpec, interval: Resolution, aligned: int) -> int:
-    return aligned + spec.session_open_utc if not interval.is_intraday else aligned
+def bar_open(spec: SymbolSpec, interval: Resolution, when: float, extended: bool = False) -> int | None:
+    """The open of the bar of `spec` holding the trade time `when` (None outside its sessions)."""
+    if spec.hours is None or isinstance(interval, Months):
+        return interval.align(int(when))
+    assert isinstance(interval, Interval)
+    return spec.hours.bar_open(interval, when, extended and spec.hours.has_extended)
 
 
 @dataclass
@@ -109,28 +141,35 @@ class Market:
     seed: int = 7
     history_bars: int = 12_000
     hole_rate: float = 0.0  # share of intraday bars missing from generated histories
-    _history: dict[tuple[str, Resolution], list[Row]] = field(default_factory=dict)
+    _history: dict[tuple[str, Resolution, bool], list[Row]] = field(default_factory=dict)
     quotes: dict[str, dict[str, Any]] = field(default_factory=dict)
     _prev_volume: dict[str, float] = field(default_factory=dict)
 
     def spec(self, ticker: str) -> SymbolSpec | None:
         return self.specs.get(ticker)
 
-    def history(self, ticker: str, interval: Resolution) -> list[Row]:
-        key = (ticker, interval)
+    def effective_extended(self, ticker: str, extended: bool) -> bool:
+        """Whether an extended-hours request gets extended bars (a symbol without them gets its regular ones)."""
+        hours = self.specs[ticker].hours
+        return extended and hours is not None and hours.has_extended
+
+    def history(self, ticker: str, interval: Resolution, extended: bool = False) -> list[Row]:
+        """The bars of `ticker`; `extended`: its extended-hours bars (the regular ones when it has none)."""
+        spec = self.specs[ticker]
+        extended = self.effective_extended(ticker, extended)
+        key = (ticker, interval, extended)
         rows = self._history.get(key)
         if rows is None:
-            spec = self.specs[ticker]
             if isinstance(interval, Months):
-                rows = _aggregate(spec, interval, self.history(ticker, Interval.MN1))
+                rows = _aggregate(spec, interval, self.history(ticker, Interval.MN1, extended))
             else:
                 assert isinstance(interval, Interval)
-                rows = self._without_holes(spec, interval, self._generate(spec, interval))
+                rows = self._without_holes(spec, interval, self._generate(spec, interval, extended))
             self._history[key] = rows
         return rows
 
     def set_history(self, ticker: str, interval: Resolution, rows: list[Row]) -> None:
-        self._history[(ticker, interval)] = sorted(rows, key=lambda r: r[0])
+        self._history[(ticker, interval, False)] = sorted(rows, key=lambda r: r[0])
 
     def remove_bars(self, ticker: str, interval: Interval, first: int, last: int) -> None:
         """Cut the bars opening in [first, last] out of the history (a stretch without trades)."""
@@ -143,11 +182,18 @@ class Market:
         rng = random.Random(zlib.crc32(f"holes:{self.seed}:{spec.ticker}:{interval.code}".encode()))
         return [row for row in rows[:-1] if rng.random() >= self.hole_rate] + rows[-1:]
 
-    def _generate(self, spec: SymbolSpec, interval: Interval) -> list[Row]:
+    def _times(self, spec: SymbolSpec, interval: Interval, extended: bool) -> list[int]:
+        newest = int(self.anchor) - spec.delay
+        if spec.hours is None:
+            return bar_times(interval, newest, self.history_bars)
+        return spec.hours.bar_opens(interval, newest, self.history_bars, EARLIEST, extended)
+
+    def _generate(self, spec: SymbolSpec, interval: Interval, extended: bool = False) -> list[Row]:
         """Walk backwards from `spec.price` at the newest bar, pulled gently towards it so that long
         histories stay within a realistic band."""
-        rng = random.Random(zlib.crc32(f"{self.seed}:{spec.ticker}:{interval.code}".encode()))
-        times = bar_times(interval, int(self.anchor) - spec.delay, self.history_bars)
+        salt = ":extended" if extended else ""
+        rng = random.Random(zlib.crc32(f"{self.seed}:{spec.ticker}:{interval.code}{salt}".encode()))
+        times = self._times(spec, interval, extended)
         minutes = (interval.seconds or 30 * 86_400) / 60
         sigma = min(0.05, spec.volatility * math.sqrt(minutes))
         floor = 1 / spec.pricescale
@@ -159,8 +205,7 @@ class Market:
             open_, close = max(floor, math.exp(log_open)), max(floor, math.exp(log_close))
             high = max(open_, close) * (1 + abs(rng.gauss(0, sigma / 2)))
             low = max(floor, min(open_, close) * (1 - abs(rng.gauss(0, sigma / 2))))
-            row = [float(stamp(spec, interval, t)), round(open_, 8), round(high, 8), round(low, 8),
-                   round(close, 8)]
+            row = [float(t), round(open_, 8), round(high, 8), round(low, 8), round(close, 8)]
             if spec.has_volume:
                 row.append(round(rng.uniform(0.2, 2.0) * 10 * minutes, 5))
             rows.append(row)
@@ -189,9 +234,9 @@ class Market:
         return fields
 
     def apply_tick(self, ticker: str, price: float, cumulative_volume: float | None,
-                   when: float) -> tuple[dict[str, Any], dict[Resolution, tuple[int, bool]]]:
-        """Apply a trade: returns the changed quote fields and, per generated interval, the index of the
-        bar it touched and whether that bar is new."""
+                   when: float) -> tuple[dict[str, Any], dict[tuple[Resolution, bool], tuple[int, bool]]]:
+        """Apply a trade: returns the changed quote fields and, per generated (interval, extended) history
+        whose sessions hold `when`, the index of the bar it touched and whether that bar is new."""
         quote = self.quote(ticker)
         previous = self._prev_volume.get(ticker, quote["volume"])
         if cumulative_volume is None:
@@ -206,17 +251,18 @@ class Market:
                       "bid": round(price - tick, 8), "ask": round(price + tick, 8)}
         changed = {k: v for k, v in new_fields.items() if quote.get(k) != v}
         quote.update(changed)
-        touched: dict[Resolution, tuple[int, bool]] = {}
+        touched: dict[tuple[Resolution, bool], tuple[int, bool]] = {}
         spec = self.specs[ticker]
-        for (key_ticker, interval), rows in self._history.items():
-            if key_ticker == ticker:
-                touched[interval] = self._apply_to_bars(spec, interval, rows, price, traded, when)
+        for (key_ticker, interval, extended), rows in self._history.items():
+            opened = bar_open(spec, interval, when, extended) if key_ticker == ticker else None
+            if opened is not None:
+                touched[(interval, extended)] = self._apply_to_bars(spec, opened, rows, price, traded)
         return changed, touched
 
     @staticmethod
-    def _apply_to_bars(spec: SymbolSpec, interval: Resolution, rows: list[Row], price: float,
-                       traded: float, when: float) -> tuple[int, bool]:
-        t = float(stamp(spec, interval, interval.align(int(when))))
+    def _apply_to_bars(spec: SymbolSpec, opened: int, rows: list[Row], price: float,
+                       traded: float) -> tuple[int, bool]:
+        t = float(opened)
         if not rows or t > rows[-1][0]:
             row = [t, price, price, price, price]
             if spec.has_volume:
@@ -236,18 +282,26 @@ class Market:
 
 def _aggregate(spec: SymbolSpec, months: Months, monthly: list[Row]) -> list[Row]:
     """Bars of several months from the monthly ones: first open, highest high, lowest low, last close,
-    summed volume; stamped at the session open like every bar of a day or longer."""
+    summed volume; stamped at the open of their first month's bar (a session symbol's first trading day)."""
     groups: dict[int, list[Row]] = {}
     for row in monthly:
-        groups.setdefault(months.align(int(row[0]) - spec.session_open_utc), []).append(row)
+        month = month_of_bar(int(row[0])) if spec.hours is not None else _month_index(int(row[0]))
+        groups.setdefault(month - month % months.months, []).append(row)
     out = []
-    for start, rows in sorted(groups.items()):
-        bar = [float(stamp(spec, months, start)), rows[0][1], max(r[2] for r in rows), min(r[3] for r in rows),
-               rows[-1][4]]
+    for first_month, rows in sorted(groups.items()):
+        stamp = rows[0][0] if spec.hours is not None else float(calendar.timegm((first_month // 12,
+                                                                                  first_month % 12 + 1, 1, 0, 0, 0)))
+        bar = [stamp, rows[0][1], max(r[2] for r in rows), min(r[3] for r in rows), rows[-1][4]]
         if spec.has_volume:
             bar.append(round(sum(r[5] for r in rows), 8))
         out.append(bar)
     return out
+
+
+def _month_index(t: int) -> int:
+    """year * 12 + month - 1 of the UTC month holding `t`."""
+    moment = datetime.fromtimestamp(t, UTC)
+    return moment.year * 12 + moment.month - 1
 
 
 def load_bars_csv(market: Market, path: Path) -> None:

@@ -8,6 +8,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -149,6 +150,17 @@ class TradingViewSimulator:
         if len(self.received) < 10_000:
             self.received.append((method, params))
 
+    def parse_session(self, text: Any) -> str:
+        """The `session` of a `={...}` resolve spec (`regular` for a plain `EXCH:SYM`)."""
+        if isinstance(text, str) and text.startswith("="):
+            try:
+                spec = orjson.loads(text[1:])
+            except orjson.JSONDecodeError:
+                return "regular"
+            session = spec.get("session") if isinstance(spec, dict) else None
+            return session if isinstance(session, str) else "regular"
+        return "regular"
+
     def parse_symbol(self, text: Any) -> str | None:
         """The ticker in a plain `EXCH:SYM` or a `={"symbol": ...}` spec."""
         if not isinstance(text, str):
@@ -167,14 +179,32 @@ class TradingViewSimulator:
         delayed = {"delay": spec.delay} if spec.delay else {}
         return {
             **delayed,
+            **self._sessions_info(spec),
             "name": spec.code, "full_name": spec.full_name, "pro_name": spec.ticker, "base_name": [spec.ticker],
             "description": spec.description, "short_description": spec.description,
             "exchange": spec.exchange, "listed_exchange": spec.exchange, "type": spec.type,
-            "typespecs": [spec.type], "currency_code": spec.currency, "timezone": spec.timezone,
-            "session": spec.session, "session_display": spec.session, "pricescale": spec.pricescale,
+            "typespecs": [spec.type], "currency_code": spec.currency, "session_display": spec.session,
+            "pricescale": spec.pricescale,
             "minmov": 1, "minmove2": 0, "fractional": False, "has_intraday": True,
             "visible_plots_set": "ohlcv" if spec.has_volume else "ohlc", "is_tradable": True,
         }
+
+    def _sessions_info(self, spec: SymbolSpec) -> dict[str, Any]:
+        """TradingView's `timezone`, `session`, `session_holidays`, `session-correction` and `subsessions`."""
+        hours = spec.hours
+        if hours is None:
+            return {"timezone": spec.timezone, "session": spec.session}
+        years = (1990, datetime.fromtimestamp(self.market.anchor, UTC).year + 1)
+        regular = {"id": "regular", "description": "Regular Trading Hours", "private": False,
+                   "session": hours.session_string(), "session-correction": hours.corrections_string(*years)}
+        subsessions = [regular]
+        if hours.has_extended:
+            subsessions.append({"id": "extended", "description": "Extended Trading Hours", "private": False,
+                                "session": hours.session_string(extended=True),
+                                "session-correction": hours.corrections_string(*years, extended=True)})
+        return {"timezone": hours.timezone, "session": hours.session_string(),
+                "session_holidays": hours.holidays_string(*years),
+                "session-correction": regular["session-correction"], "subsessions": subsessions}
 
     def watched(self) -> list[str]:
         """The symbols some client has in a quote session or a chart: the ones generated ticks move."""
@@ -194,6 +224,9 @@ class TradingViewSimulator:
                 await self.push_tick(ticker, price, volume, when)
                 continue
             for ticker in self.watched():
+                spec = self.market.specs[ticker]
+                if not spec.trades(self.clock() - spec.delay):
+                    continue  # ticks only while the symbol's session trades
                 quote = self.market.quote(ticker)
                 price = round(quote["lp"] * (1 + self._rng.gauss(0, 0.0005)), 8)
                 volume = round(quote["volume"] + self._rng.uniform(0, 5), 5)

@@ -42,6 +42,7 @@ def route_access(settings: Settings) -> dict[RouteKey, Access]:
         ("GET", "/api/v1/market-data/symbols"): READ,
         ("POST", "/api/v1/market-data/symbols"): Permission.MANAGE_SYMBOLS,
         ("GET", "/api/v1/market-data/symbols/search"): READ,
+        ("GET", "/api/v1/market-data/symbols/{exchange}/{symbol}/sessions"): READ,
         ("DELETE", "/api/v1/market-data/symbols/{exchange}/{symbol}"): Permission.MANAGE_SYMBOLS,
         ("GET", "/api/v1/market-data/sync-status"): READ,
         ("GET", "/api/v1/market-data/sync-status/{exchange}/{symbol}/{interval}"): READ,

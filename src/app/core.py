@@ -3,6 +3,7 @@ Protocol naming the part it reads; `Core` satisfies them all structurally."""
 
 from dataclasses import dataclass
 
+from src.common.calendars import SymbolCalendars
 from src.common.event_bus import EventBus
 from src.common.mediator import Mediator
 from src.common.ports import (
@@ -20,6 +21,7 @@ from src.common.ports import (
     RefreshTokenRepository,
     RunOwner,
     Secrets,
+    SymbolMetadataRepository,
     SymbolRepository,
     SyncStatusRepository,
     UserRepository,
@@ -54,3 +56,5 @@ class Core:
     authenticator: Authenticator
     secrets: Secrets
     console: OperatorConsole
+    symbol_metadata: SymbolMetadataRepository
+    calendars: SymbolCalendars  # each instrument's trading calendar, from its stored metadata

@@ -16,6 +16,7 @@ from src.app.providers import build_providers
 from src.app.slices import SLICES
 from src.app.sources import SourceGuards
 from src.common import cache_keys
+from src.common.calendars import SymbolCalendars
 from src.common.clock import SystemClock
 from src.common.event_bus import EventBus
 from src.common.lifecycle import Component, Lifecycle
@@ -32,6 +33,7 @@ from src.common.ports import (
     Provider,
     RefreshTokenRepository,
     RunOwner,
+    SymbolMetadataRepository,
     SymbolRepository,
     SyncStatusRepository,
     UserRepository,
@@ -42,6 +44,7 @@ from src.common.settings import Settings, SettingsError
 from src.domain.events import BarSyncedEvent, SyncFailedEvent
 from src.domain.identity import WeakPassword, check_password
 from src.domain.identity.exposure import may_run_open
+from src.domain.market_data.time_zone import TimeZoneRules
 from src.features.shared.slice import SliceParts
 from src.infrastructure.auth.authenticator import CachingAuthenticator
 from src.infrastructure.auth.console import StderrConsole
@@ -67,6 +70,7 @@ from src.infrastructure.mongo.connection import MongoStore
 from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
 from src.infrastructure.mongo.migrations import StoreMigrations
 from src.infrastructure.mongo.ohlcv_repository import MongoOHLCVRepository
+from src.infrastructure.mongo.symbol_metadata_repository import MongoSymbolMetadataRepository
 from src.infrastructure.mongo.symbol_repository import MongoSymbolRepository
 from src.infrastructure.mongo.sync_status_repository import MongoSyncStatusRepository
 from src.infrastructure.notify.webhooks import WebhookDispatcher
@@ -74,6 +78,9 @@ from src.infrastructure.observability.metrics import Metrics
 from src.infrastructure.process_owner import ProcessOwner
 from src.infrastructure.scheduling.locks import JobLock, MongoJobLock
 from src.infrastructure.scheduling.scheduler import JobScheduler
+from src.infrastructure.timezones import time_zone_rules
+
+ZONE_YEARS = (1970, 2045)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +93,7 @@ class Overrides:
     bars: OHLCVRepository | None = None
     sync_status: SyncStatusRepository | None = None
     symbols: SymbolRepository | None = None
+    symbol_metadata: SymbolMetadataRepository | None = None
     dead_letters: DeadLetterRepository | None = None
     job_lock: JobLock | None = None
     cache: Cache | None = None
@@ -99,8 +107,8 @@ class Overrides:
 
     @property
     def replaces_the_store(self) -> bool:
-        adapters = (self.bars, self.sync_status, self.symbols, self.dead_letters, self.job_lock, self.users,
-                    self.api_keys, self.refresh_tokens)
+        adapters = (self.bars, self.sync_status, self.symbols, self.symbol_metadata, self.dead_letters, self.job_lock,
+                    self.users, self.api_keys, self.refresh_tokens)
         return all(adapter is not None for adapter in adapters)
 
 
@@ -145,13 +153,15 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
     api_keys = given.api_keys or MongoApiKeyRepository(_database(store))
     access_tokens = _access_tokens(settings)
     secrets = SystemSecrets()
+    providers = ProviderRegistry(guards.wrap(given.providers if given.providers is not None
+                                             else build_providers(settings, guards.limiter_for)))
+    symbol_metadata = given.symbol_metadata or MongoSymbolMetadataRepository(_database(store))
     core = Core(
         settings=settings,
         clock=clock,
         event_bus=EventBus(),
         mediator=Mediator(),
-        providers=ProviderRegistry(guards.wrap(given.providers if given.providers is not None
-                                               else build_providers(settings, guards.limiter_for))),
+        providers=providers,
         bars=given.bars or MongoOHLCVRepository(_database(store), collections_per_chunk=_per_series(settings)),
         sync_status=given.sync_status or MongoSyncStatusRepository(_database(store)),
         symbols=given.symbols or MongoSymbolRepository(_database(store)),
@@ -169,6 +179,9 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         authenticator=CachingAuthenticator(access_tokens, api_keys, users, secrets, clock),
         secrets=secrets,
         console=given.console or StderrConsole(),
+        symbol_metadata=symbol_metadata,
+        calendars=SymbolCalendars(providers, symbol_metadata, clock, _zone_rules,
+                                  max_age_s=settings.symbol_metadata_max_age_s),
     )
     root = Root(settings, core, lifecycle, metrics, _limiter(settings, redis, metrics),
                 _idempotency(settings, redis), scheduler, redis, store, guards=guards, redis_breaker=breaker)
@@ -243,6 +256,11 @@ def _redis(settings: Settings) -> tuple[Redis | None, CircuitBreaker | None]:
                              max_open_s=settings.redis_breaker_max_open_s, on_change=log_breaker_change)
     url = settings.redis_url.get_secret_value()
     return redis_client(url, timeout_s=settings.redis_timeout_s, breaker=breaker), breaker
+
+
+def _zone_rules(name: str) -> TimeZoneRules:
+    """A zone's offsets over every year a stored bar may have (epoch times start in 1970)."""
+    return time_zone_rules(name, ZONE_YEARS[0], ZONE_YEARS[1])
 
 
 def _per_series(settings: Settings) -> bool:

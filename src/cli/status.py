@@ -26,7 +26,8 @@ def status(
     timeout: TimeoutOption = 30.0,
     as_json: JsonOption = False,
 ) -> None:
-    """Coverage of every synced series: state, bars stored, first and last bar, gaps."""
+    """Coverage of every synced series: state, bars stored, first and last bar, gaps, and bars stored off the
+    symbol's calendar (misplaced: repair them with `pocketquant repair`)."""
     output = Output(as_json=as_json)
     filters = {"source": source, "exchange": exchange, "symbol": symbol, "interval": interval, "status": state}
     with output.reporting():
@@ -44,7 +45,7 @@ async def _fetch(api: Api, filters: dict[str, str | None]) -> list[dict[str, Any
 
 def _render(console: Console, rows: list[dict[str, Any]]) -> None:
     table = Table("source", "series", "interval", "status", "bars", "first bar", "last bar", "missing", "gaps",
-                  "finished", "error", title="sync status")
+                  "misplaced", "finished", "error", title="sync status")
     for row in rows:
         coverage = row.get("coverage") or {}
         style = STYLES.get(row["status"], "")
@@ -52,7 +53,8 @@ def _render(console: Console, rows: list[dict[str, Any]]) -> None:
             row["source"], f"{row['exchange']}:{row['symbol']}", row["interval"], f"[{style}]{row['status']}[/]",
             f"{coverage.get('bar_count', 0):,}", coverage.get("first_bar_time") or "",
             coverage.get("last_bar_time") or "", f"{coverage.get('missing_bars', 0):,}",
-            str(len(coverage.get("gaps") or ())), row.get("finished_at") or "", row.get("error") or "",
+            str(len(coverage.get("gaps") or ())), f"{coverage.get('misplaced_bars', 0):,}",
+            row.get("finished_at") or "", row.get("error") or "",
         )
     console.print(table)
     counts: dict[str, int] = {}

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from src.domain.identity import ApiKey, Principal, RefreshToken, User
 from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
 from src.domain.market_data.columns import BarColumns as BarColumns  # noqa: PLC0414 - re-exported for the port users
+from src.domain.market_data.trading_hours import SymbolMetadata, TradingHours
 from src.domain.sync.status import SyncState, SyncStatus
 
 
@@ -26,9 +27,11 @@ class SeriesCoverage:
     first_bar_time: int | None
     last_bar_time: int | None
     bar_count: int
-    # Intraday only: [start, end] ranges (inclusive, bar open times) of expected but missing bars.
+    # [start, end] ranges (inclusive, bar open times) of expected but missing bars: the UTC grid's intraday
+    # bars from the store; every interval's calendar bars once `coverage_on_calendar` counted them.
     gaps: tuple[tuple[int, int], ...] = ()
     missing_bars: int = 0
+    misplaced_bars: int = 0  # stored at times that are no bar open of the symbol's calendar (a repair replaces them)
 
 
 class OHLCVRepository(Protocol):
@@ -77,6 +80,11 @@ class OHLCVRepository(Protocol):
     async def has_bars(self, key: SeriesKey) -> bool: ...
 
     async def coverage(self, key: SeriesKey) -> SeriesCoverage: ...
+
+    async def remove(self, key: SeriesKey, times: Sequence[int]) -> int:
+        """Delete the bars stored at `times` (bars at no bar open of the series' calendar, found by a repair);
+        returns how many were stored."""
+        ...
 
     async def ensure_indexes(self) -> None: ...
 
@@ -128,6 +136,14 @@ class TrackedSymbol:
     @property
     def instrument(self) -> Instrument:
         return Instrument(self.source, self.symbol)
+
+
+class SymbolMetadataRepository(Protocol):
+    """What each source said of each instrument (time zone, sessions, ...), kept with the user's choices."""
+
+    async def get(self, instrument: Instrument) -> SymbolMetadata | None: ...
+
+    async def save(self, metadata: SymbolMetadata) -> None: ...
 
 
 class SymbolRepository(Protocol):
@@ -185,14 +201,19 @@ class SymbolMatch:
 
 
 class HistoryProvider(Protocol):
-    """A source's bar history. Both methods return bars oldest first, unique by time, and raise
-    SymbolNotFound, UpstreamUnavailable or UpstreamRejected."""
+    """A source's bar history. Both methods return bars oldest first, unique by time, stamped at their open
+    as the source stamps them (a source whose own stamps differ from the calendar's rule stamps them by
+    `hours.calendar`), and raise SymbolNotFound, UpstreamUnavailable or UpstreamRejected. `hours` is the
+    calendar the series follows (None: the source's regular session, 24x7 UTC where it has no other);
+    with `hours.extended` the source is asked for extended-hours bars."""
 
-    async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int) -> list[OHLCVBar]:
+    async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int, *,
+                         hours: TradingHours | None = None) -> list[OHLCVBar]:
         """The newest `n_bars` bars (fewer if history is shorter), the forming bar included."""
         ...
 
-    async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int) -> list[OHLCVBar]:
+    async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int, *,
+                          hours: TradingHours | None = None) -> list[OHLCVBar]:
         """The bars opening at `start <= time <= end` (epoch seconds), as far as the source's history goes."""
         ...
 

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     # A running sync holds its series for this long and renews it every third of it; a run whose lease
     # expired (its process died elsewhere) is taken over and recorded as interrupted.
     sync_lease_s: float = Field(default=30.0, gt=0)
+    # A sync or a subscription asks the source for a symbol's metadata (time zone, sessions, holidays) when
+    # what is stored is older than this.
+    symbol_metadata_max_age_s: float = Field(default=3_600.0, ge=0)
     # Each component gets this long to stop; above the sync drain, so the drain decides.
     component_stop_timeout_s: float = Field(default=10.0, gt=0)
     scheduler_enabled: bool = True

@@ -33,6 +33,7 @@ from src.common.ports import (
 )
 from src.domain.errors import DomainError
 from src.domain.market_data import Interval, OHLCVBar, Symbol
+from src.domain.market_data.trading_hours import TradingHours
 from src.domain.sources import Admission, BreakerPolicy, CircuitBreaker, CircuitState
 
 log = structlog.get_logger("sources.guard")
@@ -111,11 +112,13 @@ class GuardedHistory:
         self._guard = guard
         self.inner = inner
 
-    async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int) -> list[OHLCVBar]:
-        return await self._guard.call(lambda: self.inner.fetch_bars(symbol, interval, n_bars))
+    async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int, *,
+                         hours: TradingHours | None = None) -> list[OHLCVBar]:
+        return await self._guard.call(lambda: self.inner.fetch_bars(symbol, interval, n_bars, hours=hours))
 
-    async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int) -> list[OHLCVBar]:
-        return await self._guard.call(lambda: self.inner.fetch_range(symbol, interval, start, end))
+    async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int, *,
+                          hours: TradingHours | None = None) -> list[OHLCVBar]:
+        return await self._guard.call(lambda: self.inner.fetch_range(symbol, interval, start, end, hours=hours))
 
 
 class GuardedSymbols:

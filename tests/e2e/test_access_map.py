@@ -209,6 +209,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/market-data/symbols/search"): lambda s, k: Call("/api/v1/market-data/symbols/search",
                                                                     params={"q": "BTC"}),
     ("DELETE", "/api/v1/market-data/symbols/{exchange}/{symbol}"): _tracked,
+    ("GET", "/api/v1/market-data/symbols/{exchange}/{symbol}/sessions"): lambda s, k: Call(
+        "/api/v1/market-data/symbols/BINANCE/BTCUSDT/sessions"),
     ("GET", "/api/v1/market-data/sync-status"): lambda s, k: Call("/api/v1/market-data/sync-status"),
     ("GET", "/api/v1/market-data/sync-status/{exchange}/{symbol}/{interval}"): lambda s, k: Call(
         "/api/v1/market-data/sync-status/BINANCE/BTCUSDT/1m"),

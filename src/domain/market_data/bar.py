@@ -1,4 +1,9 @@
-"""One OHLCV bar: the prices and volume traded in one interval, stamped with its open time."""
+"""One OHLCV bar: the prices and volume traded in one interval, stamped with its open time.
+
+A bar alone cannot tell whether its time is a bar open: that depends on the series' trading calendar
+(NASDAQ 1h bars open at 09:30 New York time, BTCUSDT's on the UTC grid). The rule is checked where the
+calendar is known, in one place: `src.domain.market_data.bar_opens`.
+"""
 
 import math
 from dataclasses import dataclass
@@ -10,7 +15,7 @@ from src.domain.market_data.interval import Interval
 @dataclass(frozen=True, slots=True)
 class OHLCVBar:
     interval: Interval
-    time: int  # open time, epoch seconds UTC, aligned to `interval`
+    time: int  # open time, epoch seconds UTC: a bar open of the series' calendar (`bar_opens`)
     open: float
     high: float
     low: float
@@ -31,10 +36,8 @@ class OHLCVBar:
             )
         if v < 0:
             raise InvalidBar(f"bar at {self.time}: volume must be >= 0", field="volume")
-        if type(self.time) is not int or self.time < 0 or not self.interval.is_aligned(self.time):
-            raise InvalidBar(
-                f"bar time {self.time!r} is not aligned to {self.interval.code}", field="time"
-            )
+        if type(self.time) is not int or self.time < 0:
+            raise InvalidBar(f"bar time {self.time!r} must be whole epoch seconds >= 0", field="time")
 
     def supersedes(self, stored_partial: bool | None) -> bool:
         """Whether this bar may replace what is stored at its time (`stored_partial`: None when nothing is,
@@ -44,5 +47,6 @@ class OHLCVBar:
 
     @property
     def closes_at(self) -> int:
-        """The open time of the next bar on the UTC grid: this bar's close."""
-        return self.interval.next_open(self.time)
+        """This bar's close on the UTC grid (the next grid open), as for a 24x7 UTC calendar; a bar of a
+        session calendar closes at `SessionCalendar.bar_close`."""
+        return self.interval.next_open(self.interval.align(self.time))

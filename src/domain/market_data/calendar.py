@@ -57,6 +57,7 @@ type Around = tuple[int, int, Found | None]  # [from, until) holding one session
 
 _SECONDS_PER_DAY = 86_400
 _MEMO_LIMIT = 4096
+_LOOK_BACK_S = (8 * _SECONDS_PER_DAY, 40 * _SECONDS_PER_DAY, 400 * _SECONDS_PER_DAY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,40 @@ class SessionCalendar:
 
     def is_trading(self, t: int) -> bool:
         return self._session_at(t) is not None
+
+    def span_at(self, t: int) -> tuple[int, int, bool]:
+        """[start, end) around `t` that is one session (True) or a stretch holding no session (False): until
+        `end` every instant answers alike, so a caller may skip the calendar until then."""
+        self._session_at(t)
+        start, end, found = self._memo.around
+        return start, end, found is not None
+
+    def period_open(self, day: date, interval: Interval) -> int | None:
+        """The open of the daily, weekly or monthly bar whose period holds the date `day` (whether or not `day`
+        itself trades); None when that period has no session."""
+        if interval.is_intraday:
+            raise ValueError(f"{interval} bars have no trading period")
+        table = self._table(*self._period_days(epoch_day(day), interval))
+        return int(table.opens[0]) if table.opens.size else None
+
+    def latest_open(self, t: int, interval: Interval) -> int | None:
+        """The open of the newest bar of `interval` opening at or before `t`; None when none opens within
+        about a year before it."""
+        opened = self.bar_of(t, interval)
+        if opened is not None:
+            return opened
+        for back in _LOOK_BACK_S:
+            opens = self.bar_times(interval, t - back, t)
+            if opens.size:
+                return int(opens[-1])
+        return None
+
+    @property
+    def is_utc_grid(self) -> bool:
+        """True for `always_open()`: its bars are exactly the UTC grid of `Interval.align`."""
+        zone = self.time_zone
+        return (zone.is_fixed and zone.base_offset == 0 and self.week == _UTC_GRID.week and not self.holidays
+                and not self.corrections)
 
     def trading_day_of(self, t: int) -> date | None:
         """The trading day whose session contains `t` (for overnight sessions, the day it ends); None outside."""
@@ -213,3 +248,6 @@ def _check_corrections(calendar: SessionCalendar) -> None:
             check_no_overlap(windows)
         except InvalidSession as error:
             raise InvalidSession(f"correction of {corrected_day}: {error}", field=CORRECTIONS_FIELD) from None
+
+
+_UTC_GRID = SessionCalendar.always_open()

@@ -6,7 +6,8 @@ Rules, the same as `OHLCVBar`'s, checked over whole columns at once by `check()`
 * prices and volume are finite;
 * low <= min(open, close), high >= max(open, close) (so low <= high);
 * volume >= 0;
-* times are non-negative and aligned to the series' interval (`Interval.align`);
+* times are whole, non-negative epoch seconds (whether each is a bar open of the series' calendar is the
+  series' rule, `bar_opens`, checked where bars enter from a source, as for `OHLCVBar`);
 * a checked column set is sorted and unique by time: `normalized()` sorts and keeps, of equal times, the
   last one given (last write wins, as a batch of bars written in order would).
 
@@ -127,6 +128,10 @@ class BarColumns:
     def last(self, count: int) -> "BarColumns":
         return self.rows(len(self) - count, len(self))
 
+    def without(self, times: Times) -> "BarColumns":
+        """These bars but those at `times`."""
+        return self.map(lambda column: column[~np.isin(self.time, times)])
+
     def reversed(self) -> "BarColumns":
         return self.map(lambda column: column[::-1])
 
@@ -158,13 +163,13 @@ def _not_within_range(c: BarColumns) -> Flags:
     return (c.low > np.minimum(c.open, c.close)) | (c.high < np.maximum(c.open, c.close)) | (c.low > c.high)
 
 
-def _misaligned(c: BarColumns) -> Flags:
-    return np.logical_or(c.time < 0, np.not_equal(aligned(c.key.interval, c.time), c.time))
+def _negative_time(c: BarColumns) -> Flags:
+    return c.time < 0
 
 
 _RULES: tuple[tuple[str, Callable[[BarColumns], Flags], Callable[[BarColumns], str]], ...] = (
     ("price", _not_finite, lambda c: "prices and volume must be finite"),
     ("price", _not_within_range, lambda c: "need low <= min(open, close) and high >= max(open, close)"),
     ("volume", lambda c: c.volume < 0, lambda c: "volume must be >= 0"),
-    ("time", _misaligned, lambda c: f"time is not aligned to {c.key.interval.code}"),
+    ("time", _negative_time, lambda c: "time must be whole epoch seconds >= 0"),
 )

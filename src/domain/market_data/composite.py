@@ -3,17 +3,16 @@
 Rules (each has a test named for it):
 
 * **Grouping.** Each finer bar belongs to the composite bar whose period contains it. By default that is
-  the UTC grid (`interval.align(bar.time)`); a source whose bars are anchored at each session's open (Yahoo
-  Finance intraday) passes `group_open`, giving the composite period's open for a finer bar's time, and the
-  composite is stamped at `interval.align` of that open, the way session-anchored bars are stored
-  everywhere (TradingView's included). Finer bars stamped alike form one bar even if not adjacent.
+  the UTC grid (`interval.align(bar.time)`); a source whose bars follow a trading calendar (Yahoo Finance)
+  passes `group_open`, giving the open of the composite bar holding a finer bar's time (the calendar's
+  `bar_of`: NASDAQ 4h bars open at 09:30 and 13:30 New York), and the composite is stamped at that open,
+  the way every series keys its bars. Finer bars stamped alike form one bar even if not adjacent.
 * **Values.** Open of the earliest finer bar, close of the latest, highest high, lowest low, summed volume.
 * **Partial.** A composite bar is partial when any of its finer bars is; missing finer bars (no trades,
   an outage) do not make it partial, just as the source would have built it from the trades it had.
 * **Finer only.** The finer bars are of one fixed-length interval that divides the composite one (or is
-  it: session-anchored bars of a source's own interval become grid-stamped bars this way, merged if two
-  fall on one stamp). They are given as any objects with the bar fields, since session-anchored bars are
-  not aligned to the UTC grid and so cannot be `OHLCVBar`s of their own interval.
+  it: a source's own bars restamped by `group_open`, merged if two fall on one stamp). They are given as
+  any objects with the bar fields.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -50,7 +49,7 @@ def compose(bars: Iterable[BarLike], finer: Interval, interval: Interval,
     opening = group_open or interval.align
     groups: dict[int, list[BarLike]] = {}
     for bar in sorted(bars, key=lambda bar: bar.time):
-        groups.setdefault(interval.align(opening(bar.time)), []).append(bar)
+        groups.setdefault(opening(bar.time), []).append(bar)
     return [_merge(interval, stamp, members) for stamp, members in sorted(groups.items())]
 
 

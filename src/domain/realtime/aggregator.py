@@ -6,9 +6,17 @@ forming bars when it wants to push or cache them, and persists/publishes what co
 
 Rules (each has a unit test named for it):
 
-* **Alignment.** A bar covers the half-open period [open, close) given by `Interval.align` /
-  `Interval.next_open`; `bar.time` is its open time. Tick times are float epoch seconds; a tick at `t`
+* **Alignment.** A bar covers the half-open period [open, close) of a bar of the symbol's trading calendar
+  (`set_calendar`; by default 24x7 UTC, whose bars are the grid of `Interval.align` / `Interval.next_open`):
+  intraday bars anchored at each session's open, the last one cut at the session's close; daily, weekly and
+  monthly bars per trading day, week and month (`SessionCalendar`), so a live bar has the key and the period
+  of the source's bar. `bar.time` is its open time. Tick times are float epoch seconds; a tick at `t`
   belongs to the bar containing `int(t)` (floor), and `t >= close` is outside the bar.
+* **Outside the sessions.** A tick at a time the calendar does not trade (pre- and post-market trades of a
+  regular-session calendar, a holiday) builds no bar: its price is ignored, its volume is counted in no bar
+  (its total still moves the reference, so the next bar does not absorb it), it is counted in
+  `out_of_session_ticks`, and, as any tick, it closes the bars whose close time it has passed (the feed's
+  clock passed them). Extended hours are another calendar: `set_calendar` with it and those ticks count.
 * **Volume.** A tick's `cumulative_volume` is the upstream's session-cumulative total. The *reference* is
   the highest total seen in the current session. Each accepted tick contributes a *delta*, added to the
   forming bar of every interval:
@@ -62,8 +70,9 @@ Rules (each has a unit test named for it):
   high and low widened by the ticks already applied to that period; the bar is complete and later ticks
   extend it. A seed for the period after the forming one closes the forming bar and starts the seed's;
   a seed older than the forming bar, or for a period the timer already closed, is not applied (the
-  caller stores it as a closed bar). Volume traded while the seed was being fetched may be counted twice
-  or missed: the next sync replaces the bar with the source's.
+  caller stores it as a closed bar); nor is a seed whose time is no bar open of the symbol's calendar.
+  Volume traded while the seed was being fetched may be counted twice or missed: the next sync replaces the
+  bar with the source's.
 * **Outages.** `interrupt(symbol)` (the feed disconnected) marks the symbol's forming bars and the next
   bar of each interval partial until seeded, and makes its next total a fresh reference.
 """
@@ -72,8 +81,9 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from src.domain.errors import InvalidQuote
+from src.domain.errors import InvalidQuote, NotABarOpen
 from src.domain.market_data.bar import OHLCVBar
+from src.domain.market_data.calendar import SessionCalendar
 from src.domain.market_data.instrument import Instrument
 from src.domain.market_data.interval import Interval
 from src.domain.market_data.quote import QuoteTick
@@ -141,12 +151,15 @@ class _Slot:
         self.full_period = False
         self.open = self.high = self.low = self.close = self.volume = 0.0
 
-    def start(self, time: float, price: float, delta: float) -> None:
+    def start(self, time: float, price: float, delta: float, state: "_SymbolState") -> None:
         floor = int(time)
         seconds = self.seconds
         interval = self.interval
-        self.open_time = floor - floor % seconds if seconds else interval.align(floor)
-        self.end = self.open_time + seconds if seconds else interval.next_open(self.open_time)
+        if state.calendar is not None:
+            self.open_time, self.end = state.bar_span(interval, floor)
+        else:
+            self.open_time = floor - floor % seconds if seconds else interval.align(floor)
+            self.end = self.open_time + seconds if seconds else interval.next_open(self.open_time)
         self.first_time = time
         self.open = self.high = self.low = self.close = price
         self.volume = delta
@@ -162,9 +175,10 @@ class _Slot:
         )
         return BarUpdate(instrument, bar, closed)
 
-    def seed(self, bar: OHLCVBar, ticked: bool) -> None:
-        """The source's values for this slot's period; `ticked`: ticks were already applied to it."""
-        self.open_time, self.end = bar.time, bar.closes_at
+    def seed(self, bar: OHLCVBar, end: int, ticked: bool) -> None:
+        """The source's values for this slot's period (closing at `end`); `ticked`: ticks were already applied
+        to it."""
+        self.open_time, self.end = bar.time, end
         self.open, self.close, self.volume = bar.open, bar.close, bar.volume
         self.high = max(bar.high, self.high) if ticked else bar.high
         self.low = min(bar.low, self.low) if ticked else bar.low
@@ -173,7 +187,8 @@ class _Slot:
 
 
 class _SymbolState:
-    __slots__ = ("delay", "instrument", "lag", "last_time", "last_total", "slots", "stale_ticks", "watermark")
+    __slots__ = ("calendar", "delay", "instrument", "lag", "last_time", "last_total",
+                 "outside_ticks", "slots", "span_end", "span_start", "stale_ticks", "watermark")
 
     def __init__(self, instrument: Instrument, intervals: Iterable[Interval]) -> None:
         self.instrument = instrument
@@ -182,8 +197,50 @@ class _SymbolState:
         self.last_total: float | None = None  # reference cumulative volume: the session's highest
         self.watermark = -math.inf  # ticks before this are stale
         self.stale_ticks = 0
+        self.outside_ticks = 0
         self.delay = 0.0  # as the ticks declare it
         self.lag = FeedLag()
+        # The calendar (None: 24x7 UTC, the grid) and the session holding the latest in-session tick; ticks
+        # inside it need no calendar look-up.
+        self.calendar: SessionCalendar | None = None
+        self.span_start, self.span_end = -math.inf, math.inf
+
+    def use(self, calendar: SessionCalendar) -> None:
+        self.calendar = None if calendar.is_utc_grid else calendar
+        self.span_start, self.span_end = -math.inf, math.inf
+        if self.calendar is not None:
+            self.span_end = -math.inf  # the first tick looks its session up
+
+    def enter(self, time: float) -> bool:
+        """Whether `time` trades; when it does, its session becomes the cached span. Outside the sessions the
+        span is emptied, so each such tick asks the calendar (its own memo makes that cheap)."""
+        assert self.calendar is not None
+        start, end, trading = self.calendar.span_at(int(time))
+        self.span_start, self.span_end = (start, end) if trading else (math.inf, -math.inf)
+        return trading
+
+    def trading_at(self, time: float) -> bool:
+        return self.span_start <= time < self.span_end or self.enter(time)
+
+    def bar_span(self, interval: Interval, t: int) -> tuple[int, int]:
+        """[open, close) of the calendar's bar holding `t`, inside the cached session span."""
+        if interval.is_intraday:
+            seconds, session_open = interval.seconds, int(self.span_start)
+            opened = session_open + (t - session_open) // seconds * seconds
+            return opened, min(opened + seconds, int(self.span_end))
+        assert self.calendar is not None
+        found = self.calendar.bar_of(t, interval)
+        assert found is not None  # `t` is inside a session
+        return found, self.calendar.bar_close(found, interval)
+
+    def close_of(self, bar: OHLCVBar) -> int | None:
+        """The close of a bar opening at `bar.time`, None when that is no bar open of the calendar."""
+        if self.calendar is None:
+            return None if not bar.interval.is_aligned(bar.time) else bar.interval.next_open(bar.time)
+        try:
+            return self.calendar.bar_close(bar.time, bar.interval)
+        except NotABarOpen:
+            return None
 
     def effective_delay(self, now: float) -> float:
         observed = self.lag.lag(now)
@@ -213,8 +270,18 @@ class _SymbolState:
                 closed = [update]
             else:
                 closed.append(update)
-        slot.start(time, price, delta)
+        slot.start(time, price, delta, self)
         self.watermark = max(self.watermark, slot.open_time)
+        return closed
+
+    def close_passed(self, time: float, closed: list[BarUpdate] | None) -> list[BarUpdate] | None:
+        """Close the forming bars whose close time `time` has reached (a tick outside the sessions)."""
+        for slot in self.slots:
+            if slot.has_bar and time >= slot.end:
+                update = slot.materialise(self.instrument, closed=True)
+                closed = [update] if closed is None else [*closed, update]
+                slot.has_bar = False
+                self.watermark = max(self.watermark, slot.end)
         return closed
 
 
@@ -227,6 +294,7 @@ class BarAggregator:
         self._intervals: list[Interval] = sorted(set(intervals), key=_INTERVAL_ORDER.__getitem__)
         self._symbols: dict[Symbol, _SymbolState] = {}
         self._stale_total = 0
+        self._outside_total = 0
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -271,6 +339,19 @@ class BarAggregator:
             self.add_interval(interval)
         return dropped
 
+    def set_calendar(self, symbol: Symbol, calendar: SessionCalendar) -> list[BarUpdate]:
+        """Build `symbol`'s bars on `calendar` from now on. Forming bars built on another calendar are dropped
+        and returned (closed=False, partial) for the caller to persist or ignore; the next tick opens new ones."""
+        state = self._state(symbol)
+        wanted = None if calendar.is_utc_grid else calendar
+        if wanted == state.calendar:
+            return []
+        dropped = [slot.materialise(state.instrument, closed=False, snapshot=True) for slot in state.slots
+                   if slot.has_bar]
+        state.slots = [_Slot(interval) for interval in self._intervals]
+        state.use(calendar)
+        return dropped
+
     def remove_symbol(self, symbol: Symbol) -> list[BarUpdate]:
         """Forget `symbol` (e.g. on unsubscribe); returns its forming bars (closed=False)."""
         state = self._symbols.pop(symbol, None)
@@ -313,9 +394,7 @@ class BarAggregator:
     def _apply(
         self, symbol: Symbol, time: float, price: float, total: float | None
     ) -> Sequence[BarUpdate]:
-        state = self._symbols.get(symbol)
-        if state is None:
-            state = self._state(symbol)
+        state = self._symbols.get(symbol) or self._state(symbol)
         if time < state.watermark:
             state.stale_ticks += 1
             self._stale_total += 1
@@ -323,6 +402,8 @@ class BarAggregator:
         if time < state.last_time:
             return self._apply_late(state, time, price, total)
         state.last_time = time
+        if (time >= state.span_end or time < state.span_start) and not state.enter(time):
+            return self._outside(state, time, total)
         delta = 0.0
         if total is not None:
             reference = state.last_total
@@ -344,19 +425,33 @@ class BarAggregator:
             slot.volume += delta
         return _NO_UPDATES if closed is None else closed
 
+    def _outside(self, state: _SymbolState, time: float, total: float | None) -> Sequence[BarUpdate]:
+        """A tick outside the calendar's sessions (see the rule): counted, its volume in no bar."""
+        state.outside_ticks += 1
+        self._outside_total += 1
+        if total is not None:
+            state.delta(total)
+        closed = state.close_passed(time, None)
+        return _NO_UPDATES if closed is None else closed
+
     def _apply_late(
         self, state: _SymbolState, time: float, price: float, total: float | None
     ) -> Sequence[BarUpdate]:
-        """A tick before the symbol's latest one but not stale: inside every forming bar."""
+        """A tick before the symbol's latest one but not stale: inside every forming bar (or outside the
+        sessions)."""
         delta = 0.0
         if total is not None:
             previous = state.last_total
             if previous is None or total > previous:
                 delta = 0.0 if previous is None else total - previous
                 state.last_total = total
+        if state.calendar is not None and not state.trading_at(time):
+            state.outside_ticks += 1
+            self._outside_total += 1
+            return _NO_UPDATES
         for slot in state.slots:
             if not slot.has_bar:  # an interval added since the latest tick: this tick opens it
-                slot.start(time, price, delta)
+                slot.start(time, price, delta, state)
                 state.watermark = max(state.watermark, slot.open_time)
                 continue
             if time < slot.first_time:
@@ -413,6 +508,9 @@ class BarAggregator:
             return False, []
         state = self._state(symbol)
         slot = state.slots[self._intervals.index(bar.interval)]
+        end = state.close_of(bar)
+        if end is None:
+            return False, []  # no bar open of the symbol's calendar: never a forming bar
         closed: list[BarUpdate] = []
         if slot.has_bar and bar.time < slot.open_time:
             return False, []  # older than the forming bar: a closed bar, the caller's to store
@@ -421,7 +519,7 @@ class BarAggregator:
             slot.has_bar = False
         elif not slot.has_bar and bar.time < slot.end:
             return False, []  # its period was closed already
-        slot.seed(bar, ticked=slot.has_bar)
+        slot.seed(bar, end, ticked=slot.has_bar)
         state.watermark = max(state.watermark, bar.time)
         return True, closed
 
@@ -443,3 +541,11 @@ class BarAggregator:
     @property
     def stale_ticks_total(self) -> int:
         return self._stale_total
+
+    def out_of_session_ticks(self, symbol: Symbol) -> int:
+        state = self._symbols.get(symbol)
+        return 0 if state is None else state.outside_ticks
+
+    @property
+    def out_of_session_ticks_total(self) -> int:
+        return self._outside_total

@@ -81,7 +81,7 @@ class LiveIndicators:
                 return None
             if series is None:
                 series = self._series[key] = self._seeded(await self._history_before(key, bar.time))
-            series.advance(bar, self._reader.calendar_for(key))
+            series.advance(bar, await self._reader.calendar_for(key))
         return self.latest_indicators(key)
 
     async def forget(self, key: SeriesKey) -> None:

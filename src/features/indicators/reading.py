@@ -9,7 +9,7 @@ the bars read do not reach back past the session's open, twice as many are read,
 """
 
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -26,6 +26,13 @@ from src.features.indicators.sessions import calendar_of, session_ids, session_o
 _DTYPES = {"time": np.int64, "open": np.float64, "high": np.float64, "low": np.float64, "close": np.float64,
            "volume": np.float64, "partial": np.int8}
 type Arrays = dict[str, npt.NDArray[np.generic]]
+CalendarFor = Callable[[SeriesKey], Awaitable[SessionCalendar]]
+
+
+async def always_open(key: SeriesKey) -> SessionCalendar:
+    """24x7 UTC: the calendar of a series whose symbol's sessions are not known (the slice gives each
+    symbol's own, from `SymbolCalendars`)."""
+    return calendar_of(key)
 
 
 def as_arrays(bars: BarColumns) -> Arrays:
@@ -71,13 +78,12 @@ class History:
 
 
 class SeriesReader:
-    def __init__(self, bars: OHLCVRepository,
-                 calendar_for: Callable[[SeriesKey], SessionCalendar] = calendar_of) -> None:
+    def __init__(self, bars: OHLCVRepository, calendar_for: CalendarFor = always_open) -> None:
         self._bars = bars
         self.calendar_for = calendar_for
 
     async def read(self, key: SeriesKey, window: Window, needed: Warmup) -> History:
-        calendar = self.calendar_for(key)
+        calendar = await self.calendar_for(key)
         asked = as_arrays(await self._bars.read(key, start=window.start, end=window.end, limit=window.limit))
         if not len(asked["time"]):
             return History(key, calendar, asked, 0)

@@ -1,9 +1,9 @@
 """Trading sessions and local time of stored bars, for session-anchored indicators (VWAP) and the calendar
 and session features.
 
-Until symbols carry their trading calendar (issue 12), every series uses `SessionCalendar.always_open()`,
-24x7 in UTC, where a session is a UTC day: `calendar_of` is the one place that decides. The functions below
-take any calendar.
+Each series uses its symbol's trading calendar (the slice reads it from `SymbolCalendars`); a symbol whose
+sessions are not known uses `calendar_of`'s `SessionCalendar.always_open()`, 24x7 in UTC, where a session is
+a UTC day. The functions below take any calendar.
 
 Rules:
 * An intraday bar belongs to the trading day whose first session opened last at or before the bar's open;
@@ -25,7 +25,7 @@ _ALWAYS_OPEN = SessionCalendar.always_open()
 
 
 def calendar_of(key: SeriesKey) -> SessionCalendar:
-    """The trading calendar of a series: 24x7 UTC for every symbol until symbols carry theirs (issue 12)."""
+    """The trading calendar of a series whose symbol's sessions are not known: 24x7 UTC."""
     return _ALWAYS_OPEN
 
 

@@ -1,8 +1,13 @@
 """The indicators slice: technical indicators and ML feature sets over stored series, kept current live."""
 
+from typing import Protocol
+
+from src.common.calendars import SymbolCalendars
 from src.domain.events import BarCompletedEvent, BarSyncedEvent
 from src.domain.features import feature_set
 from src.domain.indicators import parse_specs
+from src.domain.market_data import SeriesKey
+from src.domain.market_data.calendar import SessionCalendar
 from src.features.indicators import handlers as h
 from src.features.indicators import messages as m
 from src.features.indicators.live import LiveIndicators
@@ -13,8 +18,16 @@ from src.features.shared.deps import SharedDeps
 from src.features.shared.slice import Slice, SliceParts
 
 
-def build(d: SharedDeps) -> SliceParts:
-    reader = SeriesReader(d.bars)
+class IndicatorsDeps(SharedDeps, Protocol):
+    @property
+    def calendars(self) -> SymbolCalendars: ...
+
+
+def build(d: IndicatorsDeps) -> SliceParts:
+    async def calendar_for(key: SeriesKey) -> SessionCalendar:
+        return (await d.calendars.hours(key.instrument)).calendar
+
+    reader = SeriesReader(d.bars, calendar_for)
     live = LiveIndicators(reader, parse_specs(d.settings.live_indicators),
                           [feature_set(version) for version in d.settings.live_feature_sets])
     return SliceParts(

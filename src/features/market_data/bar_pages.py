@@ -19,7 +19,7 @@ Rules (tests in tests/unit/market_data/test_pages.py and tests/e2e/test_ohlcv_fo
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 
 import orjson
@@ -36,7 +36,7 @@ PIECE_BARS = 50_000  # bars encoded per step of a resampled page
 TEXT_SLICE_BARS = 1_024  # bars of JSON or CSV encoded at once on the event loop (about a millisecond)
 _PERIOD_SECONDS = {Interval.D1: 86_400, Interval.W1: 7 * 86_400, Interval.MN1: 28 * 86_400}
 
-type CalendarOf = Callable[[SeriesKey], SessionCalendar]
+type CalendarOf = Callable[[SeriesKey], Awaitable[SessionCalendar]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +173,7 @@ class PageRenderer:
         yield BarColumns.concat(query.key, [piece async for piece in stream])
 
     async def _resampled(self, query: GetBarsQuery, source: Interval) -> tuple[BarColumns, tuple[str, int] | None]:
-        target, calendar = query.key.interval, self._calendar_of(query.key)
+        target, calendar = query.key.interval, await self._calendar_of(query.key)
         lo, hi = query.start or 0, query.end
         if hi is not None:  # read the whole target bar the range ends in
             closes = calendar.bar_spans(target, hi, hi).closes

@@ -4,6 +4,7 @@ import asyncio
 from dataclasses import dataclass, replace
 
 from src.common import cache_keys
+from src.common.calendars import SymbolCalendars
 from src.common.errors import Conflict, NotFound
 from src.common.ports import (
     Cache,
@@ -17,11 +18,15 @@ from src.common.ports import (
     TrackedSymbol,
 )
 from src.common.providers import ProviderRegistry
+from src.domain.market_data import SeriesKey
+from src.domain.market_data.coverage import calendar_coverage
+from src.domain.market_data.trading_hours import SymbolMetadata
 from src.domain.sync.status import SyncState
 from src.features.market_data.bar_pages import BarsPage, CalendarOf, DownloadGate, PageRenderer, cacheable_bars
 from src.features.market_data.messages import (
     BulkSyncCommand,
     GetBarsQuery,
+    GetSymbolMetadataQuery,
     GetSyncStatusQuery,
     ListSymbolsQuery,
     SearchSymbolsQuery,
@@ -138,42 +143,63 @@ class SyncStatusView:
 
 
 class GetSyncStatusHandler:
-    def __init__(self, sync_status: SyncStatusRepository, bars: OHLCVRepository) -> None:
+    def __init__(self, sync_status: SyncStatusRepository, bars: OHLCVRepository, calendars: SymbolCalendars) -> None:
         self._status = sync_status
         self._bars = bars
+        self._calendars = calendars
 
     async def __call__(self, query: GetSyncStatusQuery) -> list[SyncStatusView]:
         where = SyncStatusFilter(query.source, query.exchange, query.symbol, query.interval, query.status)
         states = await self._status.list(where)
-        coverages = await asyncio.gather(*(self._bars.coverage(s.key) for s in states))
+        coverages = await asyncio.gather(*(self._coverage(s.key) for s in states))
         return [SyncStatusView(s, c) for s, c in zip(states, coverages, strict=True)]
+
+    async def _coverage(self, key: SeriesKey) -> SeriesCoverage:
+        """The store's coverage; for a symbol with sessions, its gaps counted against the symbol's calendar
+        (nights, weekends and holidays are no gaps) and its misplaced bars counted."""
+        coverage = await self._bars.coverage(key)
+        calendar = (await self._calendars.hours(key.instrument)).calendar
+        if calendar.is_utc_grid or not coverage.bar_count:
+            return coverage
+        found = calendar_coverage(calendar, key.interval, (await self._bars.read(key)).time)
+        return replace(coverage, gaps=found.gaps, missing_bars=found.missing, misplaced_bars=found.misplaced)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedSymbolView:
+    tracked: TrackedSymbol
+    metadata: SymbolMetadata | None
 
 
 class TrackSymbolHandler:
-    def __init__(self, providers: ProviderRegistry, symbols: SymbolRepository, clock: Clock) -> None:
+    def __init__(self, providers: ProviderRegistry, symbols: SymbolRepository, clock: Clock,
+                 calendars: SymbolCalendars) -> None:
         self._providers = providers
         self._symbols = symbols
         self._clock = clock
+        self._calendars = calendars
 
-    async def __call__(self, command: TrackSymbolCommand) -> TrackedSymbol:
+    async def __call__(self, command: TrackSymbolCommand) -> TrackedSymbolView:
         instrument = command.instrument
-        info = await self._providers.symbols(instrument.source).resolve_symbol(instrument.symbol)  # unknown: stops
+        metadata = await self._calendars.refresh(instrument)  # asks the source: an unknown symbol stops here
+        if command.extended_hours is not None:
+            metadata = await self._calendars.choose_extended(instrument, command.extended_hours)
         existing = await self._symbols.get(instrument)
         now = self._clock.now()
         intervals = tuple(dict.fromkeys((*(existing.intervals if existing else ()), *command.intervals)))
         tracked = TrackedSymbol(
             instrument.symbol,
             instrument.source,
-            description=info.description,
-            type=info.type,
-            currency=info.currency,
+            description=metadata.description,
+            type=metadata.type,
+            currency=metadata.currency,
             active=True,
             intervals=intervals,
             created_at=existing.created_at if existing else now,
             updated_at=now,
         )
         await self._symbols.save(tracked)
-        return tracked
+        return TrackedSymbolView(tracked, metadata)
 
 
 class UntrackSymbolHandler:
@@ -193,11 +219,23 @@ class UntrackSymbolHandler:
 
 
 class ListSymbolsHandler:
-    def __init__(self, symbols: SymbolRepository) -> None:
+    def __init__(self, symbols: SymbolRepository, calendars: SymbolCalendars) -> None:
         self._symbols = symbols
+        self._calendars = calendars
 
-    async def __call__(self, query: ListSymbolsQuery) -> list[TrackedSymbol]:
-        return await self._symbols.list(active_only=query.active_only)
+    async def __call__(self, query: ListSymbolsQuery) -> list[TrackedSymbolView]:
+        tracked = await self._symbols.list(active_only=query.active_only)
+        metadata = await asyncio.gather(*(self._calendars.metadata(t.instrument) for t in tracked))
+        return [TrackedSymbolView(t, m) for t, m in zip(tracked, metadata, strict=True)]
+
+
+class GetSymbolMetadataHandler:
+    def __init__(self, calendars: SymbolCalendars) -> None:
+        self._calendars = calendars
+
+    async def __call__(self, query: GetSymbolMetadataQuery) -> SymbolMetadata:
+        stored = None if query.refresh else await self._calendars.metadata(query.instrument)
+        return stored if stored is not None else await self._calendars.refresh(query.instrument)
 
 
 class SearchSymbolsHandler:

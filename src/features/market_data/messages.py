@@ -35,8 +35,11 @@ class BulkSyncCommand:
 
 @dataclass(frozen=True, slots=True)
 class TrackSymbolCommand:
+    """Track the symbol's intervals; `extended_hours` chooses the session its series follow (None: unchanged)."""
+
     instrument: Instrument
     intervals: tuple[Interval, ...]
+    extended_hours: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,14 @@ class GetBarsQuery:
 @dataclass(frozen=True, slots=True)
 class ListSymbolsQuery:
     active_only: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class GetSymbolMetadataQuery:
+    """What the source says of an instrument's trading hours (fetched when none is stored, or with `refresh`)."""
+
+    instrument: Instrument
+    refresh: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from src.domain.sync.status import SyncStatus
 from src.features.market_data.bar_pages import BarsPage
 from src.features.market_data.messages import (
     BulkSyncCommand,
+    GetSymbolMetadataQuery,
     GetSyncStatusQuery,
     ListSymbolsQuery,
     SearchSymbolsQuery,
@@ -26,6 +27,7 @@ from src.features.market_data.schemas import (
     BulkSyncRequest,
     OhlcvParams,
     SymbolMatchBody,
+    SymbolMetadataBody,
     SyncRequest,
     SyncResponse,
     SyncStatusBody,
@@ -132,15 +134,27 @@ def _page_headers(key: SeriesKey, page: BarsPage) -> dict[str, str]:
 
 @router.get("/symbols")
 async def list_symbols(mediator: MediatorDep, include_inactive: bool = False) -> list[TrackedSymbolBody]:
-    tracked = await mediator.send(ListSymbolsQuery(active_only=not include_inactive))
-    return [TrackedSymbolBody.of(t) for t in tracked]
+    views = await mediator.send(ListSymbolsQuery(active_only=not include_inactive))
+    return [TrackedSymbolBody.of(v.tracked, v.metadata) for v in views]
 
 
 @router.post("/symbols", status_code=status.HTTP_201_CREATED, responses=UPSTREAM_ERRORS)
 async def track_symbol(body: TrackRequest, mediator: MediatorDep) -> TrackedSymbolBody:
+    """Track the symbol's intervals (its trading hours are fetched from the source); `extended_hours` chooses
+    the session its series follow."""
     intervals = tuple(Interval.parse(code) for code in body.intervals)
     instrument = Instrument(body.source, Symbol(body.exchange, body.symbol))
-    return TrackedSymbolBody.of(await mediator.send(TrackSymbolCommand(instrument, intervals)))
+    view = await mediator.send(TrackSymbolCommand(instrument, intervals, body.extended_hours))
+    return TrackedSymbolBody.of(view.tracked, view.metadata)
+
+
+@router.get("/symbols/{exchange}/{symbol}/sessions", responses=UPSTREAM_ERRORS)
+async def symbol_sessions(exchange: ExchangePath, symbol: SymbolPath, mediator: MediatorDep,
+                          source: SourceId = DEFAULT_SOURCE, refresh: bool = False) -> SymbolMetadataBody:
+    """The symbol's time zone, sessions, holidays and corrections as its source gives them (asked of the
+    source when none are stored, or with `refresh`), and the session its series follow."""
+    instrument = Instrument(source, Symbol(exchange, symbol))
+    return SymbolMetadataBody.of_metadata(await mediator.send(GetSymbolMetadataQuery(instrument, refresh)))
 
 
 @router.get("/symbols/search", responses={502: {"description": "a source refused"}})

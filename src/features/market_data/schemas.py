@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from src.common.ports import SeriesCoverage, TrackedSymbol
 from src.common.time_format import iso_utc, iso_utc_or_none
 from src.domain.market_data import Interval, SeriesKey, Symbol
+from src.domain.market_data.trading_hours import SymbolMetadata
 from src.domain.sync.status import SyncState
 from src.features.market_data.messages import DEFAULT_SYNC_BARS, BarsFormat, GetBarsQuery
 from src.features.market_data.series_sync import SyncResult
@@ -57,6 +58,10 @@ class SyncResponse(BaseModel):
     bars_written: int
     first_bar_time: str | None
     last_bar_time: str | None
+    bars_rejected: int = Field(default=0, description="the source's bars at no bar open of the symbol's trading "
+                                                      "calendar: not stored, never moved")
+    rejection: str | None = Field(default=None, description="why the first rejected bar was rejected")
+    bars_removed: int = Field(default=0, description="stored bars at no bar open of the calendar deleted by a repair")
 
     @classmethod
     def of(cls, result: SyncResult) -> "SyncResponse":
@@ -65,6 +70,7 @@ class SyncResponse(BaseModel):
             source=key.source, exchange=key.symbol.exchange, symbol=key.symbol.code, interval=key.interval.code,
             status=result.status, bars_fetched=result.bars_fetched, bars_written=result.bars_written,
             first_bar_time=iso_utc_or_none(result.first_bar_time), last_bar_time=iso_utc_or_none(result.last_bar_time),
+            bars_rejected=result.bars_rejected, rejection=result.rejection, bars_removed=result.bars_removed,
         )
 
 
@@ -74,12 +80,16 @@ class CoverageBody(BaseModel):
     bar_count: int
     missing_bars: int
     gaps: list[tuple[str, str]]
+    misplaced_bars: int = Field(default=0, description="bars stored at no bar open of the symbol's trading calendar "
+                                                       "(e.g. stamped on the UTC grid by an older version): repair "
+                                                       "with a sync with refresh: true")
 
     @classmethod
     def of(cls, c: SeriesCoverage) -> "CoverageBody":
         return cls(
             first_bar_time=iso_utc_or_none(c.first_bar_time), last_bar_time=iso_utc_or_none(c.last_bar_time),
             bar_count=c.bar_count, missing_bars=c.missing_bars, gaps=[(iso_utc(a), iso_utc(b)) for a, b in c.gaps],
+            misplaced_bars=c.misplaced_bars,
         )
 
 
@@ -126,6 +136,47 @@ class TrackRequest(BaseModel):
     exchange: ExchangeCode
     symbol: SymbolCode
     intervals: list[IntervalCode] = Field(default_factory=lambda: ["1d"], min_length=1, max_length=13)
+    extended_hours: bool | None = Field(
+        default=None, description="follow the extended-hours session (pre- and post-market) in history, live bars "
+                                  "and coverage, when the source has one; omitted: keep the current choice")
+
+
+class SessionsBody(BaseModel):
+    """What the source says of the symbol's trading hours, in TradingView's session syntax."""
+
+    timezone: str
+    session: str
+    session_holidays: str
+    session_correction: str
+    extended_session: str | None
+    extended_hours: bool = Field(description="the user's choice of extended hours")
+    follows: Literal["regular", "extended"] = Field(description="the session every series of the symbol follows")
+    delay: int
+    type: str
+    currency: str
+    description: str
+    refreshed_at: str | None
+
+    @classmethod
+    def of(cls, m: SymbolMetadata) -> "SessionsBody":
+        return cls(
+            timezone=m.timezone or "UTC", session=m.regular.session, session_holidays=m.regular.holidays,
+            session_correction=m.regular.corrections, extended_session=m.extended.session if m.extended else None,
+            extended_hours=m.extended_hours, follows="extended" if m.follows_extended else "regular", delay=m.delay,
+            type=m.type, currency=m.currency, description=m.description, refreshed_at=iso_utc_or_none(m.refreshed_at),
+        )
+
+
+class SymbolMetadataBody(SessionsBody):
+    source: str
+    exchange: str
+    symbol: str
+
+    @classmethod
+    def of_metadata(cls, m: SymbolMetadata) -> "SymbolMetadataBody":
+        symbol = m.instrument.symbol
+        return cls(source=m.instrument.source, exchange=symbol.exchange, symbol=symbol.code,
+                   **SessionsBody.of(m).model_dump())
 
 
 class TrackedSymbolBody(BaseModel):
@@ -139,13 +190,15 @@ class TrackedSymbolBody(BaseModel):
     intervals: list[str]
     created_at: str | None
     updated_at: str | None
+    sessions: SessionsBody | None = Field(default=None, description="the symbol's trading hours, once fetched")
 
     @classmethod
-    def of(cls, t: TrackedSymbol) -> "TrackedSymbolBody":
+    def of(cls, t: TrackedSymbol, metadata: SymbolMetadata | None = None) -> "TrackedSymbolBody":
         return cls(
             source=t.source, exchange=t.symbol.exchange, symbol=t.symbol.code, description=t.description, type=t.type,
             currency=t.currency, active=t.active, intervals=[i.code for i in t.intervals],
             created_at=iso_utc_or_none(t.created_at), updated_at=iso_utc_or_none(t.updated_at),
+            sessions=SessionsBody.of(metadata) if metadata is not None else None,
         )
 
 

@@ -1,10 +1,17 @@
 """Syncing one series so that it holds the newest `n_bars` bars its source has.
 
-A run claims the series' status (refused while another process's live run holds it), then repeats the
+A run claims the series' status (refused while another process's live run holds it), takes the symbol's
+calendar (its metadata refreshed from the source when old, `SymbolCalendars.refreshed`), then repeats the
 domain planner's rounds (`src.domain.sync.planning`): the window's candidates from the series' calendar,
 the complete bars stored in it, the plan, the fetches (all of a round at once), the writes, what the
 answers taught about the source. It records completion (with the source gaps it learned) or the failure,
 and publishes BarSyncedEvent or SyncFailedEvent.
+
+The source's bar times are kept as they are: a bar whose time is no bar open of the symbol's calendar is
+rejected (`OHLCVAggregate.fitting`), counted in `bars_rejected` with the first reason, logged, and never
+moved. A repair (`refresh`) also deletes the stored bars of its window that are no bar open of the calendar
+(e.g. a session symbol's bars stamped on the UTC grid by an older version), so the window ends up holding
+exactly the source's bars.
 
 Writes are ordered: range fetches (older holes) first, then the newest bars, each oldest first in batches
 of WRITE_BATCH bars, so an interrupted sync never advances a series' newest bar past a hole it was filling;
@@ -13,10 +20,11 @@ cached queries (in every worker), not only a completed sync.
 """
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import structlog
 
 from src.common import cache_keys
 from src.common.correlation import get_correlation_id
@@ -26,7 +34,9 @@ from src.common.ports import Cache, Clock, OHLCVRepository, RunOwner, SyncStatus
 from src.common.providers import ProviderRegistry
 from src.domain.errors import DomainError
 from src.domain.events import BarSyncedEvent, SyncFailedEvent
-from src.domain.market_data import OHLCVAggregate, OHLCVBar, SeriesKey, SessionCalendar
+from src.domain.market_data import Instrument, OHLCVAggregate, OHLCVBar, SeriesKey, SessionCalendar
+from src.domain.market_data.bar_opens import misplaced
+from src.domain.market_data.trading_hours import ALWAYS_OPEN_HOURS, TradingHours
 from src.domain.sync.planning import (
     MAX_ROUNDS,
     Bounds,
@@ -40,11 +50,16 @@ from src.domain.sync.planning import (
 from src.domain.sync.status import OWNER_GONE, SyncState, SyncStatus, claim
 from src.features.market_data.run_record import LostRun, RunRecord
 
+log = structlog.get_logger("market_data.sync")
+
 FETCH_PAGE_BARS = 5_000  # bars one request returns (TradingView's free plan): the planner's cost unit
 WRITE_BATCH = 5_000
 SHUTDOWN = "interrupted by shutdown"
-_ALWAYS_OPEN = SessionCalendar.always_open()
-CalendarOf = Callable[[SeriesKey], SessionCalendar]
+HoursOf = Callable[[Instrument], Awaitable[TradingHours]]
+
+
+async def _always_open(_: Instrument) -> TradingHours:
+    return ALWAYS_OPEN_HOURS
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +70,9 @@ class SyncResult:
     bars_written: int
     first_bar_time: int | None
     last_bar_time: int | None
+    bars_rejected: int = 0  # the source's bars at no bar open of the symbol's calendar (not stored)
+    rejection: str | None = None  # why the first of them was rejected
+    bars_removed: int = 0  # stored bars at no bar open of the calendar, deleted by a repair
 
 
 @dataclass(slots=True)
@@ -66,6 +84,9 @@ class _Tally:
     oldest_stored: int | None = None
     gaps: tuple[tuple[int, int], ...] = field(default=())
     first_bar: int | None = None
+    rejected: int = 0
+    rejection: str | None = None
+    removed: int = 0
 
     def count(self, bars: Sequence[OHLCVBar]) -> None:
         if bars:
@@ -88,7 +109,7 @@ class SeriesSync:
         *,
         lease_s: float = 30.0,
         page_bars: int = FETCH_PAGE_BARS,
-        calendar_of: CalendarOf = lambda _: _ALWAYS_OPEN,
+        hours_of: HoursOf = _always_open,
     ) -> None:
         self._providers = providers
         self._bars = bars
@@ -99,7 +120,8 @@ class SeriesSync:
         self._owner = owner
         self._lease_s = lease_s
         self._page = page_bars
-        self._calendar_of = calendar_of  # issue 12 gives each symbol its own calendar here
+        self._hours_of = hours_of  # the symbol's calendar, its metadata refreshed when old
+        self.bars_rejected = 0  # over every run, for the metrics
 
     async def status(self, key: SeriesKey) -> SyncState | None:
         return await self._status.get(key)
@@ -173,25 +195,30 @@ class SeriesSync:
             bars_fetched=tally.fetched, bars_written=tally.written, first_bar_time=tally.first,
             last_bar_time=tally.last,
         ))
-        return SyncResult(key, SyncStatus.COMPLETED, tally.fetched, tally.written, tally.first, tally.last)
+        return SyncResult(key, SyncStatus.COMPLETED, tally.fetched, tally.written, tally.first, tally.last,
+                          tally.rejected, tally.rejection, tally.removed)
 
     # --- the rounds ----------------------------------------------------------------------------------
 
     async def _sync(self, key: SeriesKey, n_bars: int, refresh: bool, known: SyncState) -> _Tally:
-        calendar = self._calendar_of(key)
+        hours = await self._hours_of(key.instrument)
+        calendar = hours.calendar
         bounds = Bounds() if refresh else Bounds(gaps=known.source_gaps, first_bar=known.source_first_bar)
         tally = _Tally(oldest_stored=(await self._bars.coverage(key)).first_bar_time)
         for round_ in range(MAX_ROUNDS):
             candidates = window(calendar, key.interval, n_bars, int(self._clock.now()), bounds)
             fresh = refresh and round_ == 0
+            if fresh and len(candidates):
+                tally.removed = await self._remove_misplaced(key, calendar, int(candidates[0]))
             complete = _NONE if fresh or not len(candidates) else await self._complete_times(key, candidates)
             the_plan = plan(candidates, complete, page=self._page, overlap=round_ == 0, refresh=fresh)
             if the_plan.done:
                 break
             oldest = tally.oldest_stored
-            answers = await self._fetch(key, the_plan.fetches)
-            await self._store(key, answers, tally)
-            after = advance(bounds, [(f, _times(bars)) for f, bars in answers], candidates, oldest)
+            answers = await self._fetch(key, the_plan.fetches, hours, tally)
+            await self._store(key, [(fetch, bars) for fetch, bars, _ in answers], tally)
+            # What the source answered, rejected bars included: they tell how far its history goes.
+            after = advance(bounds, [(fetch, answered) for fetch, _, answered in answers], candidates, oldest)
             if after == bounds:
                 break
             bounds = after
@@ -206,15 +233,30 @@ class SeriesSync:
         complete: Times = times[np.asarray(stored.partial, np.int8) == 0]
         return complete
 
-    async def _fetch(self, key: SeriesKey, fetches: Sequence[Fetch]) -> list[tuple[Fetch, tuple[OHLCVBar, ...]]]:
+    async def _remove_misplaced(self, key: SeriesKey, calendar: SessionCalendar, oldest: int) -> int:
+        """A repair deletes the stored bars of its window (and the period before its oldest slot, where a bar
+        stamped early would lie) that are no bar open of the calendar."""
+        stored = await self._bars.read(key, start=max(0, oldest - (key.interval.seconds or _WIDEST_STEP)))
+        times: Times = np.asarray(stored.time, np.int64)
+        doomed = times[misplaced(calendar, key.interval, times)]
+        if not doomed.size:
+            return 0
+        removed = await self._bars.remove(key, [int(t) for t in doomed])
+        await self._invalidate(key)
+        log.info("sync_removed_misplaced_bars", series=str(key), count=removed)
+        return removed
+
+    async def _fetch(self, key: SeriesKey, fetches: Sequence[Fetch], hours: TradingHours,
+                     tally: _Tally) -> list[tuple[Fetch, tuple[OHLCVBar, ...], Times]]:
+        """Per fetch: the bars that fit the calendar, and the sorted times of every bar the source answered."""
         history = self._providers.history(key.source)
 
-        async def one(fetch: Fetch) -> tuple[Fetch, tuple[OHLCVBar, ...]]:
+        async def one(fetch: Fetch) -> tuple[Fetch, tuple[OHLCVBar, ...], Times]:
             if fetch.newest:
-                bars = await history.fetch_bars(key.symbol, key.interval, fetch.slots)
+                bars = await history.fetch_bars(key.symbol, key.interval, fetch.slots, hours=hours)
             else:
-                bars = await history.fetch_range(key.symbol, key.interval, fetch.start, fetch.end)
-            return fetch, _validated(key, bars)
+                bars = await history.fetch_range(key.symbol, key.interval, fetch.start, fetch.end, hours=hours)
+            return fetch, self._validated(key, bars, hours.calendar, tally), np.unique(_times(bars))
 
         tasks = [asyncio.create_task(one(fetch)) for fetch in fetches]
         try:
@@ -237,14 +279,23 @@ class SeriesSync:
         await self._cache.delete_pattern(cache_keys.ohlcv_series_pattern(key))
 
 
+    def _validated(self, key: SeriesKey, bars: Sequence[OHLCVBar], calendar: SessionCalendar,
+                   tally: _Tally) -> tuple[OHLCVBar, ...]:
+        """The source's bars that are bar opens of the calendar; the others are counted, never moved."""
+        try:
+            series, refused = OHLCVAggregate.fitting(key, bars, calendar)
+        except DomainError as error:
+            raise UpstreamRejected(f"upstream sent invalid bars for {key}: {error}") from error
+        if refused:
+            tally.rejected += len(refused)
+            self.bars_rejected += len(refused)
+            tally.rejection = tally.rejection or refused[0].reason
+            log.warning("sync_bars_rejected", series=str(key), count=len(refused), first=refused[0].reason)
+        return series.bars
+
+
 _NONE: Times = np.zeros(0, np.int64)
-
-
-def _validated(key: SeriesKey, bars: Sequence[OHLCVBar]) -> tuple[OHLCVBar, ...]:
-    try:
-        return OHLCVAggregate.from_bars(key, bars).bars
-    except DomainError as error:
-        raise UpstreamRejected(f"upstream sent invalid bars for {key}: {error}") from error
+_WIDEST_STEP = 31 * 86_400
 
 
 def _times(bars: Sequence[OHLCVBar]) -> Times:

@@ -2,10 +2,11 @@
 
 from typing import Protocol
 
+from src.common.calendars import SymbolCalendars
 from src.common.jobs import Cron, Every, JobSpec
 from src.common.lifecycle import Component
 from src.common.ports import RunOwner, SymbolRepository, SyncStatusRepository
-from src.domain.market_data import SessionCalendar
+from src.domain.market_data import SeriesKey, SessionCalendar
 from src.features.market_data import handlers as h
 from src.features.market_data import messages as m
 from src.features.market_data.jobs import SyncAllSymbolsJob, SyncDailyDataJob
@@ -14,10 +15,9 @@ from src.features.market_data.series_sync import SeriesSync
 from src.features.market_data.source_gates import SourceGates
 from src.features.market_data.sync_runs import SyncRuns
 from src.features.shared.deps import SharedDeps
-from src.features.shared.slice import Slice, SliceParts
+from src.features.shared.slice import Counter, Slice, SliceParts
 
 SIX_HOURS_S = 6 * 3600
-ALWAYS_OPEN = SessionCalendar.always_open()
 BYTES_PER_BAR = 200  # a JSON row, generously: bounds the size of a cached page by the near cache's
 
 
@@ -28,26 +28,34 @@ class MarketDataDeps(SharedDeps, Protocol):
     def symbols(self) -> SymbolRepository: ...
     @property
     def run_owner(self) -> RunOwner: ...
+    @property
+    def calendars(self) -> SymbolCalendars: ...
+
+
+async def calendar_of(calendars: SymbolCalendars, key: SeriesKey) -> SessionCalendar:
+    """The calendar a series follows (its symbol's, regular or extended hours)."""
+    return (await calendars.hours(key.instrument)).calendar
 
 
 def build(d: MarketDataDeps) -> SliceParts:
     runs = SyncRuns(grace_s=d.settings.sync_drain_timeout_s)
     sync = SeriesSync(d.providers, d.bars, d.sync_status, d.cache, d.event_bus, d.clock, d.run_owner,
-                      lease_s=d.settings.sync_lease_s)
+                      lease_s=d.settings.sync_lease_s, hours_of=d.calendars.refreshed)
     return SliceParts(
         handlers={
             m.SyncSymbolCommand: h.SyncSymbolHandler(sync, runs),
             m.StartBackgroundSyncCommand: h.StartBackgroundSyncHandler(sync, runs),
             m.BulkSyncCommand: h.BulkSyncHandler(sync, runs, SourceGates(d.settings.sync_bulk_concurrency)),
-            m.TrackSymbolCommand: h.TrackSymbolHandler(d.providers, d.symbols, d.clock),
+            m.TrackSymbolCommand: h.TrackSymbolHandler(d.providers, d.symbols, d.clock, d.calendars),
             m.UntrackSymbolCommand: h.UntrackSymbolHandler(d.symbols, d.clock),
             m.GetBarsQuery: h.GetBarsHandler(
-                d.bars, d.cache, d.providers, calendar_of=lambda _: ALWAYS_OPEN,  # issue 12 passes each symbol's
+                d.bars, d.cache, d.providers, calendar_of=lambda key: calendar_of(d.calendars, key),
                 cacheable_bars=min(d.settings.ohlcv_cache_max_bars, d.settings.cache_near_max_bytes // BYTES_PER_BAR),
                 max_downloads=d.settings.ohlcv_max_downloads,
             ),
-            m.GetSyncStatusQuery: h.GetSyncStatusHandler(d.sync_status, d.bars),
-            m.ListSymbolsQuery: h.ListSymbolsHandler(d.symbols),
+            m.GetSyncStatusQuery: h.GetSyncStatusHandler(d.sync_status, d.bars, d.calendars),
+            m.ListSymbolsQuery: h.ListSymbolsHandler(d.symbols, d.calendars),
+            m.GetSymbolMetadataQuery: h.GetSymbolMetadataHandler(d.calendars),
             m.SearchSymbolsQuery: h.SearchSymbolsHandler(d.providers),
         },
         jobs=[
@@ -58,6 +66,8 @@ def build(d: MarketDataDeps) -> SliceParts:
         # Start: cached queries dropped, runs of gone processes marked interrupted. Stop: running syncs get
         # what is left of the shutdown grace, then are cancelled (they record the interruption).
         components=[Component("syncs", start=sync.recover, stop=runs.stop, shutdown=runs.begin_shutdown)],
+        counters=[Counter("sync_bars_rejected", "Bars from a source at no bar open of the symbol's trading calendar "
+                          "(not stored)", lambda: sync.bars_rejected)],
         exposed={"sync_runs": runs},
     )
 

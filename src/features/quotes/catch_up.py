@@ -3,12 +3,14 @@
 When a symbol is subscribed (also after a restart), and after every reconnect of its feed, each live
 interval is fetched from the source's history, from `since` (the last stored bar of the series on
 subscribe, the bar forming when the outage began after a reconnect) up to the forming bar, at most
-`max_bars` bars:
+`max_bars` bars (the newest bars as many as our clock counts since `since`, then, when the source's newest
+bars start after `since` because its clock ran ahead, the range between):
 * every bar but the newest is complete and closed: it is written (replacing partial bars the live path
   stored for those periods, e.g. bars that straddled the outage) and published like any completed bar;
 * the newest is the source's forming bar: it seeds the aggregator's forming bar (`BarAggregator.seed`);
   if the aggregator has moved past it, it is written as a closed bar too.
-A failed fetch leaves the bars as they are: partial until a sync replaces them.
+Bars are asked for on the symbol's calendar (`hours`) and those that are no bar open of it are left out
+(never moved), as a sync does. A failed fetch leaves the bars as they are: partial until a sync replaces them.
 """
 
 import asyncio
@@ -17,7 +19,9 @@ from collections.abc import Callable, Iterable
 import structlog
 
 from src.common.ports import Clock, HistoryProvider
-from src.domain.market_data import Instrument, Interval, OHLCVBar
+from src.domain.market_data import Instrument, Interval, OHLCVAggregate, OHLCVBar, SeriesKey
+from src.domain.market_data.calendar import SessionCalendar
+from src.domain.market_data.trading_hours import ALWAYS_OPEN_HOURS, TradingHours
 from src.domain.realtime.aggregator import BarAggregator, BarUpdate
 
 log = structlog.get_logger("quotes.catch_up")
@@ -37,23 +41,33 @@ class CatchUp:
         self.seeded = 0  # forming bars seeded
         self.failed = 0  # fetches that failed
 
-    async def run(self, instrument: Instrument, since: Callable[[Interval], int | None], latest: float = 0.0) -> None:
+    async def run(self, instrument: Instrument, since: Callable[[Interval], int | None], latest: float = 0.0,
+                  hours: TradingHours = ALWAYS_OPEN_HOURS) -> None:
         """Catch every live interval of `instrument` up, the intervals at once; `latest` is the newest trade
         time seen (a feed's clock may run ahead of ours)."""
         now = int(max(self._clock.now(), latest))
         intervals = self._aggregator.intervals
-        await asyncio.gather(*(self._interval(instrument, i, since(i), now) for i in intervals))
+        await asyncio.gather(*(self._interval(instrument, i, since(i), now, hours) for i in intervals))
 
-    async def _interval(self, instrument: Instrument, interval: Interval, since: int | None, now: int) -> None:
-        count = periods_between(interval, since, now, self._max_bars)
+    async def _interval(self, instrument: Instrument, interval: Interval, since: int | None, now: int,
+                        hours: TradingHours) -> None:
+        count = periods_between(interval, since, now, self._max_bars, hours.calendar)
         try:
-            bars = await self._history.fetch_bars(instrument.symbol, interval, count)
-        except Exception as error:  # the bars stay partial; a sync repairs them
+            fetched = await self._history.fetch_bars(instrument.symbol, interval, count, hours=hours)
+            if since is not None and fetched and fetched[0].time > since:  # the source's clock ran ahead of ours
+                fetched = await self._history.fetch_range(instrument.symbol, interval, since, fetched[0].time - 1,
+                                                          hours=hours) + fetched
+            key = SeriesKey(instrument.symbol, interval, instrument.source)
+            bars, refused = OHLCVAggregate.fitting(key, fetched, hours.calendar)
+        except Exception as error:  # the bars stay partial; a sync repairs them (DomainError included)
             self.failed += 1
             log.warning("quotes_catch_up_failed", instrument=str(instrument), interval=interval.code,
                         error=f"{type(error).__name__}: {error}")
             return
-        self._apply(instrument, [b for b in bars if since is None or b.time >= since])
+        if refused:
+            log.warning("quotes_catch_up_bars_rejected", instrument=str(instrument), interval=interval.code,
+                        count=len(refused), first=refused[0].reason)
+        self._apply(instrument, [b for b in bars.bars if since is None or b.time >= since])
 
     def _apply(self, instrument: Instrument, bars: list[OHLCVBar]) -> None:
         if not bars:
@@ -74,11 +88,14 @@ class CatchUp:
             self._on_closed(BarUpdate(instrument, bar, closed=True))
 
 
-def periods_between(interval: Interval, since: int | None, now: int, cap: int) -> int:
-    """Bars from the one opening at `since` to the one forming at `now`, both included (on the UTC grid,
-    which has at least as many as any calendar), within [1, cap]; 1 without `since` (the forming bar)."""
+def periods_between(interval: Interval, since: int | None, now: int, cap: int,
+                    calendar: SessionCalendar | None = None) -> int:
+    """Bars from the one opening at `since` to the one forming at `now`, both included (the calendar's; on the
+    UTC grid without one), within [1, cap]; 1 without `since` (the forming bar)."""
     if since is None:
         return 1
+    if calendar is not None and not calendar.is_utc_grid:
+        return max(1, min(cap, len(calendar.bar_times(interval, since, now))))
     first, current = interval.align(since), interval.align(now)
     if interval.seconds:
         count = (current - first) // interval.seconds + 1

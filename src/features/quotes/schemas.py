@@ -113,6 +113,7 @@ class SymbolStatusBody(BaseModel):
     last_received_at: str | None
     ticks: int
     stale_ticks: int
+    out_of_session_ticks: int = Field(default=0, description="ticks outside the symbol's trading sessions: in no bar")
 
 
 class QuoteStatusBody(BaseModel):
@@ -131,6 +132,7 @@ class QuoteStatusBody(BaseModel):
     bars_seeded: int
     bars_backfilled: int
     catch_ups_failed: int
+    out_of_session_ticks_total: int = 0
 
     @classmethod
     def of(cls, status: QuoteStatus) -> "QuoteStatusBody":
@@ -141,7 +143,7 @@ class QuoteStatusBody(BaseModel):
                 SymbolStatusBody(source=s.instrument.source, symbol=s.instrument.symbol.ticker,
                                  last_tick_time=iso_utc_or_none(s.last_tick_time),
                                  last_received_at=iso_utc_or_none(s.last_received_at), ticks=s.ticks,
-                                 stale_ticks=s.stale_ticks)
+                                 stale_ticks=s.stale_ticks, out_of_session_ticks=s.out_of_session_ticks)
                 for s in status.symbols
             ],
             ticks_received=status.ticks_received, stale_ticks_total=status.stale_ticks_total,
@@ -151,4 +153,5 @@ class QuoteStatusBody(BaseModel):
             bars_seeded=status.bars_seeded,
             bars_backfilled=status.bars_backfilled,
             catch_ups_failed=status.catch_ups_failed,
+            out_of_session_ticks_total=status.out_of_session_ticks_total,
         )

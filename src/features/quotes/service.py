@@ -10,6 +10,13 @@ tick). A timer calls `close_due(clock.now(), close_grace_s)`: a bar closes when 
 passed its end plus the grace (the symbol's declared delay and observed lag are the aggregator's rule), so
 a delayed or lagging feed loses no ticks.
 
+Calendars: subscribing symbols takes their trading calendars first, at once (`SymbolCalendars.known`: the
+metadata asked of the source only for symbols that have none stored; if that fails, 24x7 UTC, logged) and the
+aggregator builds their bars on them, so a live bar and the synced bar of one period share the key. Ticks
+outside the calendar's sessions follow the aggregator's rule: no bar, counted (`out_of_session_ticks` in the
+status). A symbol whose series follow extended hours (chosen per symbol, `POST /symbols` with
+`extended_hours`) is built on its extended-hours calendar, its pre- and post-market trades included.
+
 History (`catch_up`): subscribing a symbol seeds its forming bars from the source's history and backfills
 its series since the last stored bar; the timer also watches each feed's connection: when it drops, the
 symbols' bars are marked partial (`interrupt`), and when it reconnects the outage is backfilled from
@@ -35,12 +42,14 @@ from typing import Any, Protocol
 import structlog
 
 from src.common import cache_keys
+from src.common.calendars import SymbolCalendars
 from src.common.errors import ApplicationError, Conflict
 from src.common.event_bus import EventBus
 from src.common.ports import Cache, Clock, OHLCVRepository, QuoteCallback, QuoteFeed
 from src.common.providers import ProviderRegistry
 from src.domain.errors import InvalidInterval
 from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
+from src.domain.market_data.trading_hours import ALWAYS_OPEN_HOURS, TradingHours
 from src.domain.realtime.aggregator import BarAggregator, BarUpdate
 from src.features.quotes.catch_up import CatchUp
 from src.features.quotes.payloads import bar_payload, quote_payload
@@ -69,6 +78,7 @@ class SymbolQuoteStatus:
     last_received_at: float | None  # when it reached us (clock)
     ticks: int
     stale_ticks: int
+    out_of_session_ticks: int = 0  # outside the symbol's trading sessions: in no bar
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +98,7 @@ class QuoteStatus:
     bars_seeded: int = 0  # forming bars seeded from the source's history
     bars_backfilled: int = 0  # closed bars written from the source's history (missed, or straddling an outage)
     catch_ups_failed: int = 0  # history fetches that failed (their bars stay partial)
+    out_of_session_ticks_total: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +117,7 @@ class _SourceSession:
         self.feed = feed
         self.aggregator = BarAggregator(intervals, source=source)
         self.subscribed: dict[Symbol, Instrument] = {}  # in subscription order
+        self.hours: dict[Symbol, TradingHours] = {}  # the calendar each symbol's bars are built on
         self.callback = callback
         self.reconnects = feed.reconnect_count
         self.down_since: dict[Symbol, float] = {}  # the last trade time of each symbol when the feed dropped
@@ -121,6 +133,7 @@ class QuoteService:
         event_bus: EventBus,
         clock: Clock,
         *,
+        calendars: SymbolCalendars | None = None,
         intervals: Iterable[Interval] = DEFAULT_INTERVALS,
         close_every_s: float = 0.25,
         close_grace_s: float = 2.0,
@@ -130,6 +143,7 @@ class QuoteService:
         self._providers = providers
         self._bars = bars
         self._clock = clock
+        self._calendars = calendars
         self._close_every_s = close_every_s
         self._close_grace_s = close_grace_s
         self._intervals: tuple[Interval, ...] = BarAggregator(intervals, source="none").intervals
@@ -222,6 +236,9 @@ class QuoteService:
 
     async def _subscribe(self, session: _SourceSession, instruments: list[Instrument]) -> None:
         new = [i for i in instruments if i.symbol not in session.subscribed]
+        hours = await asyncio.gather(*(self._hours_of(i) for i in new))  # before the feed: its snapshot ticks
+        for instrument, known in zip(new, hours, strict=True):
+            self._use_hours(session, instrument, known)
         session.subscribed.update((i.symbol, i) for i in new)  # before the call: the snapshot tick arrives inside it
         try:
             await session.feed.subscribe([i.symbol for i in new])
@@ -233,6 +250,23 @@ class QuoteService:
             await self._seed(session, [i for i in new if i.symbol in session.subscribed])
             raise
         await self._seed(session, new)
+
+    async def _hours_of(self, instrument: Instrument) -> TradingHours:
+        """The symbol's calendar (its metadata fetched when none is stored); 24x7 UTC when the source cannot say."""
+        if self._calendars is None:
+            return ALWAYS_OPEN_HOURS
+        try:
+            return await self._calendars.known(instrument)
+        except Exception as error:  # live quotes go on; the feed decides whether the symbol exists
+            hours = await self._calendars.hours(instrument)
+            log.warning("quotes_symbol_sessions_unknown", instrument=str(instrument), error=str(error),
+                        using="24x7 UTC" if hours.calendar.is_utc_grid else "stored sessions")
+            return hours
+
+    def _use_hours(self, session: _SourceSession, instrument: Instrument, hours: TradingHours) -> None:
+        session.hours[instrument.symbol] = hours
+        for update in session.aggregator.set_calendar(instrument.symbol, hours.calendar):
+            self._bar_writer.put(update)
 
     async def _seed(self, session: _SourceSession, instruments: list[Instrument]) -> None:
         """Seed and backfill newly subscribed symbols; waits up to SEED_WAIT_S, the rest goes on meanwhile."""
@@ -255,7 +289,8 @@ class QuoteService:
             session.catch_up = CatchUp(self._providers.history(session.source), session.aggregator, self._clock,
                                        self._on_closed)
         tick = self._latest.get(instrument)
-        task = asyncio.create_task(session.catch_up.run(instrument, since, tick.time if tick else 0.0),
+        hours = session.hours.get(instrument.symbol, ALWAYS_OPEN_HOURS)
+        task = asyncio.create_task(session.catch_up.run(instrument, since, tick.time if tick else 0.0, hours),
                                    name=f"catch up {instrument}")
         self._catching_up.add(task)
         task.add_done_callback(self._catching_up.discard)
@@ -301,6 +336,7 @@ class QuoteService:
 
     def _forget(self, session: _SourceSession, instrument: Instrument) -> None:
         session.subscribed.pop(instrument.symbol, None)
+        session.hours.pop(instrument.symbol, None)
         self._latest.pop(instrument, None)
         for update in session.aggregator.remove_symbol(instrument.symbol):
             self._bar_writer.put(update)
@@ -365,7 +401,8 @@ class QuoteService:
         for symbol, since in down.items():
             subscribed = session.subscribed.get(symbol)
             if subscribed is not None:
-                self._catch_up(session, subscribed, functools.partial(_bar_at, since))
+                hours = session.hours.get(symbol, ALWAYS_OPEN_HOURS)
+                self._catch_up(session, subscribed, functools.partial(_bar_at, hours, since))
 
     def _on_closed(self, update: BarUpdate) -> None:
         last = self._last_closed.get(update.key)
@@ -447,13 +484,17 @@ class QuoteService:
             bars_seeded=sum(s.catch_up.seeded for s in self._sessions.values() if s.catch_up),
             bars_backfilled=sum(s.catch_up.backfilled for s in self._sessions.values() if s.catch_up),
             catch_ups_failed=sum(s.catch_up.failed for s in self._sessions.values() if s.catch_up),
+            out_of_session_ticks_total=sum(s.aggregator.out_of_session_ticks_total for s in self._sessions.values()),
         )
 
     def _symbol_status(self, session: _SourceSession, instrument: Instrument) -> SymbolQuoteStatus:
         tick = self._latest.get(instrument)
+        aggregator = session.aggregator
         return SymbolQuoteStatus(instrument, tick.time if tick else None, self._received_at.get(instrument),
-                                 self._ticks.get(instrument, 0), session.aggregator.stale_ticks(instrument.symbol))
+                                 self._ticks.get(instrument, 0), aggregator.stale_ticks(instrument.symbol),
+                                 aggregator.out_of_session_ticks(instrument.symbol))
 
 
-def _bar_at(time: float, interval: Interval) -> int | None:
-    return interval.align(int(time))
+def _bar_at(hours: TradingHours, time: float, interval: Interval) -> int | None:
+    """The open of the bar holding `time`, or of the last bar before it (a trade after the close)."""
+    return hours.calendar.latest_open(int(time), interval)

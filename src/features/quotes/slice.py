@@ -1,5 +1,8 @@
 """The quotes slice: live quote sessions per source, live bars, REST and the client WebSocket."""
 
+from typing import Protocol
+
+from src.common.calendars import SymbolCalendars
 from src.common.lifecycle import Component
 from src.domain.indicators import parse_specs
 from src.domain.indicators.events import IndicatorsUpdatedEvent
@@ -14,9 +17,14 @@ from src.features.shared.deps import SharedDeps
 from src.features.shared.slice import Counter, Slice, SliceParts
 
 
-def build(d: SharedDeps) -> SliceParts:
+class QuotesDeps(SharedDeps, Protocol):
+    @property
+    def calendars(self) -> SymbolCalendars: ...
+
+
+def build(d: QuotesDeps) -> SliceParts:
     s = d.settings
-    service = QuoteService(d.providers, d.bars, d.cache, d.event_bus, d.clock,
+    service = QuoteService(d.providers, d.bars, d.cache, d.event_bus, d.clock, calendars=d.calendars,
                            intervals=[Interval.parse(code) for code in s.live_bar_intervals],
                            close_every_s=s.live_close_every_s, close_grace_s=s.live_close_grace_s)
     hub = QuoteHub(d.mediator.send, snapshot=service.snapshot, live_indicators=parse_specs(s.live_indicators))

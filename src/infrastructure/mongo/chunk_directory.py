@@ -67,3 +67,17 @@ def _first(value: int | None) -> int:
 
 def _last(value: int | None) -> int:
     return UNKNOWN_LAST if value is None else value
+
+
+def set_entries(doc: Mapping[str, Any] | None, stats: Mapping[int, Stats | None]) -> dict[str, bytes]:
+    """The packed columns with each chunk's entry set to `stats` exactly (None: the chunk is gone) — for a
+    removal, the one write that shrinks a chunk, where a merge would keep the old counts."""
+    entries = {e.start: (e.n, _first(e.first), _last(e.last)) for e in decode_directory(doc)}
+    for start, new in stats.items():
+        if new is None:
+            entries.pop(start, None)
+        else:
+            entries[start] = new
+    starts = sorted(entries)
+    columns = [starts, *zip(*(entries[s] for s in starts), strict=True)] if starts else [[]] * (len(_FIELDS))
+    return {name: np.array(column, dtype="<i8").tobytes() for name, column in zip(_FIELDS, columns, strict=True)}

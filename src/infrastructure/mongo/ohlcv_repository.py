@@ -21,10 +21,12 @@ Every read and write addresses documents by `_id` only.
 Concurrency: a chunk is read, merged and written back with an optimistic check: the update's filter is
 (`_id`, `version` read), so it applies only if nobody wrote the chunk since; otherwise we re-read and retry
 (bounded). A new chunk is inserted; a duplicate key means a concurrent writer created it, so we retry as an
-update. The directory is updated with `$max`/`$min` only: bars are never deleted, so each chunk's count and
-last time only grow and its first time only shrinks, which makes the directory update commutative and safe
-to race. A chunk is registered in the directory (with n=0) before it is first inserted, so a crash between
-the two cannot hide stored bars.
+update. The directory is updated with `$max`/`$min` only: writes never delete bars, so each chunk's count
+and last time only grow and its first time only shrinks, which makes the directory update commutative and
+safe to race. The one exception is `remove` (a repair deleting bars stamped off the series' calendar): it
+rewrites each chunk with the same optimistic check and then sets that chunk's directory entry exactly; it
+runs under the series' sync run. A chunk is registered in the directory (with n=0) before it is first
+inserted, so a crash between the two cannot hide stored bars.
 """
 
 import asyncio
@@ -40,7 +42,7 @@ from pymongo.errors import CollectionInvalid, DuplicateKeyError
 from src.common.errors import Conflict, StoreUnavailable
 from src.common.ports import SeriesCoverage
 from src.domain.market_data import BarColumns, OHLCVBar, SeriesKey, gaps_between, runs
-from src.infrastructure.mongo.chunk_directory import ChunkEntry, Stats, decode_directory, merge_directory
+from src.infrastructure.mongo.chunk_directory import ChunkEntry, Stats, decode_directory, merge_directory, set_entries
 from src.infrastructure.mongo.chunking import (
     TIME_FIELDS,
     chunk_end,
@@ -187,6 +189,54 @@ class MongoOHLCVRepository:
                 result = await collection.update_one({"_id": _id, "version": doc["version"]}, {"$set": changed})
                 if result.matched_count:
                     return
+            self.write_conflicts += 1
+        raise Conflict(f"{key}: its directory kept changing; gave up after {self.max_retries} attempts")
+
+    @translate_errors
+    async def remove(self, key: SeriesKey, times: Sequence[int]) -> int:
+        """Delete the bars at `times` (a repair removing bars stamped off the series' calendar); returns how
+        many were stored. Each chunk is rewritten with the optimistic check, then its directory entry is set
+        exactly (emptied chunks are deleted and leave the directory)."""
+        doomed = np.unique(np.asarray(times, dtype=np.int64))
+        known = {entry.start for entry in await self._directory(key)}
+        starts = chunk_starts(key.interval, doomed)
+        results = await asyncio.gather(*(
+            self._remove_from_chunk(key, int(s), doomed[starts == s]) for s in np.unique(starts) if int(s) in known
+        ))
+        changed = {start: stats for removed, start, stats in results if removed}
+        if changed:
+            await self._set_directory(key, changed)
+        return sum(removed for removed, _, _ in results)
+
+    async def _remove_from_chunk(self, key: SeriesKey, start: int, doomed: np.ndarray) -> tuple[int, int, Stats | None]:
+        """(bars removed, chunk start, the chunk's stats after; None when it is left empty and deleted)."""
+        collection, _id = self.chunk_collection(key, start), chunk_id(key, start)
+        for _ in range(self.max_retries):
+            doc = await collection.find_one({"_id": _id})
+            if doc is None:
+                return 0, start, None
+            stored = decode(key, doc)
+            kept = stored.without(doomed)
+            removed = len(stored) - len(kept)
+            if not removed:
+                return 0, start, None
+            if not len(kept):
+                if (await collection.delete_one({"_id": _id, "version": doc["version"]})).deleted_count:
+                    return removed, start, None
+            elif await self._replace_if_unchanged(collection, _id, doc["version"], kept):
+                return removed, start, (len(kept), int(kept.time[0]), int(kept.time[-1]))
+            self.write_conflicts += 1
+        raise Conflict(f"{key}: chunk {start} kept changing; gave up after {self.max_retries} attempts")
+
+    async def _set_directory(self, key: SeriesKey, stats: dict[int, Stats | None]) -> None:
+        collection, _id = self.directory_collection(key), series_id(key)
+        for _ in range(self.max_retries):
+            doc = await collection.find_one({"_id": _id})
+            if doc is None:
+                return
+            changed = {**set_entries(doc, stats), "version": doc["version"] + 1}
+            if (await collection.update_one({"_id": _id, "version": doc["version"]}, {"$set": changed})).matched_count:
+                return
             self.write_conflicts += 1
         raise Conflict(f"{key}: its directory kept changing; gave up after {self.max_retries} attempts")
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from src.common.errors import SymbolNotFound
 from src.domain.market_data import Interval, OHLCVBar, Symbol
 from src.domain.market_data.composite import compose
+from src.domain.market_data.trading_hours import TradingHours
 from src.providers.binance.config import BinanceConfig
 from src.providers.binance.intervals import KlinePlan, plan
 from src.providers.binance.klines import parse_klines
@@ -40,7 +41,9 @@ class BinanceHistory:
         self._clock = clock
         self._slots = asyncio.Semaphore(config.pages_in_flight)
 
-    async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int) -> list[OHLCVBar]:
+    async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int, *,
+                         hours: TradingHours | None = None) -> list[OHLCVBar]:
+        """`hours` changes nothing: Binance trades 24x7 and its klines are the UTC grid."""
         pair, kline = pair_of(symbol), plan(interval)
         if n_bars <= 0:
             return []
@@ -57,7 +60,8 @@ class BinanceHistory:
             bars = _finish(kline, native)
         return bars[-n_bars:]
 
-    async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int) -> list[OHLCVBar]:
+    async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int, *,
+                          hours: TradingHours | None = None) -> list[OHLCVBar]:
         pair, kline = pair_of(symbol), plan(interval)
         if start > end:
             return []

@@ -22,10 +22,11 @@ TURNAROUND = "s1"
 class ChartRequest:
     """Collects what the server sends for one chart session; waits end on success, error or timeout."""
 
-    def __init__(self, symbol: Symbol, interval: Interval | None = None) -> None:
+    def __init__(self, symbol: Symbol, interval: Interval | None = None, *, session: str = "regular") -> None:
         self.id = session_id("cs")
         self.symbol = symbol
         self.interval = interval
+        self.session = session  # TradingView's `regular` or `extended` hours
         self.info: dict[str, Any] | None = None
         self.bars: dict[int, OHLCVBar] = {}
         self.completed = 0
@@ -40,7 +41,8 @@ class ChartRequest:
         bars, or with `span` = (from, to) the bars opening in that range (a range request)."""
         frames = [
             request_frame("chart_create_session", self.id, ""),
-            request_frame("resolve_symbol", self.id, SYMBOL_ALIAS, symbol_spec(self.symbol.ticker)),
+            request_frame("resolve_symbol", self.id, SYMBOL_ALIAS,
+                          symbol_spec(self.symbol.ticker, session=self.session)),
         ]
         if self.interval is not None and n_bars is not None:
             period = "" if span is None else f"r,{span[0]}:{span[1]}"

@@ -12,6 +12,7 @@ import structlog
 from src.common.errors import SymbolNotFound, UpstreamRejected, UpstreamUnavailable
 from src.common.ports import SymbolInfo, SymbolMatch
 from src.domain.market_data import Interval, OHLCVBar, QuoteTick, Symbol
+from src.domain.market_data.trading_hours import TradingHours
 from src.providers.tradingview.chart import ChartRequest
 from src.providers.tradingview.connection import ConnectionSettings, TradingViewConnection
 from src.providers.tradingview.messages import ANONYMOUS_TOKEN
@@ -123,34 +124,39 @@ class TradingViewClient:
 
     # --- history -------------------------------------------------------------------------------------
 
-    async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int) -> list[OHLCVBar]:
+    async def fetch_bars(self, symbol: Symbol, interval: Interval, n_bars: int, *,
+                         hours: TradingHours | None = None) -> list[OHLCVBar]:
         """The newest `n_bars` bars, oldest first, unique by time; pages back with `request_more_data`
-        until `n_bars` or the start of history (a page that adds nothing)."""
+        until `n_bars` or the start of history (a page that adds nothing). With `hours.extended`, the
+        symbol's extended-hours bars."""
         if n_bars <= 0:
             return []
-        bars = await self._page_back(symbol, interval, n_bars, lambda _: False)
+        bars = await self._page_back(symbol, interval, n_bars, lambda _: False, _session(hours))
         return [bars[t] for t in sorted(bars)[-n_bars:]]
 
-    async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int) -> list[OHLCVBar]:
+    async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int, *,
+                          hours: TradingHours | None = None) -> list[OHLCVBar]:
         """Bars opening in [start, end], oldest first. With range requests (the default) the range is cut
         into pieces of at most one page of bar periods, fetched at once, each by `create_series` with a
         `r,<from>:<to>` range: the cost depends on the range's length, not on how far back it lies.
         Otherwise pages back from the newest bar until `start` is reached or history ends."""
         if start > end:
             return []
+        session = _session(hours)
         if not self.config.range_requests:
-            bars = await self._page_back(symbol, interval, None, lambda oldest: oldest <= start)
+            bars = await self._page_back(symbol, interval, None, lambda oldest: oldest <= start, session)
             return [bars[t] for t in sorted(bars) if start <= t <= end]
         pieces = range_pieces(interval, start, end, self.config.max_bars_per_request)
-        found = await asyncio.gather(*(self._range(symbol, interval, a, b) for a, b in pieces))
+        found = await asyncio.gather(*(self._range(symbol, interval, a, b, session) for a, b in pieces))
         merged = {bar.time: bar for bars in found for bar in bars.values()}
         return [merged[t] for t in sorted(merged) if start <= t <= end]
 
-    async def _range(self, symbol: Symbol, interval: Interval, start: int, end: int) -> dict[int, OHLCVBar]:
-        """One range request. Bars of a day or longer are stamped at their session's open, so the range
-        reaches to the end of the last bar's period; the caller keeps what aligns inside [start, end]."""
+    async def _range(self, symbol: Symbol, interval: Interval, start: int, end: int,
+                     session: str) -> dict[int, OHLCVBar]:
+        """One range request for the bars opening in [start, its last grid period's end); the caller keeps
+        those inside the asked range."""
         async with self._chart_slots:
-            request = ChartRequest(symbol, interval)
+            request = ChartRequest(symbol, interval, session=session)
             await self._open(request, self.config.max_bars_per_request, (start, interval.next_open(end) - 1))
             try:
                 await request.wait_for(lambda: request.completed >= 1, self.config.request_timeout,
@@ -160,12 +166,13 @@ class TradingViewClient:
         return request.bars
 
     async def _page_back(
-        self, symbol: Symbol, interval: Interval, n_bars: int | None, reached: Callable[[int], bool]
+        self, symbol: Symbol, interval: Interval, n_bars: int | None, reached: Callable[[int], bool],
+        session: str = "regular",
     ) -> dict[int, OHLCVBar]:
         """Open a chart and page back until `n_bars` bars (None: no count limit) or `reached(oldest)`."""
         page = self.config.max_bars_per_request
         async with self._chart_slots:
-            request = ChartRequest(symbol, interval)
+            request = ChartRequest(symbol, interval, session=session)
             await self._open(request, page if n_bars is None else min(n_bars, page))
             try:
                 await request.wait_for(lambda: request.completed >= 1, self.config.request_timeout,
@@ -325,16 +332,20 @@ class TradingViewClient:
         return session
 
 
+def _session(hours: TradingHours | None) -> str:
+    return "extended" if hours is not None and hours.extended else "regular"
+
+
 def range_pieces(interval: Interval, start: int, end: int, page: int) -> list[tuple[int, int]]:
-    """The bar opens in [start, end] cut into consecutive pieces (first open, last open) of at most `page`
-    bar periods each (on the UTC grid, which has at least as many periods as any calendar has bars), so no
-    piece can exceed one page."""
+    """[start, end] cut into consecutive pieces (first, last), each asked as [first, next_open(last)): at most
+    `page - 1` interval lengths, which hold at most `page` bars of a session calendar (its bars are an
+    interval long but where a session ends; one more can open in a piece only where sessions break within
+    one interval, which the next sync round then fetches). The first piece starts at `start` itself: a
+    session-stamped bar opening there (13:30) is not on the grid."""
     pieces = []
-    first = interval.align(start)
-    if first < start:
-        first = interval.next_open(first)
+    first = start
     while first <= end:
-        last = _periods_after(interval, first, page - 1, end)
+        last = _periods_after(interval, first, max(0, page - 2), end)
         pieces.append((first, last))
         first = interval.next_open(last)
     return pieces

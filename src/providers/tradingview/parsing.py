@@ -4,7 +4,7 @@ and merged quotes from `qsd`."""
 import gc
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,14 +19,6 @@ _FIELDS = ("interval", "time", "open", "high", "low", "close", "volume", "partia
 # invariant `OHLCVBar.__post_init__` checks (a test keeps the two in agreement).
 _SET = tuple(getattr(OHLCVBar, name).__set__ for name in _FIELDS)
 _new = object.__new__
-
-
-def aligner(interval: Interval) -> Callable[[int], int]:
-    """`interval.align`, inlined for fixed-length intervals aligned to the epoch (intraday and 1d)."""
-    if interval is Interval.W1 or interval is Interval.MN1:
-        return interval.align
-    seconds = interval.seconds
-    return lambda ts: ts - ts % seconds
 
 
 @contextmanager
@@ -49,16 +41,16 @@ def _gc_paused() -> Iterator[None]:
 def parse_bars(rows: Iterable[Any], interval: Interval) -> tuple[list[OHLCVBar], int]:
     """Bars from the `s` list of a series (`[{"i": n, "v": [time, o, h, l, c, volume?]}, ...]`).
 
-    Times are aligned with `interval.align` (TradingView stamps daily and longer bars at the session
-    open). A missing volume becomes 0.0. Rows that break a bar invariant are skipped and counted.
-    Returns (bars, skipped).
+    Times are kept as TradingView sends them, whole seconds: bar opens of the symbol's session (NASDAQ 1h at
+    13:30 UTC, daily bars at the session open, futures' daily bars the evening before), never moved here;
+    the sync checks them against the symbol's calendar. A missing volume becomes 0.0. Rows that break a bar
+    invariant are skipped and counted. Returns (bars, skipped).
     """
     with _gc_paused():
         return _parse_bars(rows, interval)
 
 
 def _parse_bars(rows: Iterable[Any], interval: Interval) -> tuple[list[OHLCVBar], int]:
-    align = aligner(interval)
     set_iv, set_t, set_o, set_h, set_l, set_c, set_v, set_p = _SET
     isfinite = math.isfinite
     bars: list[OHLCVBar] = []
@@ -69,7 +61,7 @@ def _parse_bars(rows: Iterable[Any], interval: Interval) -> tuple[list[OHLCVBar]
             v = row["v"]
             t, o, h, lo, c = v[0], float(v[1]), float(v[2]), float(v[3]), float(v[4])
             vol = float(v[5]) if len(v) > 5 and v[5] is not None else 0.0
-            ts = align(int(t))
+            ts = int(t)
         except (TypeError, KeyError, IndexError, ValueError, OverflowError):
             skipped += 1
             continue
@@ -107,7 +99,8 @@ def series_rows(params: list[Any], series_id: str) -> list[Any]:
 
 def symbol_info(symbol: Symbol, info: dict[str, Any]) -> SymbolInfo:
     extra_keys = ("name", "full_name", "pro_name", "exchange", "listed_exchange", "pricescale", "minmov",
-                  "minmove2", "has_intraday", "update_mode", "delay", "typespecs", "session_holidays")
+                  "minmove2", "has_intraday", "update_mode", "delay", "typespecs", "session_holidays",
+                  "session-correction", "subsessions")
     return SymbolInfo(
         symbol=symbol,
         description=str(info.get("description") or ""),

@@ -6,12 +6,17 @@ Rules:
   (`adjclose`, dividend-adjusted, is not used: it rewrites every older bar at each dividend, which an
   incrementally synced store cannot follow).
 - A row whose high or low does not contain its open and close (a known Yahoo data fault) is widened to them.
-- Intraday rows are anchored at each session's open (`meta.tradingPeriods`); they become bars of the asked
-  interval by composing the rows of each session-anchored period and stamping it on the UTC grid, as
-  session-anchored bars are stored everywhere.
-- Daily and longer rows are stamped at local midnight (or at the session open) in the exchange's time zone;
-  they are kept by their local date, as midnight UTC of that date. Two daily rows of one date (Yahoo's live
-  row beside the day's) keep the later; two weekly or monthly rows of one period are merged, as yfinance does.
+- Bars are stamped by the one rule every series follows: the open of the bar of the symbol's trading
+  calendar (`SessionCalendar`, given by the caller; 24x7 UTC when none is, which is the UTC grid).
+- Intraday rows are anchored at each session's open (`meta.tradingPeriods`): a row belongs to the calendar bar
+  holding its time (`bar_of`), so native intervals keep Yahoo's stamps and composites (45m, 2h, 3h, 4h) are
+  the rows of each calendar bar from its session's open. A row the calendar does not trade keeps its session
+  anchor (the sync then rejects it, naming why).
+- Daily and longer rows are stamped at local midnight or at the session open; a row belongs to its trading day
+  (the day of the session holding its time, else its local date) and is stamped at the open of the calendar's
+  daily, weekly or monthly bar holding that day (`period_open`: a week's first session, not its Monday). Two
+  daily rows of one day (Yahoo's live row beside the day's) keep the later; two weekly or monthly rows of one
+  period are merged, as yfinance does. A row on a day the calendar does not trade keeps its local midnight.
 """
 
 import bisect
@@ -24,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from src.common.errors import UpstreamRejected
 from src.domain.errors import DomainError
-from src.domain.market_data import Interval, OHLCVBar
+from src.domain.market_data import Interval, OHLCVBar, SessionCalendar
 from src.domain.market_data.composite import compose
 from src.providers.yahoo.intervals import ChartPlan
 
@@ -101,23 +106,35 @@ def session_anchor(sessions: tuple[tuple[int, int], ...], length: int) -> Callab
     return anchor
 
 
-def to_bars(plan: ChartPlan, rows: Iterable[Row], sessions: tuple[tuple[int, int], ...],
-            zone: ZoneInfo) -> list[OHLCVBar]:
+def to_bars(plan: ChartPlan, rows: Iterable[Row], sessions: tuple[tuple[int, int], ...], zone: ZoneInfo,
+            trading: SessionCalendar) -> list[OHLCVBar]:
     try:
         if plan.intraday:
-            anchor = session_anchor(sessions, plan.interval.seconds)
-            return compose(rows, plan.native, plan.interval, anchor)
-        return _periodic(plan, rows, zone)
+            return compose(rows, plan.native, plan.interval, _intraday_open(plan, sessions, trading))
+        return _periodic(plan, rows, zone, trading)
     except DomainError as error:
         raise UpstreamRejected(f"Yahoo sent {plan.code} rows that make no bar: {error}") from error
 
 
-def _periodic(plan: ChartPlan, rows: Iterable[Row], zone: ZoneInfo) -> list[OHLCVBar]:
-    def local_midnight(t: int) -> int:
-        day = datetime.fromtimestamp(t, zone).date()
-        return calendar.timegm((day.year, day.month, day.day, 0, 0, 0))
+def _intraday_open(plan: ChartPlan, sessions: tuple[tuple[int, int], ...],
+                   trading: SessionCalendar) -> Callable[[int], int]:
+    anchor = session_anchor(sessions, plan.interval.seconds)
+
+    def opening(t: int) -> int:
+        found = trading.bar_of(t, plan.interval)
+        return anchor(t) if found is None else found
+
+    return opening
+
+
+def _periodic(plan: ChartPlan, rows: Iterable[Row], zone: ZoneInfo, trading: SessionCalendar) -> list[OHLCVBar]:
+    def opening(t: int) -> int:
+        local = datetime.fromtimestamp(t, zone).date()
+        day = trading.trading_day_of(t) or local
+        found = trading.period_open(day, plan.interval)
+        return calendar.timegm((local.year, local.month, local.day, 0, 0, 0)) if found is None else found
 
     ordered = sorted(rows, key=lambda row: row.time)
     if plan.interval is Interval.D1:
-        ordered = list({local_midnight(row.time): row for row in ordered}.values())
-    return compose(ordered, Interval.D1, plan.interval, local_midnight)
+        ordered = list({opening(row.time): row for row in ordered}.values())
+    return compose(ordered, Interval.D1, plan.interval, opening)

@@ -1,10 +1,10 @@
 """The Yahoo Finance adapter against the Yahoo simulator over real sockets, at a fixed clock (Tuesday
-2025-12-02 10:00 New York, a week after Thanksgiving): every interval (composites checked against pandas over the
-simulator's 1m rows, per session), paging within Yahoo's limits, the crumb, 429, timeouts, symbols and sessions
-(a `SessionCalendar` built from them agrees with the exchange's), search and polled quotes."""
+2025-12-02 10:00 New York, a week after Thanksgiving): every interval stamped on the symbol's calendar built
+from its resolved sessions, as the service passes it (composites checked against pandas over the simulator's
+1m rows, per session), paging within Yahoo's limits, the crumb, 429, timeouts, symbols and sessions (a
+`SessionCalendar` built from them agrees with the exchange's), search and polled quotes."""
 
 import asyncio
-import calendar
 import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ import pytest
 from simulators.yahoo import YahooSimulator
 from src.common.errors import SourceUnavailable, SymbolNotFound, UpstreamUnavailable
 from src.domain.market_data import Interval, OHLCVBar, QuoteTick, SessionCalendar, Symbol
+from src.domain.market_data.trading_hours import TradingHours
 from src.infrastructure.timezones import time_zone_rules
 from tests.integration.providers.sources import YahooParts, get_json
 
@@ -57,8 +58,17 @@ async def raw_rows(sim: YahooSimulator, ticker: str, code: str, first: int, stop
     return dict(sorted(rows.items()))
 
 
+async def hours_of(yahoo: YahooParts, ticker: str) -> TradingHours:
+    """The calendar the service builds from the symbol's resolved sessions."""
+    info = await yahoo.symbols.resolve_symbol(Symbol("YAHOO", ticker))
+    built = SessionCalendar.from_tradingview(time_zone_rules(info.timezone, 1990, 2030), info.session,
+                                             info.extra.get("session_holidays", ""),
+                                             info.extra.get("session-correction", ""))
+    return TradingHours(built)
+
+
 def session_resampled(sim: YahooSimulator, ticker: str, minutes: dict, interval: Interval) -> list[tuple]:
-    """pandas over 1m rows, each session resampled from its own open, stamped on the UTC grid."""
+    """pandas over 1m rows, each session resampled from its own open, stamped at that open."""
     inst = sim.instruments[ticker]
     frame = pd.DataFrame(list(minutes.values()), columns=["open", "high", "low", "close", "volume"],
                          index=pd.to_datetime(list(minutes), unit="s", utc=True))
@@ -72,8 +82,7 @@ def session_resampled(sim: YahooSimulator, ticker: str, minutes: dict, interval:
         agg = part.resample(f"{interval.seconds}s", origin=pd.Timestamp(session.start, unit="s", tz="UTC"),
                             label="left", closed="left").agg(
             {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}).dropna()
-        out += [(interval.align(int(t.timestamp())), *row) for t, row in zip(agg.index, agg.itertuples(index=False),
-                                                                               strict=True)]
+        out += [(int(t.timestamp()), *row) for t, row in zip(agg.index, agg.itertuples(index=False), strict=True)]
     return out
 
 
@@ -90,19 +99,25 @@ def close_enough(ours: list[tuple], theirs: list[tuple]) -> None:
 
 
 @pytest.mark.parametrize("interval", list(NATIVE_INTRADAY), ids=lambda i: i.code)
-async def test_native_intraday_intervals_are_yahoos_rows_stamped_on_the_grid(yahoo, sim, interval):
-    bars = await yahoo.history.fetch_bars(AAPL, interval, 200)
+async def test_native_intraday_intervals_are_yahoos_rows_with_yahoos_session_stamps(yahoo, sim, interval):
+    bars = await yahoo.history.fetch_bars(AAPL, interval, 200, hours=await hours_of(yahoo, "AAPL"))
     assert len(bars) == 200
     rows = await raw_rows(sim, "AAPL", NATIVE_INTRADAY[interval], bars[0].time, bars[-1].time + 2 * interval.seconds)
-    close_enough(as_rows(bars), [(interval.align(t), *row) for t, row in rows.items()])
-    if interval is Interval.H1:  # 09:30, 10:30 ... New York: stored at the hour that holds them
-        assert {datetime.fromtimestamp(b.time, ZoneInfo("America/New_York")).minute for b in bars} == {0}
+    close_enough(as_rows(bars), list((t, *row) for t, row in rows.items()))
+    if interval is Interval.H1:  # 09:30, 10:30 ... New York: kept at the session's own stamps
+        assert {datetime.fromtimestamp(b.time, ZoneInfo("America/New_York")).minute for b in bars} == {30}
+
+
+async def test_without_a_calendar_bars_are_stamped_as_24x7_utc_on_the_grid(yahoo, sim):
+    bars = await yahoo.history.fetch_bars(AAPL, Interval.H1, 20)
+    assert {b.time % 3_600 for b in bars} == {0}
 
 
 @pytest.mark.parametrize("ticker", ["AAPL", "VOD.L"])
 @pytest.mark.parametrize("interval", list(COMPOSED), ids=lambda i: i.code)
 async def test_composite_intervals_equal_pandas_resampling_each_session_from_its_open(sim, yahoo, interval, ticker):
-    bars = await yahoo.history.fetch_bars(Symbol("YAHOO", ticker), interval, COMPOSED[interval])
+    bars = await yahoo.history.fetch_bars(Symbol("YAHOO", ticker), interval, COMPOSED[interval],
+                                          hours=await hours_of(yahoo, ticker))
     assert len(bars) == COMPOSED[interval]
     minutes = await raw_rows(sim, ticker, "1m", bars[0].time, bars[-1].time + 2 * interval.seconds)
     reference = [r for r in session_resampled(sim, ticker, minutes, interval) if bars[0].time <= r[0]]
@@ -111,17 +126,23 @@ async def test_composite_intervals_equal_pandas_resampling_each_session_from_its
 
 @pytest.mark.parametrize("interval", list(PERIODIC), ids=lambda i: i.code)
 @pytest.mark.parametrize("ticker", ["AAPL", "BTC-USD", "VOD.L"])
-async def test_daily_and_longer_bars_are_stamped_at_midnight_utc_of_their_local_date(yahoo, sim, interval, ticker):
-    bars = await yahoo.history.fetch_bars(Symbol("YAHOO", ticker), interval, 60)
-    assert len(bars) == 60 and [b.time for b in bars] == sorted({interval.align(b.time) for b in bars})
-    zone = sim.instruments[ticker].calendar.zone
+async def test_daily_and_longer_bars_are_stamped_at_their_periods_first_session_open(yahoo, sim, interval, ticker):
+    hours = await hours_of(yahoo, ticker)
+    bars = await yahoo.history.fetch_bars(Symbol("YAHOO", ticker), interval, 60, hours=hours)
+    assert len(bars) == 60
+    exchange = sim.instruments[ticker].calendar
     rows = await raw_rows(sim, ticker, PERIODIC[interval], bars[0].time - 2 * DAY, int(NOW) + 60, span_days=40_000)
 
-    def midnight(t: int) -> int:
-        day = datetime.fromtimestamp(t, zone).date()
-        return calendar.timegm(day.timetuple())
+    def first_open(t: int) -> int:
+        """The period of the row's local date, its first session by the resolved calendar (which knows the
+        holidays of Yahoo's last month only: older weeks and months keep a holiday's would-be open)."""
+        opened = hours.calendar.period_open(exchange.local_date(t), interval)
+        assert opened is not None
+        return opened
 
-    close_enough(as_rows(bars), [(interval.align(midnight(t)), *row) for t, row in rows.items()][-60:])
+    close_enough(as_rows(bars), [(first_open(t), *row) for t, row in rows.items()][-60:])
+    if interval is Interval.D1:  # each day at its own session's open, the half day included
+        assert [b.time for b in bars] == [exchange.session(exchange.local_date(b.time)).start for b in bars]
 
 
 async def test_an_index_ticker_with_a_caret_is_fetched_and_has_no_volume(yahoo):

@@ -28,6 +28,7 @@ from tests.fakes import (
     FakeClock,
     FakeDeadLetterRepository,
     FakeOHLCVRepository,
+    FakeSymbolMetadataRepository,
     FakeSymbolRepository,
     FakeSyncStatusRepository,
 )
@@ -81,7 +82,8 @@ async def live(tv_simulator, tv_config) -> AsyncIterator[Live]:
                         live_close_every_s=0.02, live_close_grace_s=2.0)
     root = bootstrap(settings, Overrides(
         clock=clock, providers=[provider], bars=bars, cache=cache, sync_status=FakeSyncStatusRepository(),
-        symbols=FakeSymbolRepository(), dead_letters=FakeDeadLetterRepository(), job_lock=InProcessJobLock(),
+        symbols=FakeSymbolRepository(), symbol_metadata=FakeSymbolMetadataRepository(),
+        dead_letters=FakeDeadLetterRepository(), job_lock=InProcessJobLock(),
     ))
     completed: list[BarCompletedEvent] = []
     root.event_bus.subscribe(BarCompletedEvent, completed.append)

@@ -246,3 +246,19 @@ async def test_a_page_ends_where_the_limit_is_reached_and_says_whether_bars_foll
     walk = in_range if oldest_first else in_range[::-1]
     expected = (walk[limit - 1] if len(walk) >= limit else None, len(walk) > limit)
     assert await repo.page(KEY, start=start, end=end, limit=limit, oldest_first=oldest_first) == expected
+
+
+@pytest.mark.parametrize("per_series", [True, False])
+async def test_remove_deletes_bars_across_chunks_and_keeps_the_directory_exact(mongo_db, per_series: bool) -> None:
+    repo = MongoOHLCVRepository(mongo_db, collections_per_chunk=per_series)
+    await repo.ensure_indexes()
+    day_one, day_two = minutes(T0, 5), minutes(T0 + 40 * DAY, 3)  # 1m chunks are months: two chunks
+    await repo.upsert(KEY, [*day_one, *day_two])
+    doomed = [day_one[0].time, day_one[3].time, *(b.time for b in day_two), T0 + 80 * DAY]  # the last: never stored
+    assert await repo.remove(KEY, doomed) == 5
+    assert (await repo.read(KEY)).time.tolist() == [day_one[1].time, day_one[2].time, day_one[4].time]
+    coverage = await repo.coverage(KEY)
+    assert (coverage.bar_count, coverage.first_bar_time, coverage.last_bar_time) == (3, day_one[1].time,
+                                                                                     day_one[4].time)
+    assert await repo.upsert(KEY, day_two) == 3  # an emptied chunk is written again
+    assert len(await repo.read(KEY)) == 6 and await repo.remove(KEY, []) == 0

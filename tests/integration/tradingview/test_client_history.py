@@ -8,8 +8,11 @@ from collections.abc import Callable
 import pytest
 
 from simulators.tradingview import TradingViewSimulator
+from src.common.calendars import metadata_of
 from src.common.errors import SymbolNotFound, UpstreamRejected, UpstreamUnavailable
-from src.domain.market_data import Interval, Symbol
+from src.domain.market_data import Instrument, Interval, Symbol
+from src.domain.market_data.bar_opens import misplaced
+from src.infrastructure.timezones import time_zone_rules
 from src.providers.tradingview import TradingViewClient, TradingViewConfig
 
 pytestmark = pytest.mark.integration
@@ -20,14 +23,18 @@ SPX = Symbol("SP", "SPX")
 
 
 @pytest.mark.parametrize("interval", list(Interval))
-async def test_history_for_every_interval_is_aligned_sorted_and_unique(
-        tv_config: TradingViewConfig, interval: Interval) -> None:
+async def test_history_for_every_interval_keeps_the_session_stamps_sorted_and_unique(
+        tv_config: TradingViewConfig, tv_simulator: TradingViewSimulator, interval: Interval) -> None:
     async with TradingViewClient(tv_config) as tv:
         bars = await tv.fetch_bars(AAPL, interval, 300)
+        info = await tv.resolve_symbol(AAPL)
     assert len(bars) == 300
     times = [b.time for b in bars]
-    assert times == sorted(set(times))
-    assert all(interval.is_aligned(t) and b.interval is interval for t, b in zip(times, bars, strict=True))
+    assert times == [int(r[0]) for r in tv_simulator.market.history(AAPL.ticker, interval)[-300:]]
+    assert times == sorted(set(times)) and all(b.interval is interval for b in bars)
+    calendar = metadata_of(Instrument("tradingview", AAPL), info, 0).regular.calendar(
+        time_zone_rules(info.timezone, 1990, 2030))
+    assert not misplaced(calendar, interval, times).any()  # bar opens of the symbol's own calendar
 
 
 async def test_more_than_one_request_worth_is_paged_in(tv_config: TradingViewConfig,
@@ -83,13 +90,14 @@ async def test_a_long_range_is_cut_into_pieces_of_one_page(tv_config: TradingVie
     assert tv_simulator.stats["request:create_series"] == 3  # 5,000 + 5,000 + 1,000 periods
 
 
-async def test_a_daily_range_keeps_its_last_day_although_bars_are_stamped_at_the_session_open(
-        tv_config: TradingViewConfig, tv_simulator: TradingViewSimulator) -> None:
-    rows = tv_simulator.market.history(AAPL.ticker, Interval.D1)  # stamped 13:30 UTC
-    days = [Interval.D1.align(int(r[0])) for r in rows[-30:-20]]
+@pytest.mark.parametrize("interval", [Interval.M45, Interval.H1, Interval.H4, Interval.D1, Interval.W1, Interval.MN1])
+async def test_a_range_between_session_stamps_keeps_its_first_and_last_bars(
+        tv_config: TradingViewConfig, tv_simulator: TradingViewSimulator, interval: Interval) -> None:
+    rows = tv_simulator.market.history(AAPL.ticker, interval)  # 09:30 New York stamps: off the UTC grid
+    stamps = [int(r[0]) for r in rows[-30:-20]]
     async with TradingViewClient(tv_config) as tv:
-        bars = await tv.fetch_range(AAPL, Interval.D1, days[0], days[-1])
-    assert [b.time for b in bars] == days
+        bars = await tv.fetch_range(AAPL, interval, stamps[0], stamps[-1])
+    assert [b.time for b in bars] == stamps
 
 
 async def test_a_range_over_holes_returns_what_the_source_has(tv_config: TradingViewConfig,

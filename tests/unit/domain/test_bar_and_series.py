@@ -67,13 +67,24 @@ def test_bar_rejects_inconsistent_prices(values):
         OHLCVBar(Interval.M1, 60, o, h, lo, c, 1)
 
 
-def test_bar_rejects_negative_volume_and_misaligned_time():
+def test_bar_rejects_negative_volume_and_a_time_that_is_not_whole_epoch_seconds():
     with pytest.raises(InvalidBar) as caught:
         OHLCVBar(Interval.M1, 60, 1, 1, 1, 1, -1)
     assert caught.value.field == "volume"
-    with pytest.raises(InvalidBar) as caught:
-        OHLCVBar(Interval.M5, 60, 1, 1, 1, 1, 0)
-    assert caught.value.field == "time"
+    for time in (-60, 60.0):
+        with pytest.raises(InvalidBar) as caught:
+            OHLCVBar(Interval.M1, time, 1, 1, 1, 1, 0)  # type: ignore[arg-type]
+        assert caught.value.field == "time"
+
+
+def test_a_bar_alone_may_be_stamped_off_the_utc_grid_its_series_decides():
+    assert OHLCVBar(Interval.H1, 1_700_000_000 + 1_800 - 1_700_000_000 % 3_600, 1, 1, 1, 1).time % 3_600 == 1_800
+
+
+def test_a_24x7_series_keeps_the_utc_grid_rule():
+    with pytest.raises(InvalidSeries) as caught:
+        OHLCVAggregate(SeriesKey(KEY.symbol, Interval.M5, "tradingview"), (OHLCVBar(Interval.M5, 60, 1, 1, 1, 1),))
+    assert caught.value.field == "time" and "not a bar open" in str(caught.value)
 
 
 def test_bar_is_immutable():

@@ -57,15 +57,18 @@ def test_volume_must_not_be_negative():
     assert error.value.field == "volume"
 
 
-@pytest.mark.parametrize(("interval", "t"), [
-    (Interval.M1, T0 + 30), (Interval.H1, T0 + 60), (Interval.D1, T0 + 3600), (Interval.W1, T0),  # a Friday
-    (Interval.MN1, T0 + 86_400), (Interval.M1, -60),
-])
-def test_times_must_be_aligned_to_the_interval(interval, t):
-    key = SeriesKey(KEY.symbol, interval, "tradingview")
-    with pytest.raises(InvalidBar, match="not aligned") as error:
-        columns([(t, 1.0, 1.0, 1.0, 1.0, 0.0)], key).check()
+def test_times_must_be_whole_non_negative_seconds():
+    with pytest.raises(InvalidBar, match="epoch seconds >= 0") as error:
+        columns([(-60, 1.0, 1.0, 1.0, 1.0, 0.0)]).check()
     assert error.value.field == "time"
+
+
+@pytest.mark.parametrize(("interval", "t"), [(Interval.H1, T0 + 1800), (Interval.D1, T0 + 48_600)])
+def test_session_stamped_times_pass_the_column_rules(interval, t):
+    """Whether a time is a bar open is the series' calendar's rule (`bar_opens`), as for `OHLCVBar`:
+    NASDAQ's 1h bars open at :30, its daily bars at the session open."""
+    key = SeriesKey(KEY.symbol, interval, "tradingview")
+    assert len(columns([(t, 1.0, 1.0, 1.0, 1.0, 0.0)], key).check()) == 1
 
 
 @given(st.lists(st.integers(-10**9, 4 * 10**9), max_size=50), st.sampled_from(list(Interval)))

@@ -17,7 +17,16 @@ from src.domain.errors import InvalidSession
 from src.domain.market_data.calendar import SessionCalendar
 from src.domain.market_data.interval import Interval
 from src.infrastructure.timezones import time_zone_rules
-from tests.unit.domain.calendar_reference import InGap, Segment, Spec, bar_at, session_at, utc_date
+from tests.unit.domain.calendar_reference import (
+    InGap,
+    Segment,
+    Spec,
+    bar_at,
+    period_days,
+    session_at,
+    sessions,
+    utc_date,
+)
 
 ZONES = ["America/New_York", "America/Chicago", "Europe/London", "Australia/Sydney", "Asia/Kolkata", "Etc/UTC"]
 # Days just before daylight-saving changes (US, EU, Sydney both ways) and plain ones.
@@ -160,3 +169,59 @@ def test_24x7_in_utc_is_exactly_the_utc_grid(t, interval):
     while interval.next_open(expected[-1]) <= t + span:
         expected.append(interval.next_open(expected[-1]))
     assert always.bar_times(interval, t, t + span).tolist() == expected
+
+
+# --- helpers the live, history and provider paths use ---------------------------------------------------
+
+
+@RANDOM_CALENDARS
+@given(specs(), instants)
+def test_span_at_is_one_session_or_a_stretch_holding_none(spec_and_window, offsets):
+    spec, first = spec_and_window
+    calendar = build(spec)
+    start, _ = window_bounds(first)
+    for t in (start + offset for offset in offsets):
+        try:
+            found = session_at(spec, t)
+            ends = [session_at(spec, edge) for edge in (calendar.span_at(t)[0], calendar.span_at(t)[1] - 1)]
+        except InGap:
+            continue
+        begin, end, trading = calendar.span_at(t)
+        assert begin <= t < end and trading == (found is not None)
+        if found is not None:
+            assert (begin, end) == found[1]
+        else:
+            assert ends == [None, None]
+
+
+@RANDOM_CALENDARS
+@given(specs(), st.integers(min_value=0, max_value=WINDOW_DAYS - 1), st.sampled_from([Interval.D1, Interval.W1,
+                                                                                      Interval.MN1]))
+def test_period_open_is_the_first_session_open_of_the_period_holding_a_date(spec_and_window, offset, interval):
+    spec, first = spec_and_window
+    day = first + timedelta(days=offset)
+    try:
+        spans = [span for d in period_days(spec, day, interval.code) for span in sessions(spec, d)]
+    except InGap:
+        assume(False)
+    assert build(spec).period_open(day, interval) == (spans[0][0] if spans else None)
+
+
+@RANDOM_CALENDARS
+@given(specs(), instants)
+def test_latest_open_is_the_newest_bar_opening_at_or_before_a_time(spec_and_window, offsets):
+    spec, first = spec_and_window
+    calendar = build(spec)
+    start, end = window_bounds(first)
+    for interval, t in product(Interval, (start + offset for offset in offsets)):
+        opens = calendar.bar_times(interval, start - 40 * DAY, end)
+        before = opens[opens <= t]
+        if before.size and before[-1] > start - 35 * DAY:
+            assert calendar.latest_open(t, interval) == before[-1]
+
+
+def test_only_24x7_in_utc_is_the_utc_grid():
+    assert SessionCalendar.always_open().is_utc_grid
+    assert SessionCalendar.from_tradingview(time_zone_rules("Etc/UTC", 2020, 2021), "24x7").is_utc_grid
+    assert not SessionCalendar.from_tradingview(time_zone_rules("Asia/Ho_Chi_Minh", 2020, 2021), "24x7").is_utc_grid
+    assert not SessionCalendar.from_tradingview(time_zone_rules("Etc/UTC", 2020, 2021), "24x7", "20200101").is_utc_grid

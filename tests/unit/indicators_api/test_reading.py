@@ -49,7 +49,10 @@ async def test_vwap_reads_back_past_the_session_open_even_when_session_breaks_cr
     rows = [(t + k * 86_400, 100.0 + i, 101.0 + i, 99.0 + i, 100.5 + i, 10.0 * (i + 1))
             for k in (-1, 0) for i, t in enumerate(opens)]
     repository = ColumnsRepository(H1, rows)
-    reader = SeriesReader(repository, calendar_for=lambda key: SHORT_SESSIONS)
+    async def short_sessions(key):
+        return SHORT_SESSIONS
+
+    reader = SeriesReader(repository, calendar_for=short_sessions)
     vwap = parse_specs(["vwap"])
     history = await reader.read(H1, Window(start=opens[2]), warmup(vwap))
     # Twice the two bars first read: reaching before the session's open (the gap's bar before it is needed).

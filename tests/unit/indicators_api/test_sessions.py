@@ -1,5 +1,5 @@
-"""Session ids and UTC offsets of stored bars, from a trading calendar (24x7 UTC for every symbol until
-issue 12 gives symbols theirs)."""
+"""Session ids and UTC offsets of stored bars, from a trading calendar (24x7 UTC for a symbol whose sessions
+are not known)."""
 
 import numpy as np
 from hypothesis import given
@@ -22,7 +22,7 @@ def times(*values: int) -> np.ndarray:
     return np.array(values, dtype=np.int64)
 
 
-def test_every_series_is_24x7_utc_for_now_so_an_intraday_session_is_a_utc_day():
+def test_a_series_without_known_sessions_is_24x7_utc_so_an_intraday_session_is_a_utc_day():
     calendar = calendar_of(KEY)
     bars = times(DAY0 - 60, DAY0, DAY0 + 86_399 - 59, DAY0 + 86_400)
     assert session_ids(calendar, Interval.M1, bars).tolist() == [DAY0 - 86_400, DAY0, DAY0, DAY0 + 86_400]

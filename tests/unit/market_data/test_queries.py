@@ -57,12 +57,14 @@ async def test_second_read_is_served_from_cache(world):
 
 async def test_track_untrack_and_list_symbols(world):
     await _synced(world)
-    tracked = await world.mediator.send(TrackSymbolCommand(instrument(BTC), (Interval.M1, Interval.D1)))
+    view = await world.mediator.send(TrackSymbolCommand(instrument(BTC), (Interval.M1, Interval.D1)))
+    tracked = view.tracked
     assert tracked.description and tracked.active and tracked.intervals == (Interval.M1, Interval.D1)
+    assert view.metadata.is_always_open_utc  # the fake source names no session: 24x7 UTC
     world.clock.advance(5)
     await world.mediator.send(UntrackSymbolCommand(instrument(BTC), (Interval.M1,)))
     [still] = await world.mediator.send(ListSymbolsQuery())
-    assert still.intervals == (Interval.D1,) and still.created_at < still.updated_at
+    assert still.tracked.intervals == (Interval.D1,) and still.tracked.created_at < still.tracked.updated_at
     await world.mediator.send(UntrackSymbolCommand(instrument(BTC)))
     assert await world.mediator.send(ListSymbolsQuery()) == []
     assert len(await world.mediator.send(ListSymbolsQuery(active_only=False))) == 1

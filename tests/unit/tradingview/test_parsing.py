@@ -10,11 +10,11 @@ from src.domain.market_data import Interval, OHLCVBar, Symbol
 from src.providers.tradingview.messages import symbol_spec
 from src.providers.tradingview.parsing import (
     QuoteBook,
-    aligner,
     parse_bars,
     quote_tick,
     search_matches,
     series_rows,
+    symbol_info,
 )
 
 BTC = Symbol("BINANCE", "BTCUSDT")
@@ -34,10 +34,43 @@ def test_series_without_volume_get_zero_volume() -> None:
     assert bars[0].volume == 0.0
 
 
-def test_daily_bars_stamped_at_session_open_are_aligned_to_midnight_utc() -> None:
-    session_open = 1751895000  # 2025-07-07 13:30 UTC (NASDAQ open)
-    bars, _ = parse_bars([{"i": 0, "v": [float(session_open), 1, 2, 0.5, 1.5, 10]}], Interval.D1)
-    assert bars[0].time == 1751846400  # 2025-07-07 00:00 UTC
+# A `timescale_update` of NASDAQ:AAPL as TradingView sends it: 1h bars at 09:30, 10:30 ... New York (13:30,
+# 14:30 UTC in July), the session's last bar at 15:30 (a half hour long), then the next day's first.
+SESSION_FRAME = ["cs_x", {"sds_1": {"s": [
+    {"i": 0, "v": [1751895000.0, 210.0, 211.0, 209.5, 210.5, 1200.0]},  # 2025-07-07 13:30 UTC
+    {"i": 1, "v": [1751898600.0, 210.5, 212.0, 210.0, 211.5, 900.0]},  # 14:30
+    {"i": 2, "v": [1751916600.0, 211.5, 211.8, 211.0, 211.2, 1500.0]},  # 19:30 (15:30-16:00 New York)
+    {"i": 3, "v": [1751981400.0, 211.2, 213.0, 211.0, 212.9, 1300.0]},  # 2025-07-08 13:30
+], "t": "s1"}}, {"index": 0}]
+
+
+def test_session_stamped_frames_keep_the_sources_times_exactly() -> None:
+    bars, skipped = parse_bars(series_rows(SESSION_FRAME, "sds_1"), Interval.H1)
+    assert skipped == 0
+    assert [b.time for b in bars] == [1751895000, 1751898600, 1751916600, 1751981400]
+    assert bars[2] == OHLCVBar(Interval.H1, 1751916600, 211.5, 211.8, 211.0, 211.2, 1500.0)
+
+
+@pytest.mark.parametrize(("interval", "stamp"), [
+    (Interval.D1, 1751895000),  # NASDAQ's 2025-07-07 at the session open, 13:30 UTC
+    (Interval.D1, 1751839200),  # ES1!'s 2025-07-07, opened 2025-07-06 18:00 New York (22:00 UTC)
+    (Interval.W1, 1751839200),  # its week: the Sunday-evening open of Monday's session
+    (Interval.MN1, 1751320800),  # July 2025: Monday July 1's session opened June 30 18:00 New York
+])
+def test_daily_weekly_and_monthly_bars_keep_their_session_open_stamp(interval: Interval, stamp: int) -> None:
+    bars, _ = parse_bars([{"i": 0, "v": [float(stamp), 1, 2, 0.5, 1.5, 10]}], interval)
+    assert [b.time for b in bars] == [stamp]
+
+
+def test_symbol_info_keeps_the_session_holidays_corrections_and_subsessions() -> None:
+    subsessions = [{"id": "regular", "session": "0930-1600"}, {"id": "extended", "session": "0400-2000"}]
+    info = symbol_info(Symbol("NASDAQ", "AAPL"), {
+        "timezone": "America/New_York", "session": "0930-1600", "session_holidays": "20250704",
+        "session-correction": "0930-1300:20251128", "subsessions": subsessions, "delay": 0})
+    assert (info.timezone, info.session) == ("America/New_York", "0930-1600")
+    assert info.extra["session_holidays"] == "20250704"
+    assert info.extra["session-correction"] == "0930-1300:20251128"
+    assert info.extra["subsessions"] == subsessions
 
 
 @pytest.mark.parametrize("values", [
@@ -65,17 +98,12 @@ def test_fast_path_agrees_with_the_validating_constructor(t: int, o: float, h: f
                                                           v: float, interval: Interval) -> None:
     bars, skipped = parse_bars([{"i": 0, "v": [float(t), o, h, lo, c, v]}], interval)
     try:
-        expected = OHLCVBar(interval, interval.align(t), o, h, lo, c, v)
+        expected = OHLCVBar(interval, t, o, h, lo, c, v)
     except InvalidBar:
         assert (bars, skipped) == ([], 1)
     else:
         assert bars == [expected] and skipped == 0
         assert type(bars[0]) is OHLCVBar
-
-
-@given(st.integers(min_value=0, max_value=4_000_000_000), st.sampled_from(list(Interval)))
-def test_inlined_alignment_matches_the_domain(ts: int, interval: Interval) -> None:
-    assert aligner(interval)(ts) == interval.align(ts)
 
 
 def test_series_rows_tolerates_missing_or_empty_series() -> None:
