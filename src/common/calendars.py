@@ -25,7 +25,7 @@ from src.common.errors import SymbolNotFound, UpstreamRejected
 from src.common.ports import Clock, SymbolInfo, SymbolMetadataRepository
 from src.common.providers import ProviderRegistry
 from src.domain.errors import DomainError
-from src.domain.market_data import Instrument
+from src.domain.market_data import Instrument, SeriesKey, SessionCalendar
 from src.domain.market_data.time_zone import TimeZoneRules
 from src.domain.market_data.trading_hours import (
     ALWAYS_OPEN_HOURS,
@@ -62,6 +62,10 @@ class SymbolCalendars:
 
     async def hours(self, instrument: Instrument) -> TradingHours:
         return (await self._load(instrument)).hours
+
+    async def calendar_of(self, key: SeriesKey) -> SessionCalendar:
+        """The calendar a series follows (its symbol's, regular or extended hours)."""
+        return (await self.hours(key.instrument)).calendar
 
     async def metadata(self, instrument: Instrument) -> SymbolMetadata | None:
         return (await self._load(instrument)).metadata

@@ -6,8 +6,6 @@ from src.common.calendars import SymbolCalendars
 from src.domain.events import BarCompletedEvent, BarSyncedEvent
 from src.domain.features import feature_set
 from src.domain.indicators import parse_specs
-from src.domain.market_data import SeriesKey
-from src.domain.market_data.calendar import SessionCalendar
 from src.features.indicators import handlers as h
 from src.features.indicators import messages as m
 from src.features.indicators.live import LiveIndicators
@@ -24,10 +22,7 @@ class IndicatorsDeps(SharedDeps, Protocol):
 
 
 def build(d: IndicatorsDeps) -> SliceParts:
-    async def calendar_for(key: SeriesKey) -> SessionCalendar:
-        return (await d.calendars.hours(key.instrument)).calendar
-
-    reader = SeriesReader(d.bars, calendar_for)
+    reader = SeriesReader(d.bars, d.calendars.calendar_of)
     live = LiveIndicators(reader, parse_specs(d.settings.live_indicators),
                           [feature_set(version) for version in d.settings.live_feature_sets])
     return SliceParts(

@@ -6,7 +6,6 @@ from src.common.calendars import SymbolCalendars
 from src.common.jobs import Cron, Every, JobSpec
 from src.common.lifecycle import Component
 from src.common.ports import RunOwner, SymbolRepository, SyncStatusRepository
-from src.domain.market_data import SeriesKey, SessionCalendar
 from src.features.market_data import handlers as h
 from src.features.market_data import messages as m
 from src.features.market_data.jobs import SyncAllSymbolsJob, SyncDailyDataJob
@@ -32,11 +31,6 @@ class MarketDataDeps(SharedDeps, Protocol):
     def calendars(self) -> SymbolCalendars: ...
 
 
-async def calendar_of(calendars: SymbolCalendars, key: SeriesKey) -> SessionCalendar:
-    """The calendar a series follows (its symbol's, regular or extended hours)."""
-    return (await calendars.hours(key.instrument)).calendar
-
-
 def build(d: MarketDataDeps) -> SliceParts:
     runs = SyncRuns(grace_s=d.settings.sync_drain_timeout_s)
     sync = SeriesSync(d.providers, d.bars, d.sync_status, d.cache, d.event_bus, d.clock, d.run_owner,
@@ -49,7 +43,7 @@ def build(d: MarketDataDeps) -> SliceParts:
             m.TrackSymbolCommand: h.TrackSymbolHandler(d.providers, d.symbols, d.clock, d.calendars),
             m.UntrackSymbolCommand: h.UntrackSymbolHandler(d.symbols, d.clock),
             m.GetBarsQuery: h.GetBarsHandler(
-                d.bars, d.cache, d.providers, calendar_of=lambda key: calendar_of(d.calendars, key),
+                d.bars, d.cache, d.providers, calendar_of=d.calendars.calendar_of,
                 cacheable_bars=min(d.settings.ohlcv_cache_max_bars, d.settings.cache_near_max_bytes // BYTES_PER_BAR),
                 max_downloads=d.settings.ohlcv_max_downloads,
             ),
