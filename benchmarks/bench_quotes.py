@@ -22,6 +22,7 @@ from src.app.http import http_app
 from src.app.root import Overrides, Root, bootstrap
 from src.common.settings import Settings
 from src.domain.market_data import Symbol
+from src.infrastructure.http.websocket_protocol import BoundedWebSocketProtocol
 from src.infrastructure.scheduling.locks import InProcessJobLock
 from src.providers.tradingview import TradingViewConfig, tradingview_provider
 from tests.fakes import (
@@ -113,7 +114,7 @@ async def run() -> dict[str, float]:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(http_app(root), log_config=None, access_log=False,
-                                           lifespan="off", ws_ping_interval=None))
+                                           lifespan="off", ws_ping_interval=None, ws=BoundedWebSocketProtocol))
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     probe = Probe()
     try:

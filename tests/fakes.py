@@ -250,6 +250,11 @@ class FakeCache:
     async def set(self, key, value, ttl_seconds):
         self.values[key] = value
 
+    async def set_many(self, entries):
+        for key, value, ttl_seconds in entries:
+            await self.set(key, value, ttl_seconds)
+        return 0
+
     async def delete(self, *keys):
         return sum(1 for k in keys if self.values.pop(k, None) is not None)
 
@@ -279,9 +284,14 @@ class FakeQuoteFeed:
         self.connected = True
         self.reconnect_count = 0
         self.unsubscribe_calls: list[list[Symbol]] = []
+        self.subscribe_calls: list[list[Symbol]] = []
+        self.gate: asyncio.Event | None = None  # when set, subscribes wait for it (the snapshots are slow)
 
     async def subscribe(self, symbols) -> None:
         symbols = list(symbols)
+        self.subscribe_calls.append(symbols)
+        if self.gate is not None:
+            await self.gate.wait()
         for symbol in symbols:
             if symbol not in self.unknown and symbol not in self.subscribed:
                 self.subscribed.append(symbol)

@@ -11,6 +11,7 @@ from src.common.ports import (
     ApiKeyRepository,
     Authenticator,
     Cache,
+    ClientLimits,
     Clock,
     DeadLetterRepository,
     HealthCheck,
@@ -58,3 +59,4 @@ class Core:
     console: OperatorConsole
     symbol_metadata: SymbolMetadataRepository
     calendars: SymbolCalendars  # each instrument's trading calendar, from its stored metadata
+    client_limits: ClientLimits  # the HTTP edge's per-client buckets, for the WebSocket

@@ -60,12 +60,13 @@ from src.infrastructure.cache.circuit_breaker import BreakerState, CircuitBreake
 from src.infrastructure.cache.memory_cache import MemoryCache
 from src.infrastructure.cache.redis_cache import RedisCache
 from src.infrastructure.cache.redis_client import log_breaker_change, redis_client
+from src.infrastructure.http.client_limits import EdgeClientLimits
 from src.infrastructure.http.idempotency_store import (
     IdempotencyStore,
     InProcessIdempotencyStore,
     RedisIdempotencyStore,
 )
-from src.infrastructure.http.rate_limit import InProcessLimiter, Limiter, RedisLimiter
+from src.infrastructure.http.rate_limit import InProcessLimiter, Limiter, RedisLimiter, TrustedProxies
 from src.infrastructure.mongo.connection import MongoStore
 from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
 from src.infrastructure.mongo.migrations import StoreMigrations
@@ -156,6 +157,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
     providers = ProviderRegistry(guards.wrap(given.providers if given.providers is not None
                                              else build_providers(settings, guards.limiter_for)))
     symbol_metadata = given.symbol_metadata or MongoSymbolMetadataRepository(_database(store))
+    limiter = _limiter(settings, redis, metrics)
     core = Core(
         settings=settings,
         clock=clock,
@@ -182,8 +184,10 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         symbol_metadata=symbol_metadata,
         calendars=SymbolCalendars(providers, symbol_metadata, clock, _zone_rules,
                                   max_age_s=settings.symbol_metadata_max_age_s),
+        client_limits=EdgeClientLimits(limiter, TrustedProxies(settings.trusted_proxies),
+                                       enabled=settings.rate_limit_enabled),
     )
-    root = Root(settings, core, lifecycle, metrics, _limiter(settings, redis, metrics),
+    root = Root(settings, core, lifecycle, metrics, limiter,
                 _idempotency(settings, redis), scheduler, redis, store, guards=guards, redis_breaker=breaker)
     lifecycle.add(*_resource_components(root))
     for slice_ in SLICES:

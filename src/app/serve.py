@@ -14,6 +14,7 @@ import uvicorn
 from src.app.http import http_app
 from src.app.root import Root, bootstrap
 from src.common.settings import Settings
+from src.infrastructure.http.websocket_protocol import BoundedWebSocketProtocol
 from src.infrastructure.observability.logging import configure_logging
 
 BACKSTOP_S = 1.0
@@ -46,6 +47,7 @@ def serve(settings: Settings) -> None:
         log_config=None,
         access_log=False,
         proxy_headers=False,  # the edge resolves client addresses itself, only behind trusted proxies
+        ws=BoundedWebSocketProtocol,  # non-readers aborted when closed, small send buffers, ping floods cut
         timeout_graceful_shutdown=max(1, round(settings.sync_drain_timeout_s + BACKSTOP_S)),
     )
     _Server(config, root).run()

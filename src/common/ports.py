@@ -163,6 +163,11 @@ class Cache(Protocol):
 
     async def set(self, key: str, value: Any, ttl_seconds: float) -> None: ...
 
+    async def set_many(self, entries: Sequence[tuple[str, Any, float]]) -> int:
+        """Write every `(key, value, ttl_seconds)` in batches (one round trip per batch, not per key);
+        returns how many entries could not be written (0: all were). Never raises for an outage."""
+        ...
+
     async def delete(self, *keys: str) -> int: ...
 
     async def delete_pattern(self, pattern: str) -> int:
@@ -215,6 +220,20 @@ class HistoryProvider(Protocol):
     async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int, *,
                           hours: TradingHours | None = None) -> list[OHLCVBar]:
         """The bars opening at `start <= time <= end` (epoch seconds), as far as the source's history goes."""
+        ...
+
+
+class ClientLimits(Protocol):
+    """The per-client request budget of the HTTP edge (the very same buckets), for entry points outside it:
+    the quotes WebSocket spends it per message."""
+
+    def client_of(self, peer: str, headers: Sequence[tuple[bytes, bytes]]) -> str:
+        """Whom a connection from `peer` with these headers counts as (behind TRUSTED_PROXIES, the forwarded
+        address)."""
+        ...
+
+    async def spend(self, client: str, cost: int = 1) -> float:
+        """Take `cost` requests from `client`'s budget: 0 when allowed, else the seconds before retrying."""
         ...
 
 

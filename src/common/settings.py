@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     live_bar_intervals: JsonList[str] = ["1m", "5m", "15m", "1h", "1d"]
     live_close_every_s: float = Field(default=0.25, gt=0)
     live_close_grace_s: float = Field(default=2.0, ge=0)
+    # Clients of WS /api/v1/ws/quotes: connections per client and per address, symbols per connection, how
+    # long one send may stall (a client that does not read is then closed with 1013), frames queued per client.
+    ws_max_connections_per_client: int = Field(default=8, ge=1)
+    ws_max_connections_per_address: int = Field(default=32, ge=1)
+    ws_max_symbols_per_connection: int = Field(default=500, ge=1)
+    ws_send_timeout_s: float = Field(default=5.0, gt=0)
+    ws_max_queued_frames: int = Field(default=256, ge=8)
     # Indicators (specs such as "rsi:14"; a bare name means its default sets) and feature set versions kept
     # current bar by bar for every series whose live bars close.
     live_indicators: JsonList[str] = Field(default_factory=lambda: list(INDICATORS))

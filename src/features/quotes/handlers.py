@@ -11,6 +11,7 @@ from src.features.quotes.messages import (
     GetCurrentBarQuery,
     GetLatestQuoteQuery,
     GetQuoteStatusQuery,
+    ReleaseQuotesCommand,
     ServeQuoteStreamCommand,
     SetBarIntervalsCommand,
     StartQuotesCommand,
@@ -48,7 +49,7 @@ class SubscribeQuotesHandler:
         self._service = quote_service
 
     async def __call__(self, command: SubscribeQuotesCommand) -> list[Instrument]:
-        return await self._service.subscribe(command.instruments, command.intervals)
+        return await self._service.subscribe(command.instruments, command.intervals, command.holder)
 
 
 class UnsubscribeQuotesHandler:
@@ -56,7 +57,15 @@ class UnsubscribeQuotesHandler:
         self._service = quote_service
 
     async def __call__(self, command: UnsubscribeQuotesCommand) -> list[Instrument]:
-        return await self._service.unsubscribe(command.instruments)
+        return await self._service.unsubscribe(command.instruments, command.holder)
+
+
+class ReleaseQuotesHandler:
+    def __init__(self, quote_service: QuoteService) -> None:
+        self._service = quote_service
+
+    async def __call__(self, command: ReleaseQuotesCommand) -> None:
+        await self._service.release(command.holder)
 
 
 class SetBarIntervalsHandler:

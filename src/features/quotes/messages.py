@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from src.domain.market_data import Instrument, Interval
+from src.domain.realtime.references import API_HOLDER
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,13 +21,25 @@ class StopQuotesCommand:
 
 @dataclass(frozen=True, slots=True)
 class SubscribeQuotesCommand:
+    """Upstream subscriptions are reference-counted: `holder` (the REST API, or one WebSocket connection)
+    holds these instruments until it unsubscribes or is released."""
+
     instruments: tuple[Instrument, ...]
     intervals: tuple[Interval, ...] = ()  # added to the intervals built for every symbol
+    holder: str = API_HOLDER
 
 
 @dataclass(frozen=True, slots=True)
 class UnsubscribeQuotesCommand:
     instruments: tuple[Instrument, ...]
+    holder: str = API_HOLDER
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseQuotesCommand:
+    """Everything `holder` holds is released (its WebSocket connection ended)."""
+
+    holder: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,6 +114,7 @@ class SymbolStatusBody(BaseModel):
     ticks: int
     stale_ticks: int
     out_of_session_ticks: int = Field(default=0, description="ticks outside the symbol's trading sessions: in no bar")
+    holders: int = 0  # the REST API and the WebSocket connections holding the subscription
 
 
 class QuoteStatusBody(BaseModel):
@@ -133,6 +134,7 @@ class QuoteStatusBody(BaseModel):
     bars_backfilled: int
     catch_ups_failed: int
     out_of_session_ticks_total: int = 0
+    bars_settled: int = 0
 
     @classmethod
     def of(cls, status: QuoteStatus) -> "QuoteStatusBody":
@@ -143,7 +145,8 @@ class QuoteStatusBody(BaseModel):
                 SymbolStatusBody(source=s.instrument.source, symbol=s.instrument.symbol.ticker,
                                  last_tick_time=iso_utc_or_none(s.last_tick_time),
                                  last_received_at=iso_utc_or_none(s.last_received_at), ticks=s.ticks,
-                                 stale_ticks=s.stale_ticks, out_of_session_ticks=s.out_of_session_ticks)
+                                 stale_ticks=s.stale_ticks, out_of_session_ticks=s.out_of_session_ticks,
+                                 holders=s.holders)
                 for s in status.symbols
             ],
             ticks_received=status.ticks_received, stale_ticks_total=status.stale_ticks_total,
@@ -154,4 +157,5 @@ class QuoteStatusBody(BaseModel):
             bars_backfilled=status.bars_backfilled,
             catch_ups_failed=status.catch_ups_failed,
             out_of_session_ticks_total=status.out_of_session_ticks_total,
+            bars_settled=status.bars_settled,
         )

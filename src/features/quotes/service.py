@@ -34,7 +34,7 @@ Late ticks follow the aggregator's rule: ticks older than the symbol's watermark
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any, Protocol
@@ -43,7 +43,7 @@ import structlog
 
 from src.common import cache_keys
 from src.common.calendars import SymbolCalendars
-from src.common.errors import ApplicationError, Conflict
+from src.common.errors import ApplicationError, Conflict, SymbolNotFound
 from src.common.event_bus import EventBus
 from src.common.ports import Cache, Clock, OHLCVRepository, QuoteCallback, QuoteFeed
 from src.common.providers import ProviderRegistry
@@ -51,6 +51,7 @@ from src.domain.errors import InvalidInterval
 from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
 from src.domain.market_data.trading_hours import ALWAYS_OPEN_HOURS, TradingHours
 from src.domain.realtime.aggregator import BarAggregator, BarUpdate
+from src.domain.realtime.references import API_HOLDER, SubscriptionReferences
 from src.features.quotes.catch_up import CatchUp
 from src.features.quotes.payloads import bar_payload, quote_payload
 from src.features.quotes.writers import BarWriter, CoalescingCacheWriter
@@ -79,6 +80,7 @@ class SymbolQuoteStatus:
     ticks: int
     stale_ticks: int
     out_of_session_ticks: int = 0  # outside the symbol's trading sessions: in no bar
+    holders: int = 0  # the REST API and the WebSocket connections that hold it
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,7 @@ class QuoteStatus:
     bars_backfilled: int = 0  # closed bars written from the source's history (missed, or straddling an outage)
     catch_ups_failed: int = 0  # history fetches that failed (their bars stay partial)
     out_of_session_ticks_total: int = 0
+    bars_settled: int = 0  # closed bars written as the source has them once their period was over
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,7 @@ class _SourceSession:
         self.callback = callback
         self.reconnects = feed.reconnect_count
         self.down_since: dict[Symbol, float] = {}  # the last trade time of each symbol when the feed dropped
+        self.adding: dict[Instrument, asyncio.Task[dict[Instrument, Exception]]] = {}  # upstream adds in flight
         self.catch_up: CatchUp | None = None
 
 
@@ -156,7 +160,8 @@ class QuoteService:
         self._last_closed: dict[SeriesKey, OHLCVBar] = {}
         self._listeners: list[QuoteListener] = []
         self._timer: asyncio.Task[None] | None = None
-        self._catching_up: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[Any]] = set()  # catch-ups, upstream adds and removals
+        self._refs = SubscriptionReferences()
         self._running = False
         self.ticks_received = 0
 
@@ -184,13 +189,17 @@ class QuoteService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
             self._timer = None
-        for task in list(self._catching_up):
+        for task in list(self._background):
             task.cancel()
-        await asyncio.gather(*self._catching_up, return_exceptions=True)
+        await asyncio.gather(*self._background, return_exceptions=True)
+        for session in self._sessions.values():
+            if session.catch_up is not None:
+                await session.catch_up.cancel()  # bars being settled are written as built
         symbols = 0
         for session in self._sessions.values():
             symbols += await self._stop_session(session)
         self._sessions.clear()
+        self._refs = SubscriptionReferences()
         await self._bar_writer.stop()
         await self._cache_writer.stop()
         log.info("quotes_stopped", symbols=symbols, bars_written=self._bar_writer.written)
@@ -213,7 +222,11 @@ class QuoteService:
     async def drain(self) -> None:
         """Finish the catch-ups under way, then write everything pending now (cache and bars); for tests and
         orderly handovers."""
-        await asyncio.gather(*self._catching_up, return_exceptions=True)
+        while self._background:  # what they start meanwhile too
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+        for session in list(self._sessions.values()):
+            if session.catch_up is not None:
+                await session.catch_up.wait()
         await self._bar_writer.drain()
         await self._cache_writer.flush()
 
@@ -222,34 +235,81 @@ class QuoteService:
 
     # --- subscriptions and intervals -------------------------------------------------------------
 
-    async def subscribe(
-        self, instruments: Sequence[Instrument], intervals: Iterable[Interval] = ()
-    ) -> list[Instrument]:
-        """Subscribe upstream (waits for the snapshots); `intervals` are added to the built set.
-        Unknown symbols raise SymbolNotFound after the others are subscribed."""
+    async def subscribe(self, instruments: Sequence[Instrument], intervals: Iterable[Interval] = (),
+                        holder: str = API_HOLDER) -> list[Instrument]:
+        """Subscribe upstream on behalf of `holder` (waits for the snapshots); `intervals` are added to the built
+        set. Unknown symbols raise SymbolNotFound, to every requester of them, after the others are subscribed.
+        What a failed or cancelled subscribe could not subscribe, `holder` no longer holds."""
         if not self._running:
             raise Conflict("quotes are stopped: start them first (POST /api/v1/quotes/start)")
         self._add_intervals(intervals)
         for source, group in groupby(dict.fromkeys(instruments), key=lambda i: i.source):
-            await self._subscribe(self._session(source), list(group))
+            await self._subscribe(self._session(source), list(group), holder)
         return self.instruments
 
-    async def _subscribe(self, session: _SourceSession, instruments: list[Instrument]) -> None:
-        new = [i for i in instruments if i.symbol not in session.subscribed]
-        hours = await asyncio.gather(*(self._hours_of(i) for i in new))  # before the feed: its snapshot ticks
-        for instrument, known in zip(new, hours, strict=True):
-            self._use_hours(session, instrument, known)
-        session.subscribed.update((i.symbol, i) for i in new)  # before the call: the snapshot tick arrives inside it
+    async def _subscribe(self, session: _SourceSession, instruments: list[Instrument], holder: str) -> None:
+        held = self._refs.held_by(holder)
+        taken = [i for i in instruments if i not in held]  # what the holder held before stays held
+        self._refs.take(holder, taken)
         try:
-            await session.feed.subscribe([i.symbol for i in new])
-        except Exception:
-            upstream = set(session.feed.subscriptions)
-            for instrument in new:
-                if instrument.symbol not in upstream:
-                    self._forget(session, instrument)
-            await self._seed(session, [i for i in new if i.symbol in session.subscribed])
+            failed = await self._upstream(session, instruments)
+        except BaseException:  # cancelled (the requester left) or stopped: what it took goes
+            self._spawn(self._unsubscribe_upstream(self._release(holder, taken)))
             raise
-        await self._seed(session, new)
+        if failed:
+            await self._unsubscribe_upstream(self._release(holder, [i for i in failed if i in taken]))
+            raise _refusal(failed)
+
+    async def _upstream(self, session: _SourceSession, instruments: list[Instrument]) -> dict[Instrument, Exception]:
+        """Subscribe what is neither subscribed nor being subscribed, and wait for every add of `instruments`
+        (one shared add per symbol, whoever asked first); returns the ones that failed, with their error."""
+        adds = {session.adding[i] for i in instruments if i in session.adding}
+        new = [i for i in instruments if i not in session.adding and i.symbol not in session.subscribed]
+        if new:
+            add = self._spawn(self._add(session, new))
+            session.adding.update(dict.fromkeys(new, add))
+            adds.add(add)
+        if adds:
+            await asyncio.wait(adds)  # a requester cancelled here leaves the shared add running
+        return {i: error for add in adds for i, error in add.result().items() if i in instruments}
+
+    async def _add(self, session: _SourceSession, new: list[Instrument]) -> dict[Instrument, Exception]:
+        failed: dict[Instrument, Exception] = {}
+        try:
+            hours = await asyncio.gather(*(self._hours_of(i) for i in new))  # before the feed: its snapshot ticks
+            for instrument, known in zip(new, hours, strict=True):
+                self._use_hours(session, instrument, known)
+            session.subscribed.update((i.symbol, i) for i in new)  # before the call: the snapshot tick arrives in it
+            await session.feed.subscribe([i.symbol for i in new])
+        except Exception as error:
+            upstream = set(session.feed.subscriptions)
+            failed = {i: error for i in new if i.symbol not in upstream}
+        finally:
+            for instrument in new:
+                session.adding.pop(instrument, None)
+        for instrument in failed:
+            self._forget(session, instrument)
+        done = [i for i in new if i not in failed]
+        with contextlib.suppress(ApplicationError):  # released meanwhile: nobody waits for these
+            await self._unsubscribe_upstream([i for i in done if not self._refs.referenced(i)])
+        await self._seed(session, [i for i in done if self._refs.referenced(i)])
+        return failed
+
+    def _release(self, holder: str, instruments: Iterable[Instrument]) -> list[Instrument]:
+        """`holder`'s references go; returns what is subscribed upstream with no holder left (what is being
+        added is left to its add, which drops it when done)."""
+        gone = []
+        for instrument in self._refs.release(holder, instruments):
+            session = self._sessions.get(instrument.source)
+            if session is not None and instrument.symbol in session.subscribed and instrument not in session.adding:
+                gone.append(instrument)
+        return gone
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
+        task = asyncio.create_task(work, name="quotes background")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
 
     async def _hours_of(self, instrument: Instrument) -> TradingHours:
         """The symbol's calendar (its metadata fetched when none is stored); 24x7 UTC when the source cannot say."""
@@ -287,26 +347,34 @@ class QuoteService:
                   since: Callable[[Interval], int | None]) -> "asyncio.Task[None]":
         if session.catch_up is None:
             session.catch_up = CatchUp(self._providers.history(session.source), session.aggregator, self._clock,
-                                       self._on_closed)
+                                       self._emit_closed)
         tick = self._latest.get(instrument)
         hours = session.hours.get(instrument.symbol, ALWAYS_OPEN_HOURS)
         task = asyncio.create_task(session.catch_up.run(instrument, since, tick.time if tick else 0.0, hours),
                                    name=f"catch up {instrument}")
-        self._catching_up.add(task)
-        task.add_done_callback(self._catching_up.discard)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
         return task
 
-    async def unsubscribe(self, instruments: Sequence[Instrument]) -> list[Instrument]:
-        """Unsubscribe upstream; the symbols' forming bars are persisted and their state forgotten."""
-        for source, group in groupby(dict.fromkeys(instruments), key=lambda i: i.source):
+    async def unsubscribe(self, instruments: Sequence[Instrument], holder: str = API_HOLDER) -> list[Instrument]:
+        """`holder` no longer holds `instruments`; those nobody holds any more are unsubscribed upstream (their
+        forming bars persisted, their state forgotten)."""
+        await self._unsubscribe_upstream(self._release(holder, instruments))
+        return self.instruments
+
+    async def release(self, holder: str) -> None:
+        """Everything `holder` held goes (its WebSocket connection ended)."""
+        await self._unsubscribe_upstream(self._release(holder, self._refs.held_by(holder)))
+
+    async def _unsubscribe_upstream(self, instruments: Sequence[Instrument]) -> None:
+        for source, group in groupby(instruments, key=lambda i: i.source):
             session = self._sessions.get(source)
             known = [i for i in group if session is not None and i.symbol in session.subscribed]
             if session is None or not known:
                 continue
-            await session.feed.unsubscribe([i.symbol for i in known])
-            for instrument in known:
+            for instrument in known:  # first: a subscribe arriving meanwhile adds it again, after the removal
                 self._forget(session, instrument)
-        return self.instruments
+            await session.feed.unsubscribe([i.symbol for i in known])
 
     def set_intervals(self, intervals: Iterable[Interval]) -> tuple[Interval, ...]:
         """Build exactly these intervals from now on; forming bars of removed ones are persisted, new ones
@@ -338,6 +406,8 @@ class QuoteService:
         session.subscribed.pop(instrument.symbol, None)
         session.hours.pop(instrument.symbol, None)
         self._latest.pop(instrument, None)
+        if session.catch_up is not None:
+            session.catch_up.forget(instrument)
         for update in session.aggregator.remove_symbol(instrument.symbol):
             self._bar_writer.put(update)
 
@@ -405,6 +475,12 @@ class QuoteService:
                 self._catch_up(session, subscribed, functools.partial(_bar_at, hours, since))
 
     def _on_closed(self, update: BarUpdate) -> None:
+        """A bar the tick path or the timer closed: stored and published, unless a catch-up takes it over."""
+        session = self._sessions.get(update.instrument.source)
+        if session is None or session.catch_up is None or not session.catch_up.claims(update):
+            self._emit_closed(update)
+
+    def _emit_closed(self, update: BarUpdate) -> None:
         last = self._last_closed.get(update.key)
         if last is None or last.time <= update.bar.time:
             self._last_closed[update.key] = update.bar
@@ -462,6 +538,10 @@ class QuoteService:
     def cache_write_failures(self) -> int:
         return self._cache_writer.failures
 
+    def holders(self, instrument: Instrument) -> int:
+        """How many holders (the REST API, WebSocket connections) hold `instrument`."""
+        return self._refs.holders(instrument)
+
     @property
     def instruments(self) -> list[Instrument]:
         return [i for session in self._sessions.values() for i in session.subscribed.values()]
@@ -485,6 +565,7 @@ class QuoteService:
             bars_backfilled=sum(s.catch_up.backfilled for s in self._sessions.values() if s.catch_up),
             catch_ups_failed=sum(s.catch_up.failed for s in self._sessions.values() if s.catch_up),
             out_of_session_ticks_total=sum(s.aggregator.out_of_session_ticks_total for s in self._sessions.values()),
+            bars_settled=sum(s.catch_up.settled for s in self._sessions.values() if s.catch_up),
         )
 
     def _symbol_status(self, session: _SourceSession, instrument: Instrument) -> SymbolQuoteStatus:
@@ -492,7 +573,15 @@ class QuoteService:
         aggregator = session.aggregator
         return SymbolQuoteStatus(instrument, tick.time if tick else None, self._received_at.get(instrument),
                                  self._ticks.get(instrument, 0), aggregator.stale_ticks(instrument.symbol),
-                                 aggregator.out_of_session_ticks(instrument.symbol))
+                                 aggregator.out_of_session_ticks(instrument.symbol), self._refs.holders(instrument))
+
+
+def _refusal(failed: dict[Instrument, Exception]) -> Exception:
+    """One error for a requester's failed symbols: SymbolNotFound naming the unknown ones, or the other error."""
+    other = [error for error in failed.values() if not isinstance(error, SymbolNotFound)]
+    if other:
+        return other[0]
+    return SymbolNotFound(f"unknown symbols: {', '.join(i.symbol.ticker for i in failed)}", field="symbol")
 
 
 def _bar_at(hours: TradingHours, time: float, interval: Interval) -> int | None:

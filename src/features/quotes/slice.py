@@ -4,6 +4,7 @@ from typing import Protocol
 
 from src.common.calendars import SymbolCalendars
 from src.common.lifecycle import Component
+from src.common.ports import ClientLimits
 from src.domain.indicators import parse_specs
 from src.domain.indicators.events import IndicatorsUpdatedEvent
 from src.domain.market_data import Interval
@@ -11,7 +12,7 @@ from src.features.quotes import handlers as h
 from src.features.quotes import messages as m
 from src.features.quotes.routes import router
 from src.features.quotes.service import QuoteService
-from src.features.quotes.ws import QuoteHub
+from src.features.quotes.ws import HubLimits, QuoteHub
 from src.features.quotes.ws import router as ws_router
 from src.features.shared.deps import SharedDeps
 from src.features.shared.slice import Counter, Slice, SliceParts
@@ -20,6 +21,8 @@ from src.features.shared.slice import Counter, Slice, SliceParts
 class QuotesDeps(SharedDeps, Protocol):
     @property
     def calendars(self) -> SymbolCalendars: ...
+    @property
+    def client_limits(self) -> ClientLimits: ...
 
 
 def build(d: QuotesDeps) -> SliceParts:
@@ -27,7 +30,12 @@ def build(d: QuotesDeps) -> SliceParts:
     service = QuoteService(d.providers, d.bars, d.cache, d.event_bus, d.clock, calendars=d.calendars,
                            intervals=[Interval.parse(code) for code in s.live_bar_intervals],
                            close_every_s=s.live_close_every_s, close_grace_s=s.live_close_grace_s)
-    hub = QuoteHub(d.mediator.send, snapshot=service.snapshot, live_indicators=parse_specs(s.live_indicators))
+    limits = HubLimits(max_connections_per_client=s.ws_max_connections_per_client,
+                       max_connections_per_address=s.ws_max_connections_per_address,
+                       max_symbols_per_connection=s.ws_max_symbols_per_connection,
+                       max_queued_per_client=s.ws_max_queued_frames, send_timeout_s=s.ws_send_timeout_s)
+    hub = QuoteHub(d.mediator.send, snapshot=service.snapshot, client_limits=d.client_limits, limits=limits,
+                   live_indicators=parse_specs(s.live_indicators))
     service.add_listener(hub)
     return SliceParts(
         handlers={
@@ -35,6 +43,7 @@ def build(d: QuotesDeps) -> SliceParts:
             m.StopQuotesCommand: h.StopQuotesHandler(service),
             m.SubscribeQuotesCommand: h.SubscribeQuotesHandler(service),
             m.UnsubscribeQuotesCommand: h.UnsubscribeQuotesHandler(service),
+            m.ReleaseQuotesCommand: h.ReleaseQuotesHandler(service),
             m.SetBarIntervalsCommand: h.SetBarIntervalsHandler(service),
             m.ServeQuoteStreamCommand: h.ServeQuoteStreamHandler(hub),
             m.GetLatestQuoteQuery: h.GetLatestQuoteHandler(service, d.cache),
@@ -49,8 +58,12 @@ def build(d: QuotesDeps) -> SliceParts:
         ],
         counters=[
             Counter("quote_ticks_aggregated", "Ticks fed to the live bar aggregators", lambda: service.ticks_received),
-            Counter("quotes_ws_clients_dropped", "WebSocket clients disconnected for being too slow",
+            Counter("quotes_ws_clients_dropped", "WebSocket clients disconnected for being too slow (1013)",
                     lambda: hub.clients_dropped),
+            Counter("quotes_ws_connections_refused", "WebSocket connections beyond a connection cap (1008)",
+                    lambda: hub.connections_refused),
+            Counter("quotes_ws_messages_refused", "WebSocket client messages over the rate limit",
+                    lambda: hub.messages_refused),
             Counter("quote_cache_write_failures", "Quote and forming-bar cache writes that failed",
                     lambda: service.cache_write_failures),
         ],

@@ -9,21 +9,30 @@ A subscribe may opt in to live indicator values with `"indicators": ["rsi:14", "
 LIVE_INDICATORS setting): each time a bar of a subscribed interval closes, the client then gets an
 `{"type": "indicator", ...}` frame with those specs' values (coalesced per symbol and interval, like quotes).
 `subscribe` subscribes the symbols upstream too (through the Mediator: unknown symbols or stopped quotes
-come back as an error frame); without `intervals` the client gets bars at every interval built. Upstream
-subscriptions are owned by the REST API: a client leaving never unsubscribes upstream.
+come back as an error frame); without `intervals` the client gets bars at every interval built.
+
+Upstream subscriptions are reference-counted: each connection is a holder (`ws:<n>`) of what it subscribed,
+beside the REST API; unsubscribing, or the connection's end (also in the middle of a subscribe), releases
+its references, and a symbol nobody holds any more is unsubscribed upstream.
 
 Frames (server → client): `{"type": "quote", ...}`, `{"type": "bar", "closed": false|true, "partial": ...}`
 (shapes in `payloads`; `partial` true for a bar that does not cover its whole period), `{"type":
 "subscribed"|"unsubscribed"|"pong", ...}`, `{"type": "error", "error": ..., "detail": ...}`. Right after
 `subscribed`, one `{"type": "snapshot", "source", "symbol", "quote": {...}|null, "bars": [...]}` per symbol:
 its latest quote and its forming bars (at the intervals asked for), so a client has them before the next
-tick. A bad message gets an error frame and the connection stays open.
+tick; what happened while its subscribe was in flight follows (the client is registered before, and its
+frames wait for the `subscribed`). A bad message gets an error frame and the connection stays open.
 
-Slow clients: each client has its own sender task and queue, so no client ever waits for another.
-Quotes and forming bars are coalesced per (kind, symbol, interval): a client that falls behind gets the
-newest value of each, never a backlog. Completed bars (`closed: true`) are never coalesced: they wait in a
-bounded deque, and a client that lets it overflow (or whose single send stalls for `send_timeout_s`) is
-disconnected with close code 1013 (try again later) and a reason.
+Limits (settings `WS_*`), checked where an authentication step will slot in (`_admit`: the identity of a
+connection comes from its address today, and will come from a `Sec-WebSocket-Protocol` token or a first
+message then): connections per client and per address (beyond them: accepted, then closed with 1008);
+symbols per connection; every message spends the client's HTTP rate-limit bucket (a subscribe one token per
+symbol), a message over it is answered with a `RateLimited` error frame and the connection stops reading for
+the `retry_after` it names, and three refused within 30 s close it (1008). The receiver yields to the event loop
+after each message, so no client's burst (a ping flood) holds it. Slow clients: see `ws_client` (bounded
+queues, 1013 when a send stalls for `WS_SEND_TIMEOUT_S`, counted and logged).
+
+Close codes: 1001 server shutting down, 1008 policy (too many connections, rate limit), 1013 too slow.
 
 The hub is fed by a direct, synchronous listener call from `QuoteService` rather than through the EventBus:
 it needs forming bars (not domain events), must never await on the tick path (it only enqueues and wakes
@@ -33,8 +42,10 @@ for the bus's sequential awaits and history.
 
 import asyncio
 import contextlib
-from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+import itertools
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -43,26 +54,36 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from src.common.errors import ApplicationError
+from src.common.ports import ClientLimits
 from src.domain.errors import DomainError
 from src.domain.indicators import IndicatorSpec, parse_specs
 from src.domain.indicators.events import IndicatorsUpdatedEvent
 from src.domain.market_data import Instrument, Interval, QuoteTick, Symbol
 from src.domain.realtime.aggregator import BarUpdate
-from src.features.quotes.messages import ServeQuoteStreamCommand, SubscribeQuotesCommand
+from src.features.quotes.messages import (
+    ReleaseQuotesCommand,
+    ServeQuoteStreamCommand,
+    SubscribeQuotesCommand,
+    UnsubscribeQuotesCommand,
+)
 from src.features.quotes.payloads import bar_payload, indicator_payload, quote_payload
+from src.features.quotes.ws_client import HubClient
 from src.features.shared.dependencies import MediatorDep
 from src.features.shared.fields import DEFAULT_SOURCE
 
 log = structlog.get_logger("quotes.ws")
 
-CLOSE_TOO_SLOW = 1013
 CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY = 1008
+CLOSE_TOO_SLOW = 1013
 MAX_MESSAGE_CHARS = 16_384
 MAX_SYMBOLS_PER_MESSAGE = 500
+MAX_REFUSED = 3  # messages refused by the rate limit within REFUSED_WINDOW_S before the connection is closed
+REFUSED_WINDOW_S = 30.0
 
 Send = Callable[[Any], Awaitable[Any]]
 Snapshot = Callable[[Instrument], tuple[QuoteTick | None, Sequence[BarUpdate]]]
-FrameKey = tuple[str, Instrument, Interval | None]
+Request = tuple[str, tuple[Instrument, ...], tuple[Interval, ...] | None, tuple[IndicatorSpec, ...]]
 ALL_INTERVALS: frozenset[Interval] = frozenset(Interval)
 
 
@@ -74,92 +95,34 @@ def _frame(payload: dict[str, Any]) -> str:
     return orjson.dumps(payload).decode()
 
 
-class HubClient:
-    """One connected client: its subscriptions, its send queues and its sender task."""
-
-    def __init__(self, websocket: WebSocket, *, max_closed: int, send_timeout_s: float,
-                 min_interval_s: float) -> None:
-        self.websocket = websocket
-        self.subscriptions: dict[Instrument, frozenset[Interval]] = {}
-        self.indicators: dict[Instrument, tuple[str, ...]] = {}  # output columns asked for, per symbol
-        self._coalesced: dict[FrameKey, str] = {}
-        self._closed: deque[str] = deque()
-        self._control: deque[str] = deque()
-        self._max_closed = max_closed
-        self._send_timeout_s = send_timeout_s
-        self._min_interval_s = min_interval_s
-        self._wake = asyncio.Event()
-        self.sender: asyncio.Task[None] | None = None
-        self.kick_reason: str | None = None
-        self.sent = 0
-        self.coalesced = 0  # frames replaced by a newer one before they were sent
-
-    # --- producers (synchronous, never block) ----------------------------------------------------
-
-    def offer(self, key: FrameKey, frame: str) -> None:
-        if key in self._coalesced:
-            self.coalesced += 1
-        self._coalesced[key] = frame
-        self._wake.set()
-
-    def offer_closed(self, key: FrameKey, frame: str) -> bool:
-        """Queue a completed bar; False when the bounded queue overflowed (the client must go)."""
-        self._coalesced.pop(key, None)  # a forming frame of this key is superseded by the closed bar
-        if len(self._closed) >= self._max_closed:
-            return False
-        self._closed.append(frame)
-        self._wake.set()
-        return True
-
-    def control(self, frame: str) -> None:
-        self._control.append(frame)
-        self._wake.set()
-
-    @property
-    def backlog(self) -> int:
-        return len(self._coalesced) + len(self._closed) + len(self._control)
-
-    # --- the sender ------------------------------------------------------------------------------
-
-    def _next(self) -> str | None:
-        if self._control:
-            return self._control.popleft()
-        if self._closed:
-            return self._closed.popleft()
-        if self._coalesced:
-            key = next(iter(self._coalesced))
-            return self._coalesced.pop(key)
-        return None
-
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            started = loop.time()
-            while (frame := self._next()) is not None:
-                async with asyncio.timeout(self._send_timeout_s):
-                    await self.websocket.send_text(frame)
-                self.sent += 1
-            if self._min_interval_s > 0:  # per-client throttle: later updates coalesce meanwhile
-                await asyncio.sleep(max(0.0, self._min_interval_s - (loop.time() - started)))
+@dataclass(frozen=True, slots=True)
+class HubLimits:
+    max_connections_per_client: int = 8
+    max_connections_per_address: int = 32
+    max_symbols_per_connection: int = 500
+    max_queued_per_client: int = 256  # control frames and completed bars waiting to be sent
+    send_timeout_s: float = 5.0
 
 
 class QuoteHub:
     """Fans quotes and bars out to WebSocket clients; a `QuoteListener` of the `QuoteService`."""
 
-    def __init__(self, send: Send, *, snapshot: Snapshot | None = None, max_closed_per_client: int = 256,
-                 send_timeout_s: float = 5.0, min_interval_s: float = 0.0,
-                 live_indicators: Sequence[IndicatorSpec] = ()) -> None:
+    def __init__(self, send: Send, *, snapshot: Snapshot | None = None, client_limits: ClientLimits | None = None,
+                 limits: HubLimits = HubLimits(), live_indicators: Sequence[IndicatorSpec] = ()) -> None:
         self._send = send  # the Mediator's: a client's subscribe goes upstream through it
         self._snapshot = snapshot
+        self._client_limits = client_limits
+        self._limits = limits
         self._live_indicators = frozenset(live_indicators)
-        self._max_closed = max_closed_per_client
-        self._send_timeout_s = send_timeout_s
-        self._min_interval_s = min_interval_s
         self._clients: set[HubClient] = set()
         self._by_instrument: dict[Instrument, set[HubClient]] = {}
-        self.clients_dropped = 0
+        self._per_client: Counter[str] = Counter()
+        self._per_address: Counter[str] = Counter()
+        self._ids = itertools.count(1)
+        self._background: set[asyncio.Task[Any]] = set()
+        self.clients_dropped = 0  # too slow (1013)
+        self.connections_refused = 0  # beyond the connection caps (1008)
+        self.messages_refused = 0  # over the rate limit
 
     @property
     def clients(self) -> list[HubClient]:
@@ -196,7 +159,7 @@ class QuoteHub:
         for client in list(clients):
             wanted = interval in client.subscriptions.get(update.instrument, ())
             if wanted and not client.offer_closed(("bar", update.instrument, interval), frame):
-                self.kick(client, "too slow: completed-bar queue overflowed")
+                self.kick(client, "too slow: its send queue overflowed")
 
     def on_indicators_updated(self, event: IndicatorsUpdatedEvent) -> None:
         """An EventBus subscriber: indicator frames to the clients that asked for them."""
@@ -210,27 +173,31 @@ class QuoteHub:
 
     # --- clients ---------------------------------------------------------------------------------
 
-    def kick(self, client: HubClient, reason: str) -> None:
-        """Stop feeding `client` and end its sender; `serve` closes the socket with 1013 and `reason`."""
+    def kick(self, client: HubClient, reason: str, code: int = CLOSE_TOO_SLOW) -> None:
+        """Stop feeding `client` and end its sender; `serve` closes the socket with `code` and `reason`."""
         if client.kick_reason is not None:
             return
-        client.kick_reason = reason
-        self.clients_dropped += 1
+        client.kick_reason, client.kick_code = reason, code
+        if code == CLOSE_TOO_SLOW:
+            self.clients_dropped += 1
         self._unindex(client)
         if client.sender is not None:
             client.sender.cancel()
-        log.warning("quotes_ws_client_dropped", reason=reason, backlog=client.backlog)
+        log.warning("quotes_ws_client_dropped", reason=reason, code=code, client=client.client,
+                    backlog=client.backlog, sent=client.sent)
 
     async def close(self) -> None:
         """Close every client (on shutdown)."""
         for client in list(self._clients):
-            self.kick(client, "server shutting down")
+            self.kick(client, "server shutting down", CLOSE_GOING_AWAY)
 
     async def serve(self, websocket: WebSocket) -> None:
         """Run one client connection to its end."""
+        client = self._admit(websocket)
         await websocket.accept()
-        client = HubClient(websocket, max_closed=self._max_closed, send_timeout_s=self._send_timeout_s,
-                           min_interval_s=self._min_interval_s)
+        if client.kick_reason is not None:  # beyond a connection cap: told why, then closed
+            await self._close_socket(client)
+            return
         self._clients.add(client)
         client.sender = asyncio.create_task(client.run(), name="quotes-ws-sender")
         receiver = asyncio.create_task(self._receive(client), name="quotes-ws-receiver")
@@ -242,27 +209,76 @@ class QuoteHub:
             for task in (receiver, client.sender):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            self._clients.discard(client)
-            self._unindex(client)
+            self._leave(client)
+            self._note_stalled(client)
             await self._close_socket(client)
 
+    def _admit(self, websocket: WebSocket) -> HubClient:
+        """The connection's identity and its place under the caps. Authentication slots in here: the identity
+        will be the principal of a `Sec-WebSocket-Protocol` token (or of a first message), not the address."""
+        connection = getattr(websocket, "client", None)
+        peer = connection.host if connection is not None else "unknown"
+        headers = getattr(websocket, "scope", {}).get("headers", [])
+        address = peer if self._client_limits is None else self._client_limits.client_of(peer, headers)
+        identity = address
+        client = HubClient(websocket, holder=f"ws:{next(self._ids)}", client=identity, address=address,
+                           max_queued=self._limits.max_queued_per_client, send_timeout_s=self._limits.send_timeout_s)
+        limits = self._limits
+        if self._per_client[identity] >= limits.max_connections_per_client:
+            self._refuse(client, f"too many connections for this client (at most {limits.max_connections_per_client})")
+        elif self._per_address[address] >= limits.max_connections_per_address:
+            self._refuse(client, f"too many connections from this address (at most "
+                                 f"{limits.max_connections_per_address})")
+        else:
+            self._per_client[identity] += 1
+            self._per_address[address] += 1
+        return client
+
+    def _refuse(self, client: HubClient, reason: str) -> None:
+        client.kick_reason, client.kick_code = reason, CLOSE_POLICY
+        self.connections_refused += 1
+        log.warning("quotes_ws_connection_refused", reason=reason, client=client.client, address=client.address)
+
+    def _leave(self, client: HubClient) -> None:
+        self._clients.discard(client)
+        self._unindex(client)
+        for counter, key in ((self._per_client, client.client), (self._per_address, client.address)):
+            counter[key] -= 1
+            if counter[key] <= 0:
+                del counter[key]
+        self._spawn(self._release(client.holder))  # whatever it held, even mid-subscribe
+
+    def _note_stalled(self, client: HubClient) -> None:
+        sender = client.sender
+        if sender is None or sender.cancelled() or not sender.done() or client.kick_reason is not None:
+            return
+        if isinstance(sender.exception(), TimeoutError):
+            self.kick(client, f"too slow: a send stalled for {self._limits.send_timeout_s:g}s")
+
     async def _close_socket(self, client: HubClient) -> None:
-        if client.sender is not None and not client.sender.cancelled() and client.kick_reason is None:
-            error = client.sender.exception() if client.sender.done() else None
-            if isinstance(error, TimeoutError):
-                client.kick_reason = f"too slow: a send stalled for {self._send_timeout_s:g}s"
-                self.clients_dropped += 1
-        code = CLOSE_GOING_AWAY if client.kick_reason == "server shutting down" else CLOSE_TOO_SLOW
         with contextlib.suppress(Exception):
             async with asyncio.timeout(1.0):
                 if client.kick_reason is not None:
-                    await client.websocket.close(code=code, reason=client.kick_reason)
+                    await client.websocket.close(code=client.kick_code, reason=client.kick_reason)
                 else:
                     await client.websocket.close()
 
+    async def _release(self, holder: str) -> None:
+        try:
+            await self._send(ReleaseQuotesCommand(holder))
+        except Exception as error:  # the upstream may be gone; its references are gone regardless
+            log.warning("quotes_ws_release_failed", holder=holder, error=f"{type(error).__name__}: {error}")
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work, name="quotes-ws-release")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- messages --------------------------------------------------------------------------------
+
     async def _receive(self, client: HubClient) -> None:
         with contextlib.suppress(WebSocketDisconnect):
-            while True:
+            while client.kick_reason is None:
                 message = await client.websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     return
@@ -270,34 +286,87 @@ class QuoteHub:
                 if text is None and message.get("bytes") is not None:
                     text = message["bytes"].decode("utf-8", "replace")
                 await self._handle(client, text or "")
+                await asyncio.sleep(0)  # one client's burst of messages never holds the event loop
 
     async def _handle(self, client: HubClient, text: str) -> None:
         try:
-            action, symbols, intervals, indicators = _parse(text)
-            if action == "ping":
-                client.control(_frame({"type": "pong"}))
-            elif action == "subscribe":
-                self._check_live(indicators)
-                await self._send(SubscribeQuotesCommand(symbols, intervals or ()))
-                self._subscribe(client, symbols, intervals)
-                self._ask_indicators(client, symbols, indicators)
-                client.control(_frame({"type": "subscribed", "source": symbols[0].source,
-                                       "symbols": [s.symbol.ticker for s in symbols],
-                                       "intervals": None if intervals is None else [i.code for i in intervals],
-                                       **({"indicators": [s.text for s in indicators]} if indicators else {})}))
-                for symbol in symbols:
-                    self._send_snapshot(client, symbol)
-            else:
-                self._unsubscribe(client, symbols, intervals)
-                client.control(_frame({"type": "unsubscribed", "source": symbols[0].source,
-                                       "symbols": [s.symbol.ticker for s in symbols],
-                                       "intervals": None if intervals is None else [i.code for i in intervals]}))
+            request = _parse(text)
+        except (BadMessage, DomainError) as error:
+            if await self._within_rate(client, 1):
+                self._error(client, error)
+            return
+        if not await self._within_rate(client, len(request[1]) if request[0] == "subscribe" else 1):
+            return
+        try:
+            await self._act(client, request)
         except (BadMessage, DomainError, ApplicationError) as error:
-            client.control(_frame({"type": "error", "error": type(error).__name__, "detail": str(error),
-                                   "field": getattr(error, "field", None)}))
+            self._error(client, error)
 
-    def _subscribe(self, client: HubClient, symbols: Sequence[Instrument],
-                   intervals: tuple[Interval, ...] | None) -> None:
+    def _error(self, client: HubClient, error: Exception) -> None:
+        self._control(client, {"type": "error", "error": type(error).__name__, "detail": str(error),
+                               "field": getattr(error, "field", None)})
+
+    async def _within_rate(self, client: HubClient, cost: int) -> bool:
+        """Spend `cost` of the client's rate-limit bucket; over it, say so and stop reading for the wait (its
+        next messages wait in the socket); refused `MAX_REFUSED` times within `REFUSED_WINDOW_S`, it goes."""
+        wait = 0.0 if self._client_limits is None else await self._client_limits.spend(client.client, cost)
+        if not wait:
+            return True
+        self.messages_refused += 1
+        now = asyncio.get_running_loop().time()
+        client.refusals = [t for t in client.refusals if now - t < REFUSED_WINDOW_S] + [now]
+        if len(client.refusals) >= MAX_REFUSED:
+            self.kick(client, "rate limit exceeded", CLOSE_POLICY)
+            return False
+        self._control(client, {"type": "error", "error": "RateLimited", "retry_after": wait,
+                               "detail": f"rate limit exceeded: retry in {wait:g}s"})
+        await asyncio.sleep(wait)
+        return False
+
+    async def _act(self, client: HubClient, request: Request) -> None:
+        action, symbols, intervals, indicators = request
+        if action == "ping":
+            self._control(client, {"type": "pong"})
+        elif action == "subscribe":
+            await self._subscribe(client, symbols, intervals, indicators)
+        else:
+            await self._unsubscribe(client, symbols, intervals)
+            self._control(client, {"type": "unsubscribed", "source": symbols[0].source,
+                                   "symbols": [s.symbol.ticker for s in symbols],
+                                   "intervals": None if intervals is None else [i.code for i in intervals]})
+
+    def _control(self, client: HubClient, payload: dict[str, Any]) -> None:
+        if not client.control(_frame(payload)):
+            self.kick(client, "too slow: its send queue overflowed")
+
+    async def _subscribe(self, client: HubClient, symbols: tuple[Instrument, ...],
+                         intervals: tuple[Interval, ...] | None, indicators: tuple[IndicatorSpec, ...]) -> None:
+        self._check_live(indicators)
+        new = [s for s in symbols if s not in client.subscriptions]
+        cap = self._limits.max_symbols_per_connection
+        if len(client.subscriptions) + len(new) > cap:
+            raise BadMessage(f"at most {cap} symbols per connection")
+        self._register(client, symbols, intervals)  # first: what closes while it is in flight is not missed
+        client.pause()  # ... and waits until `subscribed` is sent
+        try:
+            await self._send(SubscribeQuotesCommand(symbols, intervals or (), holder=client.holder))
+        except (DomainError, ApplicationError):  # nothing of it is subscribed for this client
+            self._unregister(client, new)
+            if new:
+                await self._send(UnsubscribeQuotesCommand(tuple(new), holder=client.holder))
+            raise
+        finally:
+            client.resume()
+        self._ask_indicators(client, symbols, indicators)
+        self._control(client, {"type": "subscribed", "source": symbols[0].source,
+                               "symbols": [s.symbol.ticker for s in symbols],
+                               "intervals": None if intervals is None else [i.code for i in intervals],
+                               **({"indicators": [s.text for s in indicators]} if indicators else {})})
+        for symbol in symbols:
+            self._send_snapshot(client, symbol)
+
+    def _register(self, client: HubClient, symbols: Sequence[Instrument],
+                  intervals: tuple[Interval, ...] | None) -> None:
         for symbol in symbols:
             wanted = ALL_INTERVALS if intervals is None else frozenset(intervals)
             if symbol in client.subscriptions and intervals is not None:
@@ -324,38 +393,42 @@ class QuoteHub:
             return
         tick, forming = self._snapshot(instrument)
         wanted = client.subscriptions.get(instrument, ALL_INTERVALS)
-        client.control(_frame({
+        self._control(client, {
             "type": "snapshot", "source": instrument.source, "symbol": instrument.symbol.ticker,
             "quote": None if tick is None else quote_payload(instrument, tick),
             "bars": [bar_payload(instrument, u.bar, closed=False) for u in forming if u.bar.interval in wanted],
-        }))
+        })
 
-    def _unsubscribe(self, client: HubClient, symbols: Sequence[Instrument],
-                     intervals: tuple[Interval, ...] | None) -> None:
-        for symbol in symbols:
-            if symbol not in client.subscriptions:
-                continue
-            if intervals is not None:
+    async def _unsubscribe(self, client: HubClient, symbols: Sequence[Instrument],
+                           intervals: tuple[Interval, ...] | None) -> None:
+        known = [symbol for symbol in symbols if symbol in client.subscriptions]
+        if intervals is not None:
+            for symbol in known:
                 client.subscriptions[symbol] = client.subscriptions[symbol] - frozenset(intervals)
-                continue  # still subscribed to the quotes
-            del client.subscriptions[symbol]
+            return  # still subscribed to the quotes
+        self._unregister(client, known)
+        if known:
+            await self._send(UnsubscribeQuotesCommand(tuple(known), holder=client.holder))
+
+    def _unregister(self, client: HubClient, symbols: Sequence[Instrument]) -> None:
+        for symbol in symbols:
+            client.subscriptions.pop(symbol, None)
             client.indicators.pop(symbol, None)
-            clients = self._by_instrument.get(symbol)
-            if clients is not None:
-                clients.discard(client)
-                if not clients:
-                    del self._by_instrument[symbol]
+            self._drop_index(client, symbol)
 
     def _unindex(self, client: HubClient) -> None:
         for symbol in list(client.subscriptions):
-            clients = self._by_instrument.get(symbol)
-            if clients is not None:
-                clients.discard(client)
-                if not clients:
-                    del self._by_instrument[symbol]
+            self._drop_index(client, symbol)
+
+    def _drop_index(self, client: HubClient, symbol: Instrument) -> None:
+        clients = self._by_instrument.get(symbol)
+        if clients is not None:
+            clients.discard(client)
+            if not clients:
+                del self._by_instrument[symbol]
 
 
-def _parse(text: str) -> tuple[str, tuple[Instrument, ...], tuple[Interval, ...] | None, tuple[IndicatorSpec, ...]]:
+def _parse(text: str) -> Request:
     if len(text) > MAX_MESSAGE_CHARS:
         raise BadMessage(f"message longer than {MAX_MESSAGE_CHARS} characters")
     try:

@@ -6,7 +6,7 @@ share mutable objects with the cache.
 
 import fnmatch
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from src.infrastructure.cache import codec
@@ -55,6 +55,11 @@ class MemoryCache:
         self._entries[key] = (self._clock() + ttl_seconds, bytes(value) if raw else codec.encode(value), raw)
         if len(self._entries) > self._max_entries:
             self._evict()
+
+    async def set_many(self, entries: Sequence[tuple[str, Any, float]]) -> int:
+        for key, value, ttl_seconds in entries:
+            await self.set(key, value, ttl_seconds)
+        return 0
 
     def _evict(self) -> None:
         now = self._clock()

@@ -16,16 +16,17 @@ remaining TTL comes with the value (GET + PTTL in one MULTI).
 
 import asyncio
 import contextlib
+import hashlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
 import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from src.common.correlation import spawn_detached
 from src.infrastructure.cache import codec
@@ -45,7 +46,17 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
 return 1
 """
-GENERATION_TTL_MS = 7 * 86_400 * 1000  # outlives every cached value it guards
+GENERATION_TTL_MS = 7 * 86_400 * 1000
+SET_MANY_BATCH = 512  # keys per round trip of `set_many`
+# SET each KEYS[i] to ARGV[2i-1] for ARGV[2i] ms (DEL when 0): a batch of `set_many` in one command.
+_SET_MANY = """
+for i = 1, #KEYS do
+  local px = tonumber(ARGV[2 * i])
+  if px > 0 then redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'PX', px) else redis.call('DEL', KEYS[i]) end
+end
+return #KEYS
+"""
+_SET_MANY_SHA = hashlib.sha1(_SET_MANY.encode()).hexdigest()  # outlives every cached value it guards
 _ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
 
@@ -178,6 +189,45 @@ class RedisCache:
             self._failed("set", key, error)
             return False
         return True
+
+    async def set_many(self, entries: Sequence[tuple[str, Any, float]]) -> int:
+        """One pipeline, one round trip: a `_SET_MANY` script call per `SET_MANY_BATCH` keys (one command and
+        one reply each, where per-key SETs cost the client a command to pack and a reply to parse per key).
+        A near-cached key goes the way of `set`, with its invalidation. Returns how many were not written."""
+        far: list[tuple[str, Any, float]] = []
+        near: list[tuple[str, Any, float]] = []
+        for entry in entries:
+            (near if self._near.covers(entry[0]) else far).append(entry)
+        batches = [far[start:start + SET_MANY_BATCH] for start in range(0, len(far), SET_MANY_BATCH)]
+        failed = await self._set_batches(batches) if batches else 0
+        for key, value, ttl_seconds in near:
+            failed += not await self._write(key, codec.encode(value), ttl_seconds)
+            self._near.invalidate_keys([key])
+        return failed
+
+    async def _set_batches(self, batches: list[list[tuple[str, Any, float]]]) -> int:
+        try:
+            results = await self._pipeline_set_many(batches)
+            if any(isinstance(result, NoScriptError) for result in results):  # a restarted or flushed Redis
+                await self._redis.script_load(_SET_MANY)
+                results = await self._pipeline_set_many(batches)
+        except _ERRORS as error:
+            self._failed("set_many", batches[0][0][0], error)
+            return sum(len(batch) for batch in batches)
+        errors = [(batch, result) for batch, result in zip(batches, results, strict=True)
+                  if isinstance(result, Exception)]
+        if errors:
+            self._failed("set_many", errors[0][0][0][0], errors[0][1])
+        return sum(len(batch) for batch, _ in errors)
+
+    async def _pipeline_set_many(self, batches: list[list[tuple[str, Any, float]]]) -> list[Any]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for batch in batches:
+                args: list[bytes | int] = []
+                for _, value, ttl_seconds in batch:
+                    args += (codec.encode(value), max(1, int(ttl_seconds * 1000)) if ttl_seconds > 0 else 0)
+                pipe.evalsha(_SET_MANY_SHA, len(batch), *(key for key, _, _ in batch), *args)
+            return list(await pipe.execute(raise_on_error=False))
 
     async def delete(self, *keys: str) -> int:
         if not keys:

@@ -111,14 +111,15 @@ async def _eventually_stored(live, instrument: Instrument, bar_time: int) -> OHL
 
 async def test_a_bar_that_could_not_be_seeded_is_flagged_partial_in_rest_csv_and_websocket(live, served):
     live.sim.faults.series_error = "study_not_auth:history"  # history unavailable: nothing to seed from
+    # The symbol's last trade when we subscribe is mid-bar: the T0-60 bar built from it misses its start.
+    await live.sim.push_tick(BTC.symbol.ticker, 99.0, 1_000.0, when=T0 - 30)
     async with connect(served.ws_url) as ws:
         await ws.send(orjson.dumps({"action": "subscribe", "symbols": ["BINANCE:BTCUSDT"],
                                     "intervals": ["1m"]}).decode())
-        await live.push(-30, 99.0, 1_000.0)  # mid-bar: the T0-60 bar misses its start
-        await live.push(2, 100.0, 1_001.0)  # closes it
+        seen = [orjson.loads(await ws.recv()) for _ in range(2)]  # subscribed, then the snapshot
+        await live.push(2, 100.0, 1_001.0)  # closes the T0-60 bar
 
         async def frames() -> list[dict]:
-            seen = []
             async with asyncio.timeout(5):
                 while not (any(f.get("closed") and f["timestamp"] == T0 - 60 for f in seen)
                            and any(f["type"] == "bar" and f["timestamp"] == T0 for f in seen)):

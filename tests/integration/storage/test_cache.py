@@ -56,6 +56,30 @@ async def test_ttl_expires(cache) -> None:
     assert await cache.get("long") == "v"
 
 
+async def test_set_many_writes_every_entry_with_its_ttl_and_deletes_at_ttl_zero(cache) -> None:
+    await cache.set("gone", "v", 60)
+    entries = [(f"many:{i}", {"i": i, "raw": i % 2 == 0}, 60) for i in range(1200)]  # several batches
+    assert await cache.set_many([*entries, ("short", "s", 0.05), ("gone", "x", 0)]) == 0
+    assert [await cache.get(f"many:{i}") for i in range(1200)] == [value for _, value, _ in entries]
+    assert await cache.get("gone") is None
+    await asyncio.sleep(0.1)
+    assert await cache.get("short") is None
+
+
+async def test_redis_set_many_survives_a_flushed_script_cache_and_counts_an_outage(redis_server, flushed_redis):
+    cache = OwnedRedisCache(redis_server.url, socket_timeout=0.3)
+    try:
+        with redis.Redis.from_url(redis_server.url) as client:
+            client.script_flush()
+        assert await cache.set_many([("a", 1, 60), ("b", 2, 60)]) == 0
+        assert (await cache.get("a"), await cache.get("b")) == (1, 2)
+        redis_server.stop()
+        assert await cache.set_many([(f"k{i}", i, 60) for i in range(600)]) == 600
+    finally:
+        redis_server.start()
+        await cache.aclose()
+
+
 async def test_delete_and_delete_pattern(cache) -> None:
     for i in range(1200):  # more than one SCAN batch
         await cache.set(keys.ohlcv_query(SERIES, i, None), i, 60)

@@ -2,6 +2,7 @@
 backfill of what was missed, outages marked partial then repaired, the partial-bar write rule, and the
 feed's own clock for closing."""
 
+import asyncio
 import dataclasses
 
 from src.domain.market_data import Interval, OHLCVBar, QuoteTick, SeriesKey
@@ -21,18 +22,45 @@ def key(interval: Interval) -> SeriesKey:
     return SeriesKey(BTC.symbol, interval, "tradingview")
 
 
-async def test_subscribing_seeds_the_forming_bar_from_history_so_the_first_bar_is_complete(world):
+async def test_subscribing_seeds_the_forming_bar_from_history_and_ticks_extend_it(world):
     source = history(world, M1, T0, 1)[0]  # forming at T0
     history(world, M5, T0, 1)
     world.clock.value = T0 + 30
     await world.mediator.send(SubscribeQuotesCommand((BTC,)))
     await world.feed.push(tick(T0 + 31, source.close + 1, 1_000.0))
     await world.feed.push(tick(T0 + 40, source.close + 2, 1_004.0))
+    forming = world.service.current_bar(BTC, M1).bar
+    assert not forming.partial and forming.open == source.open and forming.volume == source.volume + 4.0
+    assert forming.high == max(source.high, source.close + 2) and forming.close == source.close + 2
+
+
+async def test_a_seeded_bar_is_stored_as_the_source_has_it_once_its_period_is_over(world):
+    source = history(world, M1, T0, 1)[0]
+    history(world, M5, T0, 1)
+    world.clock.value = T0 + 30
+    await world.mediator.send(SubscribeQuotesCommand((BTC,)))
+    await world.feed.push(tick(T0 + 40, source.close + 2, 1_004.0))
+    final = dataclasses.replace(source, close=source.close + 3, high=source.close + 3, volume=source.volume + 7)
+    world.provider.bars[(BTC.symbol, M1)] = [final]  # the source's bar, now that the minute is over
+    await world.feed.push(tick(T0 + 61, source.close, 1_010.0))
+    await world.service.drain()
+    assert world.stored(BTC, M1)[T0] == final
+    assert [(e.bar.time, e.bar.volume) for e in world.completed()] == [(T0, final.volume)]  # written once
+    assert (BTC.symbol, M1, T0, T0) in world.provider.ranges
+
+
+async def test_a_seeded_bar_is_stored_as_built_when_the_source_cannot_settle_it(world):
+    source = history(world, M1, T0, 1)[0]
+    history(world, M5, T0, 1)
+    world.clock.value = T0 + 30
+    await world.mediator.send(SubscribeQuotesCommand((BTC,)))
+    await world.feed.push(tick(T0 + 31, source.close + 1, 1_000.0))
+    await world.feed.push(tick(T0 + 40, source.close + 2, 1_004.0))
+    world.provider.unavailable = True
     await world.feed.push(tick(T0 + 61, source.close, 1_010.0))
     await world.service.drain()
     stored = world.stored(BTC, M1)[T0]
     assert not stored.partial and stored.open == source.open and stored.volume == source.volume + 4.0
-    assert stored.high == max(source.high, source.close + 2) and stored.close == source.close + 2
     assert [(e.bar.time, e.bar.partial) for e in world.completed()] == [(T0, False)]
 
 
@@ -137,3 +165,26 @@ async def test_webhooks_carry_the_partial_flag_of_completed_bars(world):
     completed = [data["bar"] for kind, data, _, _ in world.webhooks.sent if kind == "bar.completed"
                  and data["interval"] == "1m"]
     assert [(bar["timestamp"], bar["partial"]) for bar in completed] == [(T0, True), (T0 + 60, False)]
+
+
+async def test_bars_closed_while_history_is_in_flight_are_held_then_written_once_as_the_source_has_them(world):
+    history(world, M1, T0, 1)
+    history(world, M5, T0, 1)
+    world.clock.value = T0 + 5
+    await world.mediator.send(SubscribeQuotesCommand((BTC,)))
+    await world.feed.push(tick(T0 + 10, 100.0, 1_000.0))
+    world.feed.connected = False
+    world.service.close_due()  # sees the outage
+    world.provider.gate = asyncio.Event()  # the source answers after the ticks below
+    world.feed.connected, world.feed.reconnect_count = True, 1
+    world.service.close_due()  # the reconnect: its catch-up asks for history
+    await world.feed.push(tick(T0 + 40, 103.0, 1_040.0))
+    await world.feed.push(tick(T0 + 61, 104.0, 1_050.0))  # closes T0, partial (it straddled the outage)
+    assert T0 not in world.stored(BTC, M1) and world.service.status().bars_pending == 0  # held
+    source = history(world, M1, T0, 2)  # T0 complete, T0+60 forming: the feed moved on meanwhile
+    history(world, M5, T0, 1)
+    world.provider.gate.set()
+    await world.service.drain()
+    assert world.stored(BTC, M1)[T0] == source[0]
+    assert [e.bar for e in world.completed() if e.key.interval is M1] == [source[0]]
+    assert [n for _, interval, n in world.provider.fetches if interval is M1][-2:] == [1, 2]  # asked again

@@ -9,7 +9,7 @@ from src.common.errors import SymbolNotFound
 from src.domain.market_data import Interval, OHLCVBar
 from src.domain.realtime.aggregator import BarUpdate
 from src.features.quotes.messages import SubscribeQuotesCommand
-from src.features.quotes.ws import CLOSE_TOO_SLOW, QuoteHub
+from src.features.quotes.ws import CLOSE_TOO_SLOW, HubLimits, QuoteHub
 from tests.unit.quotes.conftest import BAD, BTC, T0, tick
 
 M1, M5 = Interval.M1, Interval.M5
@@ -51,7 +51,7 @@ class Upstream:
 
     async def __call__(self, command):
         self.commands.append(command)
-        if BAD in command.instruments:
+        if BAD in getattr(command, "instruments", ()):
             raise SymbolNotFound("unknown symbols: BINANCE:NOPE", field="symbol")
 
 
@@ -72,7 +72,7 @@ def closed(time: int) -> BarUpdate:
 @pytest.fixture
 async def hub_with():
     upstream = Upstream()
-    hub = QuoteHub(upstream, max_closed_per_client=3, send_timeout_s=5.0)
+    hub = QuoteHub(upstream, limits=HubLimits(max_queued_per_client=3, send_timeout_s=5.0))
     tasks = []
 
     async def connect(socket: FakeSocket, message=None):
@@ -95,7 +95,7 @@ SUB_1M = {"action": "subscribe", "symbols": ["BINANCE:BTCUSDT"], "intervals": ["
 async def test_subscribe_goes_upstream_and_the_client_gets_quotes_and_its_bars(hub_with):
     hub, upstream, connect = hub_with
     socket = await connect(FakeSocket(), SUB_1M)
-    assert upstream.commands == [SubscribeQuotesCommand((BTC,), (M1,))]
+    assert upstream.commands == [SubscribeQuotesCommand((BTC,), (M1,), holder="ws:1")]
     hub.on_bar_closed(closed(T0 - 60))  # the service reports closed bars before the tick's quote
     hub.on_quote(BTC, tick(T0 + 1, 100.0, 5.0), [forming(100.0), forming(100.0, M5)])
     await until(lambda: len(socket.frames) == 4)
