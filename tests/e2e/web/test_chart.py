@@ -43,6 +43,15 @@ async def test_live_ticks_move_the_forming_bar_in_place_and_a_closed_bar_appends
     moved = await wait_chart(page, "d.lastClose === '99'")
     assert (moved["newest"], moved["bars"]) == (str(T0), first["bars"])  # the same bar, updated in place
 
+    # A chart opened in the middle of the bar draws it from the subscription's snapshot, before any new tick.
+    newest_stored = (await api.get(OHLCV, params={"interval": "1m", "limit": 1})).json()["bars"][-1]["timestamp"]
+    assert newest_stored < T0  # the forming bar is not in the history the page loads
+    late = await page.context.new_page()
+    await late.goto(chart_url(api, "1m"))
+    joined = await wait_chart(late, f"d.subscribed === '1' && d.newest === '{T0}'")
+    assert joined["lastClose"] == "99"
+    await late.close()
+
     await tv_simulator.push_tick(TICKER, 101.0, when=T0 + 61)  # closes the T0 minute
     closed = await wait_chart(page, f"Number(d.closedBars) >= 1 && d.newest === '{T0 + 60}'")
     assert int(closed["bars"]) == int(first["bars"]) + 1

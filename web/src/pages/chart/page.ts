@@ -136,8 +136,14 @@ class ChartSession {
       this.chartBox.dataset.subscribed = String(this.subscribed);
       return;
     }
-    if (frame.type !== "bar" || frame.symbol !== ticker(this.series)) return;
-    if (frame.interval !== this.interval || frame.source !== this.series.source) return;
+    if (frame.symbol !== ticker(this.series) || frame.source !== this.series.source) return;
+    if (frame.type === "bar") return this.onBar(frame);
+    // Right after `subscribed`: the forming bars the service holds, so the chart has them before the next tick.
+    if (frame.type === "snapshot" && Array.isArray(frame.bars)) for (const bar of frame.bars as Frame[]) this.onBar(bar);
+  }
+
+  private onBar(frame: Frame): void {
+    if (frame.interval !== this.interval) return;
     const bar = barOf(frame as unknown as ApiBar);
     this.view.live(applyLiveBar(this.pager.bars, bar), bar);
     this.liveUpdates += 1;
