@@ -4,8 +4,8 @@
  *
  * Partial bars (not covering their whole period) are drawn hollow and faded. The container element carries
  * what is drawn as data attributes (`data-bars`, `data-oldest`, `data-newest`, `data-last-close`, `data-panes`,
- * `data-lines`: each indicator line as `column@pane:points`), read
- * from the chart's own series, for people inspecting the page and for the browser tests.
+ * `data-lines`: each indicator line as `column@pane:points`), read from the chart's own series, for people
+ * inspecting the page and for the browser tests.
  */
 
 import {
@@ -124,7 +124,7 @@ export class ChartView {
       if (pane !== "price" && pane !== "volume") line.getPane().setStretchFactor(0.3);
     }
     line.setData(data);
-    this.describe();
+    this.describeLines();
   }
 
   /** Removes lines; Lightweight Charts drops a pane left empty by itself. */
@@ -135,7 +135,7 @@ export class ChartView {
       this.lines.delete(column);
       this.paneNames.delete(column);
     }
-    this.describe();
+    this.describeLines();
   }
 
   fitRecent(bars: number): void {
@@ -181,6 +181,10 @@ export class ChartView {
     this.element.dataset.oldest = first ? String(first.time) : "";
     this.element.dataset.newest = last ? String(last.time) : "";
     this.element.dataset.lastClose = last && "close" in last ? String(last.close) : "";
+  }
+
+  /** Only when lines change: a live tick must not pay for reading every line's data. */
+  private describeLines(): void {
     this.element.dataset.panes = String(this.chart.panes().length);
     this.element.dataset.lines = [...this.lines].map(([column, line]) => `${column}@${line.getPane().paneIndex()}:${line.data().length}`).join(" ");
   }
