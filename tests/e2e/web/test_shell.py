@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from src.app.web import CONTENT_SECURITY_POLICY, mount_web_app
+from tests.e2e.web.browser import JS_GZIP_BUDGET_KB, js_gzip_kb
 from tests.e2e.web.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
@@ -33,6 +34,10 @@ async def test_root_serves_the_app_under_a_strict_csp_with_immutable_hashed_asse
         assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert (await api.get("/assets/nope-12345678.js")).status_code == 404
     assert (await api.get("/health")).status_code in (200, 503)  # the API is untouched by the mount
+
+
+def test_the_apps_javascript_stays_within_its_budget(browser_ready):
+    assert 0 < js_gzip_kb() <= JS_GZIP_BUDGET_KB
 
 
 async def test_without_a_build_root_says_how_to_enable_the_app(tmp_path: Path):
