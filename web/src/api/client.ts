@@ -4,8 +4,8 @@
  * Rules:
  * - The tokens (access and refresh) live in this object only (memory): never in localStorage, cookies or
  *   URLs, so closing or reloading the tab ends the session.
- * - An access token about to expire (within `REFRESH_MARGIN_S` of its lifetime) is renewed before a request
- *   goes out; a 401 to a request made with a token renews it once and repeats the request.
+ * - An access token about to expire (within a tenth of its lifetime, at most `REFRESH_MARGIN_S`) is renewed
+ *   before a request goes out; a 401 to a request made with a token renews it once and repeats the request.
  * - Renewals are single-flight: every request waiting for a new token waits for the same
  *   `POST /auth/refresh`, because each refresh token works once and a second use ends the login.
  * - A request that failed with an older token than the one now held is repeated without renewing again.
