@@ -3,7 +3,8 @@ needs the API sends the user to the login page; a wrong password is refused ther
 page, which then loads its data and goes live (on a service that takes the WebSocket's credentials in its
 first message); the tokens stay in memory (no storage, cookie or URL holds
 them); a 401 to a request renews the token once through `POST /auth/refresh` and repeats the request;
-signing out ends the login at the service (its refresh token stops working)."""
+signing out ends the login at the service (its refresh token stops working); a 403 (a viewer starting a sync)
+shows the service's reason and keeps the session."""
 
 import json
 from collections.abc import AsyncIterator
@@ -124,3 +125,22 @@ async def test_sign_in_to_reach_the_chart_then_renew_and_sign_out(authed_api, pa
     await page.goto(f"{authed_api.base_url}/#/series")
     await page.wait_for_selector(".login-form")
     assert page.log.violations == []
+
+
+async def test_a_viewer_sees_the_services_refusal_when_starting_a_sync(authed_api, page):
+    viewer = {"username": "vic", "password": "a viewer's long password"}
+    created = await authed_api.post("/api/v1/users", json={**viewer, "role": "viewer"})
+    assert created.status_code == 201, created.text
+    await authed_api.post("/api/v1/market-data/symbols", json={**BTC, "intervals": ["1h"]})
+    await page.goto(f"{authed_api.base_url}/#/series")
+    await page.fill("input[name=username]", viewer["username"])
+    await page.fill("input[name=password]", viewer["password"])
+    await page.click(".login-form button")
+    line = ".symbol-block[data-ticker='BINANCE:BTCUSDT'] .series-row[data-interval='1h']"
+    await page.click(f"{line} button[data-action='sync']")
+    await page.wait_for_selector(f"{line} .progress[data-status='failed']")
+    refusal = await page.inner_text(f"{line} .progress")
+    assert refusal.startswith("failed:") and "run syncs" in refusal  # the permission the service names
+    assert await page.is_visible("header button[data-action='sign-out']")  # a 403 is no reason to sign out
+    status = await authed_api.get("/api/v1/market-data/sync-status/BINANCE/BTCUSDT/1h")
+    assert status.status_code == 404  # no sync was started
