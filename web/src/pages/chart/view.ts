@@ -110,7 +110,13 @@ export class ChartView {
     const historical = outcome === "replace-older";
     this.candles.update(candleOf(bar), historical);
     this.volume.update(volumeOf(bar), historical);
-    this.describe();
+    // What the update changed, without reading every drawn bar back on each tick.
+    const drawn = this.element.dataset;
+    if (outcome === "append") drawn.bars = String(Number(drawn.bars) + 1);
+    if (outcome !== "replace-older") {
+      drawn.newest = String(bar.time);
+      drawn.lastClose = String(bar.close);
+    }
   }
 
   setLine(column: string, pane: string, points: readonly Point[]): void {
