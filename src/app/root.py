@@ -77,7 +77,7 @@ from src.infrastructure.mongo.sync_status_repository import MongoSyncStatusRepos
 from src.infrastructure.notify.webhooks import WebhookDispatcher
 from src.infrastructure.observability.metrics import Metrics
 from src.infrastructure.process_owner import ProcessOwner
-from src.infrastructure.scheduling.locks import JobLock, MongoJobLock
+from src.infrastructure.scheduling.job_store import JobStore, MongoJobStore
 from src.infrastructure.scheduling.scheduler import JobScheduler
 from src.infrastructure.timezones import time_zone_rules
 
@@ -96,7 +96,7 @@ class Overrides:
     symbols: SymbolRepository | None = None
     symbol_metadata: SymbolMetadataRepository | None = None
     dead_letters: DeadLetterRepository | None = None
-    job_lock: JobLock | None = None
+    job_store: JobStore | None = None
     cache: Cache | None = None
     webhooks: WebhookSender | None = None
     run_owner: RunOwner | None = None
@@ -108,7 +108,7 @@ class Overrides:
 
     @property
     def replaces_the_store(self) -> bool:
-        adapters = (self.bars, self.sync_status, self.symbols, self.symbol_metadata, self.dead_letters, self.job_lock,
+        adapters = (self.bars, self.sync_status, self.symbols, self.symbol_metadata, self.dead_letters, self.job_store,
                     self.users, self.api_keys, self.refresh_tokens)
         return all(adapter is not None for adapter in adapters)
 
@@ -148,7 +148,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
     guards = SourceGuards(settings, redis)
     lifecycle = Lifecycle(stop_timeout_s=settings.component_stop_timeout_s)
     dead_letters = given.dead_letters or MongoDeadLetterStore(_database(store))
-    scheduler = JobScheduler(given.job_lock or MongoJobLock(_database(store)["job_locks"]))
+    scheduler = JobScheduler(given.job_store or MongoJobStore(_database(store)["scheduled_jobs"]))
     clock = given.clock or SystemClock()
     users = given.users or MongoUserRepository(_database(store))
     api_keys = given.api_keys or MongoApiKeyRepository(_database(store))
