@@ -74,6 +74,7 @@ from src.infrastructure.mongo.ohlcv_repository import MongoOHLCVRepository
 from src.infrastructure.mongo.symbol_metadata_repository import MongoSymbolMetadataRepository
 from src.infrastructure.mongo.symbol_repository import MongoSymbolRepository
 from src.infrastructure.mongo.sync_status_repository import MongoSyncStatusRepository
+from src.infrastructure.mongo.webhook_outbox import MongoWebhookOutbox
 from src.infrastructure.notify.webhooks import WebhookDispatcher
 from src.infrastructure.observability.metrics import Metrics
 from src.infrastructure.process_owner import ProcessOwner
@@ -169,7 +170,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         symbols=given.symbols or MongoSymbolRepository(_database(store)),
         dead_letters=dead_letters,
         cache=given.cache or _cache(settings, redis),
-        webhooks=given.webhooks or _webhooks(settings, dead_letters, metrics),
+        webhooks=given.webhooks or _webhooks(settings, store, dead_letters, metrics),
         health=lifecycle,
         jobs=scheduler,
         run_owner=given.run_owner or ProcessOwner(),
@@ -286,13 +287,15 @@ def _cache(settings: Settings, redis: Redis | None) -> Cache:
     )
 
 
-def _webhooks(settings: Settings, dead_letters: DeadLetterRepository, metrics: Metrics) -> WebhookDispatcher | None:
+def _webhooks(settings: Settings, store: MongoStore | None, dead_letters: DeadLetterRepository,
+              metrics: Metrics) -> WebhookDispatcher | None:
     if not settings.webhook_urls:
         return None
     secret = settings.webhook_secret.get_secret_value().encode() if settings.webhook_secret else None
     return WebhookDispatcher(
         settings.webhook_urls,
         secret=secret,
+        outbox=MongoWebhookOutbox(_database(store)),
         timeout_s=settings.webhook_timeout_s,
         max_attempts=settings.webhook_max_attempts,
         backoff_base_s=settings.webhook_backoff_base_s,
@@ -350,8 +353,9 @@ async def _prepare_store(root: Root) -> None:
     bars = root.core.bars if isinstance(root.core.bars, MongoOHLCVRepository) else None
     await StoreMigrations(root.store.database, bars).run()
     core = root.core
+    outbox = core.webhooks.outbox if isinstance(core.webhooks, WebhookDispatcher) else None
     for repository in (core.bars, core.sync_status, core.symbols, core.dead_letters, core.users, core.api_keys,
-                       core.refresh_tokens):
+                       core.refresh_tokens, outbox):
         ensure = getattr(repository, "ensure_indexes", None)
         if ensure is not None:
             await ensure()
