@@ -362,13 +362,17 @@ class WebhookOutbox(Protocol):
 
     async def add(self, deliveries: Sequence[OutboxDelivery]) -> None: ...
 
-    async def claim_due(self, owner: str, now: float, lease_s: float) -> OutboxDelivery | None: ...
+    async def claim_due(self, owner: str, now: float, lease_s: float, limit: int) -> list[OutboxDelivery]:
+        """Lease up to `limit` due deliveries (the earliest due first) to `owner`."""
+        ...
 
     async def retry_later(self, delivery: OutboxDelivery, owner: str) -> None:
         """Store its attempts, error and next attempt time, and release it."""
         ...
 
-    async def remove(self, delivery_id: str, owner: str) -> None: ...
+    async def remove(self, delivery_id: str) -> None:
+        """Delivered or dead-lettered: whoever holds it now, nothing is left to attempt."""
+        ...
 
     async def release(self, owner: str) -> None:
         """Every lease of `owner` (at shutdown): its deliveries are due again at once."""

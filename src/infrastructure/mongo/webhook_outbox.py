@@ -1,11 +1,12 @@
 """The webhook outbox in MongoDB: one document per delivery to one URL, written before the first attempt,
 so deliveries pending when a process dies are attempted again by whichever process runs next."""
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from bson import Binary
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from src.common.ports import OutboxDelivery
@@ -22,17 +23,22 @@ class MongoWebhookOutbox:
 
     @translate_errors
     async def add(self, deliveries: Sequence[OutboxDelivery]) -> None:
-        for delivery in deliveries:  # replaced, not inserted: a redelivered dead letter keeps its id
-            await self._deliveries.replace_one({"_id": delivery.delivery_id}, _to_doc(delivery), upsert=True)
+        # Replaced, not inserted: a redelivered dead letter keeps its id. One round trip for an event's URLs.
+        await self._deliveries.bulk_write(
+            [ReplaceOne({"_id": d.delivery_id}, _to_doc(d), upsert=True) for d in deliveries], ordered=False)
 
     @translate_errors
-    async def claim_due(self, owner: str, now: float, lease_s: float) -> OutboxDelivery | None:
-        doc = await self._deliveries.find_one_and_update(
-            {"next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}},
-            {"$set": {"owner": owner, "lease_until": now + lease_s}},
-            sort=[("next_attempt_at", ASCENDING)], return_document=ReturnDocument.AFTER,
-        )
-        return None if doc is None else _from_doc(doc)
+    async def claim_due(self, owner: str, now: float, lease_s: float, limit: int) -> list[OutboxDelivery]:
+        due = {"next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}}
+        ids = [doc["_id"] async for doc in
+               self._deliveries.find(due, {"_id": 1}).sort("next_attempt_at", ASCENDING).limit(limit)]
+        if not ids:
+            return []
+        # Each document is taken atomically, by one claimer only; the claim id finds what this claim got.
+        claim = uuid.uuid4().hex
+        await self._deliveries.update_many({**due, "_id": {"$in": ids}},
+                                           {"$set": {"owner": owner, "lease_until": now + lease_s, "claim": claim}})
+        return [_from_doc(doc) async for doc in self._deliveries.find({"claim": claim})]
 
     @translate_errors
     async def retry_later(self, delivery: OutboxDelivery, owner: str) -> None:
@@ -43,8 +49,8 @@ class MongoWebhookOutbox:
         )
 
     @translate_errors
-    async def remove(self, delivery_id: str, owner: str) -> None:
-        await self._deliveries.delete_one({"_id": delivery_id, "owner": owner})
+    async def remove(self, delivery_id: str) -> None:
+        await self._deliveries.delete_one({"_id": delivery_id})
 
     @translate_errors
     async def release(self, owner: str) -> None:

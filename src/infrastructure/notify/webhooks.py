@@ -143,19 +143,20 @@ class WebhookDispatcher:
         lease_s = self._timeout_s + LEASE_MARGIN_S
         while True:
             self._wake.clear()
-            delivery = None
-            if len(self._tasks) < self._max_in_flight:
+            claimed: list[OutboxDelivery] = []
+            if (free := self._max_in_flight - len(self._tasks)) > 0:
                 try:
-                    delivery = await self.outbox.claim_due(self._owner, self._clock(), lease_s)
+                    claimed = await self.outbox.claim_due(self._owner, self._clock(), lease_s, free)
                 except Exception:
                     log.exception("could not read the webhook outbox")
-            if delivery is None:  # idle, full or failing: until a send, a finished attempt or the poll
+            if not claimed:  # idle, full or failing: until a send, a finished attempt or the poll
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_s)
                 continue
-            task = asyncio.create_task(self._deliver(delivery), name=f"webhook {delivery.delivery_id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._finished)
+            for delivery in claimed:
+                task = asyncio.create_task(self._deliver(delivery), name=f"webhook {delivery.delivery_id}")
+                self._tasks.add(task)
+                task.add_done_callback(self._finished)
 
     def _finished(self, task: "asyncio.Task[None]") -> None:
         self._tasks.discard(task)
@@ -168,7 +169,7 @@ class WebhookDispatcher:
             try:
                 if not error:
                     self._count("delivered")
-                    await self.outbox.remove(delivery.delivery_id, self._owner)
+                    await self.outbox.remove(delivery.delivery_id)
                 elif retry and attempts < self._max_attempts:
                     self._count("retried")
                     await self.outbox.retry_later(replace(
@@ -176,7 +177,7 @@ class WebhookDispatcher:
                         next_attempt_at=self._clock() + self._backoff(attempts)), self._owner)
                 else:
                     await self._dead_letter(delivery, attempts, error)
-                    await self.outbox.remove(delivery.delivery_id, self._owner)
+                    await self.outbox.remove(delivery.delivery_id)
             except Exception:  # the lease expires and the delivery is attempted again
                 log.exception("could not record a webhook attempt", delivery_id=delivery.delivery_id)
 

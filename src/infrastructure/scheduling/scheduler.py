@@ -60,7 +60,8 @@ class JobScheduler:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._jobs: dict[str, _Job] = {}
         self._loop_task: asyncio.Task[None] | None = None
-        self._running: dict[str, asyncio.Task[JobRun]] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
 
     def add(self, spec: JobSpec) -> None:
         if spec.name in self._jobs:
@@ -109,11 +110,13 @@ class JobScheduler:
     async def _loop(self) -> None:
         while True:
             wait_s = self._poll_s
+            self._wake.clear()
             try:
                 wait_s = self._start_due(await self._store.states(self.names))
             except Exception:
                 log.exception("scheduler could not read the job states")
-            await asyncio.sleep(wait_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait_s)
 
     def _start_due(self, states: dict[str, JobState]) -> float:
         """Starts a run of every due slot not held by a lease; returns how long to sleep."""
@@ -122,10 +125,20 @@ class JobScheduler:
             if state.next_run > now:
                 wake_at = min(wake_at, state.next_run)
             elif name not in self._running and not state.running(now):
-                task = asyncio.create_task(self._execute(self._jobs[name], slot=state.next_run), name=f"job {name}")
+                task = asyncio.create_task(self._run_slot(self._jobs[name], state.next_run), name=f"job {name}")
                 self._running[name] = task
-                task.add_done_callback(lambda _, name=name: self._running.pop(name, None))  # type: ignore[misc]
+                task.add_done_callback(lambda _, name=name: self._finished(name))  # type: ignore[misc]
         return max(MIN_WAIT_S, wake_at - now)
+
+    def _finished(self, name: str) -> None:
+        self._running.pop(name, None)
+        self._wake.set()  # its next slot may be due sooner than the next poll
+
+    async def _run_slot(self, job: _Job, slot: float) -> None:
+        try:
+            await self._execute(job, slot)
+        except Exception:  # the store failed: the slot stays due, or its lease expires, and is run again
+            log.exception("scheduled run could not be claimed or recorded", job=job.name)
 
     async def _execute(self, job: _Job, slot: float | None) -> JobRun:
         run = JobRun(started_at=self._clock(), slot=slot, owner=self.owner)
