@@ -149,7 +149,8 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
     guards = SourceGuards(settings, redis)
     lifecycle = Lifecycle(stop_timeout_s=settings.component_stop_timeout_s)
     dead_letters = given.dead_letters or MongoDeadLetterStore(_database(store))
-    scheduler = JobScheduler(given.job_store or MongoJobStore(_database(store)["scheduled_jobs"]))
+    scheduler = JobScheduler(given.job_store or MongoJobStore(_database(store)["scheduled_jobs"]),
+                             on_run=lambda job, outcome: metrics.job_runs.labels(job, outcome).inc())
     clock = given.clock or SystemClock()
     users = given.users or MongoUserRepository(_database(store))
     api_keys = given.api_keys or MongoApiKeyRepository(_database(store))

@@ -52,8 +52,10 @@ class _Job:
 
 class JobScheduler:
     def __init__(self, store: JobStore, *, lease_s: float = 60.0, poll_s: float = 5.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 on_run: Callable[[str, str], None] | None = None) -> None:
         self._store = store
+        self._on_run = on_run  # (job, outcome) of each run this process finished
         self._lease_s = lease_s
         self._poll_s = poll_s
         self._clock = clock
@@ -163,6 +165,8 @@ class JobScheduler:
                 run.finished_at = self._clock()
                 next_run = None if slot is None or run.outcome == "interrupted" else \
                     job.slot_after(slot, run.finished_at)
+                if self._on_run is not None:
+                    self._on_run(job.name, run.outcome)
                 await asyncio.shield(self._store.finish(job.name, self.owner, run, next_run))
         log.info("job finished", job=job.name, outcome=run.outcome, seconds=round(run.finished_at - run.started_at, 3))
         return run
