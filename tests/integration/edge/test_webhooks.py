@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 
 from src.common.ports import DeadLetter
+from src.common.redaction import redact_url
 from src.domain.events import BarSyncedEvent
 from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
 from src.infrastructure.mongo.webhook_outbox import MongoWebhookOutbox
@@ -283,3 +284,22 @@ async def server_publish_one(server, correlation_id: str = "wh-1") -> None:
 async def server_dead_letters(server) -> list:
     store = server.root.core.dead_letters
     return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(store.list(), server.loop))
+
+
+async def test_a_dead_letter_of_a_url_with_credentials_is_redelivered_to_the_configured_url(mongo_db, receiver):
+    url = receiver.url.replace("http://", "http://hook-user:hook-pass@")
+    dispatcher = WebhookDispatcher([url], secret=b"k", outbox=MongoWebhookOutbox(mongo_db),
+                                   dead_letters=MongoDeadLetterStore(mongo_db))
+    letter = DeadLetter("a" * 32, redact_url(url), "bar.synced", b'{"n": 1}', 3, "HTTP 500", "wh-cred", 1.0)
+    assert "hook-pass" not in letter.url
+    assert await dispatcher.redeliver(letter)
+    assert not await dispatcher.redeliver(DeadLetter("b" * 32, "http://elsewhere/hook", "bar.synced", b"{}", 3,
+                                                     "HTTP 500", None, 1.0))
+    await dispatcher.start()
+    try:
+        await receiver.wait_for(1)
+    finally:
+        await dispatcher.stop()
+    headers, body = receiver.received[0]
+    assert headers["Authorization"].startswith("Basic ") and body == b'{"n": 1}'
+    assert headers["X-PocketQuant-Delivery"] == "a" * 32
