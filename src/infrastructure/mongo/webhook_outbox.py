@@ -38,7 +38,8 @@ class MongoWebhookOutbox:
         claim = uuid.uuid4().hex
         await self._deliveries.update_many({**due, "_id": {"$in": ids}},
                                            {"$set": {"owner": owner, "lease_until": now + lease_s, "claim": claim}})
-        return [_from_doc(doc) async for doc in self._deliveries.find({"claim": claim})]
+        claimed = self._deliveries.find({"_id": {"$in": ids}, "claim": claim}).sort("next_attempt_at", ASCENDING)
+        return [_from_doc(doc) async for doc in claimed]
 
     @translate_errors
     async def retry_later(self, delivery: OutboxDelivery, owner: str) -> None:
