@@ -231,7 +231,7 @@ async def test_scheduled_jobs_run_on_demand_and_report_their_outcome(api):
     assert jobs["sync_daily_data"]["next_run"] is not None and jobs["sync_daily_data"]["running"] is False
     assert (await api.post("/api/v1/jobs/nope/run")).status_code == 404
     metrics = (await api.get("/metrics")).text
-    assert 'scheduled_job_runs_total{job="sync_all_symbols",outcome="ok"} 1.0' in metrics
+    assert 'job_runs_total{job_name="sync_all_symbols",outcome="ok"} 1.0' in metrics
 
 
 async def test_health_names_each_component(api):
