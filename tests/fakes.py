@@ -231,8 +231,8 @@ class FakeDeadLetterRepository:
     async def get(self, delivery_id: str) -> DeadLetter | None:
         return next((letter for letter in self.letters if letter.delivery_id == delivery_id), None)
 
-    async def remove(self, delivery_id: str) -> None:
-        self.letters = [letter for letter in self.letters if letter.delivery_id != delivery_id]
+    async def remove(self, letter: DeadLetter) -> None:
+        self.letters = [kept for kept in self.letters if kept != letter]
 
 
 class FakeWebhookSender:

@@ -338,7 +338,9 @@ class DeadLetterRepository(Protocol):
 
     async def get(self, delivery_id: str) -> DeadLetter | None: ...
 
-    async def remove(self, delivery_id: str) -> None: ...
+    async def remove(self, letter: DeadLetter) -> None:
+        """This letter; not a newer one of the same delivery (redelivered and failed again meanwhile)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ class ListDeadLettersHandler:
 
 class DeadLetterRedelivery:
     """A dead letter goes back to the outbox, then leaves the dead letters (a crash in between leaves it in
-    both: delivered, and still listed). Only to a URL still configured: there is nowhere else to send it."""
+    both: delivered, and still listed; failing again at once makes a newer letter, which stays). Only to a
+    URL still configured: there is nowhere else to send it."""
 
     def __init__(self, dead_letters: DeadLetterRepository, sender: WebhookSender | None) -> None:
         self._dead_letters = dead_letters
@@ -30,7 +31,7 @@ class DeadLetterRedelivery:
     async def __call__(self, letter: DeadLetter) -> bool:
         if self._sender is None or not await self._sender.redeliver(letter):
             return False
-        await self._dead_letters.remove(letter.delivery_id)
+        await self._dead_letters.remove(letter)
         return True
 
 

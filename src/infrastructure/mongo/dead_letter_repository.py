@@ -34,8 +34,8 @@ class MongoDeadLetterStore:
         return None if doc is None else _from_doc(doc)
 
     @translate_errors
-    async def remove(self, delivery_id: str) -> None:
-        await self._letters.delete_one({"_id": delivery_id})
+    async def remove(self, letter: DeadLetter) -> None:
+        await self._letters.delete_one({"_id": letter.delivery_id, "failed_at": letter.failed_at})
 
 
 def _to_doc(letter: DeadLetter) -> dict[str, Any]:

@@ -31,8 +31,10 @@ async def test_a_dead_letter_is_found_by_id_and_removed(mongo_db):
         await store.add(_letter(n))
     assert await store.get("d1") == _letter(1)
     assert await store.get("nope") is None
-    await store.remove("d1")
-    await store.remove("d1")  # already gone: nothing happens
+    await store.remove(replace(_letter(1), failed_at=5000.0))  # a newer failure of d1 is not this letter
+    assert await store.get("d1") == _letter(1)
+    await store.remove(_letter(1))
+    await store.remove(_letter(1))  # already gone: nothing happens
     assert [letter.delivery_id for letter in await store.list()] == ["d0"]
 
 
