@@ -228,15 +228,26 @@ class FakeDeadLetterRepository:
     async def list(self, limit: int = 100) -> list[DeadLetter]:
         return list(reversed(self.letters))[:limit]
 
+    async def get(self, delivery_id: str) -> DeadLetter | None:
+        return next((letter for letter in self.letters if letter.delivery_id == delivery_id), None)
+
+    async def remove(self, letter: DeadLetter) -> None:
+        self.letters = [kept for kept in self.letters if kept != letter]
+
 
 class FakeWebhookSender:
     """Records what would be delivered."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict, float, str | None]] = []
+        self.redelivered: list[DeadLetter] = []
 
-    def send(self, event_type, data, *, occurred_at, correlation_id) -> None:
+    async def send(self, event_type, data, *, occurred_at, correlation_id) -> None:
         self.sent.append((event_type, data, occurred_at, correlation_id))
+
+    async def redeliver(self, letter) -> bool:
+        self.redelivered.append(letter)
+        return True
 
 
 class FakeCache:

@@ -94,8 +94,7 @@ SYNCS = Dashboard("pocketquant-syncs", "PocketQuant / Syncs", "Syncs by outcome,
     Panel("Sync duration p95", (Query(quantile(0.95, "sync_duration_seconds_bucket", "interval"), "{{interval}}"),),
           "s", future=("sync_duration_seconds_bucket",)),
     Panel("Scheduled job runs by outcome", (
-        Query(f"sum by (job_name, outcome) (increase(job_runs_total{{{R}}}[1h]))", "{{job_name}} {{outcome}}"),),
-          future=("job_runs_total",)),
+        Query(f"sum by (job_name, outcome) (increase(job_runs_total{{{R}}}[1h]))", "{{job_name}} {{outcome}}"),)),
 ))
 
 LIVE = Dashboard("pocketquant-live", "PocketQuant / Live data", "Ticks turned into live bars, and the WebSocket "

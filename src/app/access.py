@@ -67,4 +67,6 @@ def route_access(settings: Settings) -> dict[RouteKey, Access]:
         ("GET", "/api/v1/features/{exchange}/{symbol}/latest"): READ,
         # --- webhooks
         ("GET", "/api/v1/webhooks/dead-letters"): Permission.READ_WEBHOOK_DELIVERIES,
+        ("POST", "/api/v1/webhooks/dead-letters/{delivery_id}/redeliver"): Permission.REDELIVER_WEBHOOKS,
+        ("POST", "/api/v1/webhooks/dead-letters/redeliver"): Permission.REDELIVER_WEBHOOKS,
     }

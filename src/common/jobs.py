@@ -8,7 +8,8 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Every:
-    """Runs every `seconds`, the first time one period after the scheduler starts."""
+    """Runs every `seconds`, the first time one period after the job is first scheduled (its schedule is kept
+    in the job store, across restarts)."""
 
     seconds: float
 

@@ -21,6 +21,7 @@ import websockets
 from src.app.access import route_access
 from src.app.http import _route_keys, http_app
 from src.app.slices import SLICES
+from src.common.ports import DeadLetter
 from src.domain.identity import Permission, Role, allows
 from src.domain.market_data import Instrument, Interval, Symbol
 from src.features.identity import messages as m
@@ -140,6 +141,13 @@ def _tracked(service: Service, kind: str) -> Call:
     return Call("/api/v1/market-data/symbols/BINANCE/BTCUSDT")
 
 
+def _dead_letter(service: Service, kind: str) -> Call:
+    delivery_id = f"{next(service.names):032x}"
+    letter = DeadLetter(delivery_id, "http://127.0.0.1:9/hook", "bar.synced", b"{}", 5, "HTTP 500", None, 1.0)
+    service.run(service.world.dead_letters.add(letter))
+    return Call(f"/api/v1/webhooks/dead-letters/{delivery_id}/redeliver")
+
+
 def _own_key(service: Service, kind: str) -> Call:
     owner = service.users.get(kind, "admin")
     created = service.send(m.CreateApiKeyCommand(service.admin(), "to revoke", owner=owner))
@@ -228,6 +236,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/quotes/status"): lambda s, k: Call("/api/v1/quotes/status"),
     ("WS", "/api/v1/ws/quotes"): lambda s, k: Call("/api/v1/ws/quotes"),
     ("GET", "/api/v1/webhooks/dead-letters"): lambda s, k: Call("/api/v1/webhooks/dead-letters"),
+    ("POST", "/api/v1/webhooks/dead-letters/{delivery_id}/redeliver"): _dead_letter,
+    ("POST", "/api/v1/webhooks/dead-letters/redeliver"): lambda s, k: Call("/api/v1/webhooks/dead-letters/redeliver"),
     ("GET", "/api/v1/indicators"): lambda s, k: Call("/api/v1/indicators"),
     ("GET", "/api/v1/indicators/{exchange}/{symbol}"): lambda s, k: Call(
         "/api/v1/indicators/BINANCE/BTCUSDT", params={"interval": "1m", "indicators": "sma:5"}),

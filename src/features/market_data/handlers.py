@@ -169,15 +169,21 @@ class GetSyncStatusHandler:
 class TrackedSymbolView:
     tracked: TrackedSymbol
     metadata: SymbolMetadata | None
+    first_syncs: tuple[SyncState, ...] = ()  # the background syncs tracking started
 
 
 class TrackSymbolHandler:
+    """Newly tracked intervals (and those of a symbol tracked again) get their first sync at once, in the
+    background, instead of waiting for the next scheduled run."""
+
     def __init__(self, providers: ProviderRegistry, symbols: SymbolRepository, clock: Clock,
-                 calendars: SymbolCalendars) -> None:
+                 calendars: SymbolCalendars, first_sync: StartBackgroundSyncHandler, first_sync_bars: int) -> None:
         self._providers = providers
         self._symbols = symbols
         self._clock = clock
         self._calendars = calendars
+        self._first_sync = first_sync
+        self._first_sync_bars = first_sync_bars
 
     async def __call__(self, command: TrackSymbolCommand) -> TrackedSymbolView:
         instrument = command.instrument
@@ -199,7 +205,12 @@ class TrackSymbolHandler:
             updated_at=now,
         )
         await self._symbols.save(tracked)
-        return TrackedSymbolView(tracked, metadata)
+        synced_already = existing.intervals if existing and existing.active else ()
+        new_series = [SeriesKey(instrument.symbol, i, instrument.source) for i in intervals if i not in synced_already]
+        return TrackedSymbolView(tracked, metadata, tuple([await self._start_sync(key) for key in new_series]))
+
+    async def _start_sync(self, key: SeriesKey) -> SyncState:
+        return await self._first_sync(StartBackgroundSyncCommand(key, self._first_sync_bars))
 
 
 class UntrackSymbolHandler:

@@ -191,14 +191,19 @@ class TrackedSymbolBody(BaseModel):
     created_at: str | None
     updated_at: str | None
     sessions: SessionsBody | None = Field(default=None, description="the symbol's trading hours, once fetched")
+    first_syncs: list[SyncStatusBody] = Field(
+        default=[], description="tracking: the background syncs started for the newly tracked intervals (poll "
+        "`/api/v1/market-data/sync-status/{exchange}/{symbol}/{interval}` for their progress)")
 
     @classmethod
-    def of(cls, t: TrackedSymbol, metadata: SymbolMetadata | None = None) -> "TrackedSymbolBody":
+    def of(cls, t: TrackedSymbol, metadata: SymbolMetadata | None = None,
+           first_syncs: tuple[SyncState, ...] = ()) -> "TrackedSymbolBody":
         return cls(
             source=t.source, exchange=t.symbol.exchange, symbol=t.symbol.code, description=t.description, type=t.type,
             currency=t.currency, active=t.active, intervals=[i.code for i in t.intervals],
             created_at=iso_utc_or_none(t.created_at), updated_at=iso_utc_or_none(t.updated_at),
             sessions=SessionsBody.of(metadata) if metadata is not None else None,
+            first_syncs=[SyncStatusBody.of(state) for state in first_syncs],
         )
 
 

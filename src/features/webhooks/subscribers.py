@@ -1,4 +1,4 @@
-"""EventBus subscribers that hand events to the webhook sender (delivery happens in the background)."""
+"""EventBus subscribers that hand events to the webhook sender: written to its outbox, delivered in the background."""
 
 from collections.abc import Callable
 from typing import Any
@@ -16,8 +16,8 @@ class DeliverWebhooks:
         self.event_type = event_type
         self._to_data = to_data
 
-    def __call__(self, event: DomainEvent) -> None:
-        self._sender.send(self.event_type, self._to_data(event), occurred_at=event.occurred_at,
+    async def __call__(self, event: DomainEvent) -> None:
+        await self._sender.send(self.event_type, self._to_data(event), occurred_at=event.occurred_at,
                           correlation_id=event.correlation_id)
 
 
