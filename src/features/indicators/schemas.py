@@ -36,12 +36,14 @@ class WindowParams(SeriesParams):
     start: datetime | None = Field(default=None, description="ISO 8601 or epoch seconds, inclusive")
     end: datetime | None = Field(default=None, description="ISO 8601 or epoch seconds, inclusive")
     format: Literal["json", "csv", "parquet"] = "json"
+    exclude_flagged: bool = Field(default=False, description="compute without the bars that have an open or "
+                                  "confirmed quality flag (warm-up included)")
 
     def window(self) -> Window:
         limit = self.limit
         if limit is None and self.start is None and self.end is None:
             limit = DEFAULT_LIMIT
-        return Window(_epoch(self.start), _epoch(self.end), limit)
+        return Window(_epoch(self.start), _epoch(self.end), limit, self.exclude_flagged)
 
 
 class IndicatorsParams(WindowParams):
