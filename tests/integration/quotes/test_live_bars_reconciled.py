@@ -30,7 +30,7 @@ async def test_live_bars_that_disagree_with_the_sources_history_are_reported_fie
     quality = live.root.core.quality
     async with asyncio.timeout(3):
         while (record := await quality.get(KEY)) is None:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # noqa: ASYNC110 - polling the store another task writes
     assert record.live_since <= T0  # checked as they closed (the bar forming at subscription first): owed
 
     rows = market.history(ticker, M1)
