@@ -29,8 +29,8 @@ async def test_live_bars_that_disagree_with_the_sources_history_are_reported_fie
     await until(lambda: all(T0 + k * 60 in live.stored(BTC, M1) for k in range(3)))  # closed by later trades
     quality = live.root.core.quality
     async with asyncio.timeout(3):
-        while (record := await quality.get(KEY)) is None:
-            await asyncio.sleep(0.01)  # noqa: ASYNC110 - polling the store another task writes
+        while (record := await quality.get(KEY)) is None:  # noqa: ASYNC110 - polling the store another task writes
+            await asyncio.sleep(0.01)
     assert record.live_since <= T0  # checked as they closed (the bar forming at subscription first): owed
 
     rows = market.history(ticker, M1)
