@@ -42,7 +42,7 @@ async def test_a_bad_tick_is_flagged_with_its_values_scored_and_announced_once(w
     assert 0 < record.score < 100 and "price_spikes" in record.failed
     [issue] = world.issues
     assert (issue.check, issue.bar_time, issue.symbol, issue.interval) == ("price_spikes", bad_time, BTC.ticker, "1m")
-    [(kind, data, _, _)] = [sent for sent in world.webhooks.sent if sent[0] == "quality.issue"]
+    [(_, data, _, _)] = [sent for sent in world.webhooks.sent if sent[0] == "quality.issue"]
     assert (data["exchange"], data["symbol"], data["check"], data["severity"], data["bar_timestamp"]) == (
         "BINANCE", "BTCUSDT", "price_spikes", "error", bad_time)
     await world.sync()  # still broken: no new event, the flag stays one flag
