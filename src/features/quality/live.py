@@ -51,14 +51,14 @@ class LiveQuality:
         live.tail.append(bar)
         if not found:
             return
-        before, after = await self._monitor.save_live(
+        before, _ = await self._monitor.save_live(
             key, lambda record: record.with_live_findings(found, now=now, max_flags=self._monitor.config.max_flags))
-        self._monitor.figures.flagged(before, after)
         known = {flag.key for flag in before.flags}
-        for anomaly in found:
-            if (anomaly.check, anomaly.bar_time) not in known:
-                await self._bus.publish(anomaly_issue(anomaly, identity(key), occurred_at=self._clock.now(),
-                                                      correlation_id=get_correlation_id()))
+        new = [anomaly for anomaly in found if (anomaly.check, anomaly.bar_time) not in known]
+        self._monitor.figures.found(new)
+        for anomaly in new:
+            await self._bus.publish(anomaly_issue(anomaly, identity(key), occurred_at=self._clock.now(),
+                                                  correlation_id=get_correlation_id()))
 
     async def _started(self, key: SeriesKey, bar: OHLCVBar) -> _LiveSeries:
         """The series' tail from the store and its baseline; records that its live bars owe a reconciliation."""

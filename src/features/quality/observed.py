@@ -6,13 +6,13 @@ from collections.abc import Iterable
 
 from src.domain.market_data import SeriesKey
 from src.domain.quality import SeriesScore, aggregate_scores
-from src.domain.quality.flags import AnomalyFlag
+from src.domain.quality.model import Anomaly
 from src.domain.quality.series import ReconciliationRecord, SeriesQuality
 
 
-def covered_bars(flag: AnomalyFlag) -> int:
-    """Bars a flag covers: a run's or missing range's length, else its one bar."""
-    return int(flag.anomaly.values.get("bars", 1)) if flag.anomaly.last_bar_time is not None else 1
+def covered_bars(anomaly: Anomaly) -> int:
+    """Bars a finding covers: a run's or missing range's length, else its one bar."""
+    return int(anomaly.values.get("bars", 1)) if anomaly.last_bar_time is not None else 1
 
 
 class QualityFigures:
@@ -36,10 +36,13 @@ class QualityFigures:
 
     def flagged(self, before: SeriesQuality, after: SeriesQuality) -> None:
         known = {flag.key for flag in before.flags}
-        for flag in after.flags:
-            if flag.key not in known:
-                self.anomalies[flag.anomaly.check] += 1
-                self.flagged_bars += covered_bars(flag)
+        self.found([flag.anomaly for flag in after.flags if flag.key not in known])
+
+    def found(self, anomalies: Iterable[Anomaly]) -> None:
+        """Newly flagged findings."""
+        for anomaly in anomalies:
+            self.anomalies[anomaly.check] += 1
+            self.flagged_bars += covered_bars(anomaly)
 
     def reconciled(self, record: ReconciliationRecord) -> None:
         self.reconciliations += 1
