@@ -3,31 +3,19 @@
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from src.domain.market_data import Interval, SeriesKey, Symbol
 from src.features.indicators.reading import Window
-from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode
+from src.features.shared.series_params import SeriesParams
 
 DEFAULT_LIMIT = 1_000  # without a limit or a range, the newest this many bars
 MAX_LIMIT = 100_000
-_SOURCE = r"^[a-z][a-z0-9_]{0,31}$"
 
 
 def _epoch(moment: datetime | None) -> int | None:
     if moment is None:
         return None
     return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
-
-
-class SeriesParams(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    source: str = Field(default=DEFAULT_SOURCE, pattern=_SOURCE, description="data source")
-    interval: IntervalCode = Field(default="1d", description="bar interval, e.g. 1m, 1h, 1d, 1M")
-
-    def series_key(self, exchange: str, symbol: str) -> SeriesKey:
-        return SeriesKey(Symbol(exchange, symbol), Interval.parse(self.interval), self.source)
 
 
 class WindowParams(SeriesParams):

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, replace
 
 from src.common.errors import NotFound
+from src.common.jobs import JobSummary
 from src.common.ports import OHLCVRepository, QualityRepository, SymbolRepository
 from src.common.providers import ProviderRegistry
 from src.domain.market_data import SeriesKey
@@ -34,20 +35,6 @@ class QualitySummary:
     series: tuple[tuple[SeriesKey, SeriesQuality], ...]  # worst score first
     total: int
     sources: dict[str, float]
-
-
-@dataclass(frozen=True, slots=True)
-class CheckAllSummary:
-    series: int
-    succeeded: int
-    failed: int
-    errors: tuple[str, ...]
-
-    @property
-    def outcome(self) -> str:
-        if self.failed == 0:
-            return "ok"
-        return "failed" if self.succeeded == 0 else "partial"
 
 
 def page_of(key: SeriesKey, quality: SeriesQuality, query: GetSeriesQualityQuery) -> SeriesQualityPage:
@@ -132,7 +119,7 @@ class CheckAllSeriesHandler:
         self._symbols = symbols
         self._bars = bars
 
-    async def __call__(self, command: CheckAllSeriesCommand) -> CheckAllSummary:
+    async def __call__(self, command: CheckAllSeriesCommand) -> JobSummary:
         known = dict(await self._store.list())
         tracked = [SeriesKey(t.symbol, interval, t.source)
                    for t in await self._symbols.list() for interval in t.intervals]
@@ -146,4 +133,4 @@ class CheckAllSeriesHandler:
                     await self._monitor.check(key)
             except Exception as error:  # one failing series never stops the others; the summary names it
                 errors.append(f"{key}: {error}")
-        return CheckAllSummary(len(keys), len(keys) - len(errors), len(errors), tuple(errors[:20]))
+        return JobSummary(len(keys), len(keys) - len(errors), len(errors), tuple(errors[:20]))

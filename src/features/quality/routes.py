@@ -15,7 +15,6 @@ from src.features.quality.schemas import (
     FlagBody,
     FlagVerdictRequest,
     QualitySummaryBody,
-    SeriesParams,
     SeriesQualityBody,
     SeriesQualityParams,
     SummaryParams,
@@ -24,6 +23,7 @@ from src.features.quality.schemas import (
 from src.features.shared.dependencies import mediator_of
 from src.features.shared.fields import ExchangePath, SymbolPath
 from src.features.shared.query_models import openapi_parameters, parse_query
+from src.features.shared.series_params import SeriesParams
 
 router = APIRouter(prefix="/api/v1/quality", tags=["data quality"])
 _NOT_CHECKED: dict[int | str, dict[str, Any]] = {404: {"description": "the series has not been checked yet"}}

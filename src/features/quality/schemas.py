@@ -6,27 +6,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from src.common.time_format import iso_utc, iso_utc_or_none
-from src.domain.market_data import Interval, SeriesKey, Symbol
 from src.domain.quality import AnomalyFlag, CheckResult, FlagState
 from src.domain.quality.report import WEIGHTS
 from src.domain.quality.series import ReconciliationRecord, ScorePoint
 from src.features.quality.handlers import QualitySummary, SeriesQualityPage
-from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode
+from src.features.shared.series_params import SOURCE_PATTERN, SeriesParams
 
-_SOURCE = r"^[a-z][a-z0-9_]{0,31}$"
 CHECKS = sorted(WEIGHTS)
 _CHECK_ENUM: dict[str, Any] = {"enum": CHECKS}
 MAX_PAGE = 1_000
-
-
-class SeriesParams(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    source: str = Field(default=DEFAULT_SOURCE, pattern=_SOURCE, description="data source")
-    interval: IntervalCode = Field(default="1d", description="bar interval, e.g. 1m, 1h, 1d, 1M")
-
-    def series_key(self, exchange: str, symbol: str) -> SeriesKey:
-        return SeriesKey(Symbol(exchange, symbol), Interval.parse(self.interval), self.source)
 
 
 class SeriesQualityParams(SeriesParams):
@@ -42,7 +30,7 @@ class SeriesQualityParams(SeriesParams):
 class SummaryParams(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    source: str | None = Field(default=None, pattern=_SOURCE, description="only this source's series")
+    source: str | None = Field(default=None, pattern=SOURCE_PATTERN, description="only this source's series")
     limit: int = Field(default=100, ge=1, le=MAX_PAGE, description="series listed (worst first)")
 
 

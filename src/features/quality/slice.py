@@ -6,7 +6,7 @@ from dataclasses import fields
 from typing import Protocol
 
 from src.common.calendars import SymbolCalendars
-from src.common.jobs import Every, JobSpec
+from src.common.jobs import Every, JobSpec, JobSummary
 from src.common.lifecycle import Component
 from src.common.ports import QualityRepository, SymbolRepository
 from src.common.settings import Settings
@@ -64,8 +64,8 @@ def build(d: QualityDeps) -> SliceParts:
     async def seed_figures() -> None:
         figures.seed(await store.list())
 
-    async def check_all() -> h.CheckAllSummary:
-        summary: h.CheckAllSummary = await mediator.send(m.CheckAllSeriesCommand())
+    async def check_all() -> JobSummary:
+        summary: JobSummary = await mediator.send(m.CheckAllSeriesCommand())
         return summary
 
     return SliceParts(

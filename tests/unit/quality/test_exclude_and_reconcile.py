@@ -178,3 +178,18 @@ async def test_a_session_symbol_has_no_false_gaps_at_night_and_a_missing_session
     record = await world.sync(len(times), key=AAPL_H1, refresh=True)
     [flag] = [f for f in record.flags if f.anomaly.check == "missing_session_bars"]
     assert flag.anomaly.span == (hole, hole) and flag.excluded_span is None  # about the series, not a bar
+
+
+async def test_live_session_bars_across_a_night_are_no_gap_and_a_skipped_session_bar_is():
+    now = datetime(2024, 3, 18, 12, 0, tzinfo=NEW_YORK).timestamp()  # Monday noon
+    world = QualityWorld(now)
+    world.provider.infos[AAPL] = SymbolInfo(AAPL, "Apple", "stock", "USD", "America/New_York", "0930-1600")
+    times = nasdaq_opens(date(2024, 3, 11), date(2024, 3, 15))
+    world.provider.add_bars_at(AAPL, Interval.H1, times)
+    await world.sync(len(times), key=AAPL_H1)
+    monday = nasdaq_opens(date(2024, 3, 18), date(2024, 3, 18))
+    for t in (monday[0], monday[2]):  # Friday 15:30 -> Monday 09:30: the weekend; then 10:30 is skipped
+        bar = OHLCVBar(Interval.H1, t, 100.0, 101.0, 99.0, 100.5, 10.0)
+        await world.event_bus.publish(BarCompletedEvent(key=AAPL_H1, bar=bar, occurred_at=now))
+    [missing] = [f for f in world.quality.records[AAPL_H1].flags if f.anomaly.check == "missing_session_bars"]
+    assert missing.anomaly.span == (monday[1], monday[1])
