@@ -152,6 +152,7 @@ class Settings(BaseSettings):
     quality_max_flags: int = Field(default=10_000, ge=1, le=50_000)  # flags kept per series (one document)
     quality_max_bars: int = Field(default=500_000, ge=1)  # a full check reads at most the newest this many
     quality_check_every_s: float = Field(default=900.0, gt=0)  # the scheduled check of every series
+    quality_check_concurrency: int = Field(default=2, ge=1, le=64)  # series checked at once after syncs
 
     # --- HTTP edge (issue 7). Lists come from the environment as JSON, e.g. CORS_ORIGINS='["https://a"]'.
     rate_limit_enabled: bool = True

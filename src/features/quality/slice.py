@@ -59,7 +59,7 @@ def build(d: QualityDeps) -> SliceParts:
                              figures=figures)
     live = LiveQuality(monitor, d.bars, d.event_bus, d.clock, calendars.calendar_of)
     store, mediator = d.quality, d.mediator
-    after_sync = CheckQualityOnSync(monitor, live)
+    after_sync = CheckQualityOnSync(monitor, live, d.settings.quality_check_concurrency)
 
     async def seed_figures() -> None:
         figures.seed(await store.list())

@@ -2,8 +2,9 @@
 live bars it owes are reconciled), a closed live bar by the live checks.
 
 A sync's run happens in the background, so a sync never waits for its checks: one task per series at a
-time; syncs of the series that land meanwhile are merged (their rewritten spans and rejections) into one
-more run after it. `drain()` waits for every run (the lifecycle's stop, and tests).
+time, at most `concurrency` series checked at once (a bulk sync of many series queues them); syncs of a
+series that land meanwhile are merged (their rewritten spans and rejections) into one more run after it.
+`drain()` waits for every run (the lifecycle's stop, and tests).
 """
 
 import asyncio
@@ -40,9 +41,10 @@ def _owed(event: BarSyncedEvent) -> _Owed:
 
 
 class CheckQualityOnSync:
-    def __init__(self, monitor: QualityMonitor, live: LiveQuality) -> None:
+    def __init__(self, monitor: QualityMonitor, live: LiveQuality, concurrency: int = 2) -> None:
         self._monitor = monitor
         self._live = live
+        self._slots = asyncio.Semaphore(concurrency)
         self._owed: dict[SeriesKey, _Owed] = {}
         self._running: dict[SeriesKey, asyncio.Task[None]] = {}
 
@@ -58,7 +60,8 @@ class CheckQualityOnSync:
         try:
             while (owed := self._owed.pop(key, None)) is not None:
                 try:
-                    await self._check(key, owed)
+                    async with self._slots:
+                        await self._check(key, owed)
                 except Exception:  # the next write or the scheduled run checks it again
                     log.exception("quality_check_failed", series=str(key))
         finally:

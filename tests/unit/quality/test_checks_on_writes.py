@@ -170,3 +170,33 @@ async def test_a_series_never_checked_is_not_found():
         await world.mediator.send(GetSeriesQualityQuery(KEY))
     with pytest.raises(NotFound):  # no bars: nothing to check
         await world.mediator.send(CheckSeriesQualityCommand(KEY))
+
+
+async def test_checks_after_syncs_run_in_the_background_at_most_the_configured_number_at_once():
+    import asyncio
+
+    from src.domain.market_data import Interval, SeriesKey
+    from src.features.market_data.messages import SyncSymbolCommand
+
+    world = QualityWorld(quality_check_concurrency=2)
+    monitor = world.exposed("quality", "monitor")
+    check, running, most, gate = monitor.check, 0, 0, asyncio.Event()
+
+    async def gated(key, **options):
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await gate.wait()
+        running -= 1
+        return await check(key, **options)
+
+    monitor.check = gated
+    keys = [SeriesKey(BTC, interval, KEY.source) for interval in (Interval.M1, Interval.M5, Interval.M15)]
+    for key in keys:
+        world.provider.add_history(BTC, key.interval, NOW - 50 * key.interval.seconds, 40)
+        await world.mediator.send(SyncSymbolCommand(key, 40))  # returns before its checks ran
+    await asyncio.sleep(0.01)
+    assert (running, most) == (2, 2) and world.quality.records == {}
+    gate.set()
+    await world.exposed("quality", "after_sync").drain()
+    assert set(world.quality.records) == set(keys) and most == 2
