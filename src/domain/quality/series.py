@@ -14,6 +14,7 @@ Rules:
   counting in the score, which is recomputed over the merged results.
 * **Live findings** (`with_live_findings`) open flags for anomalies found on closed bars, leaving known
   flags as they are (the next full run updates them).
+* **Announcements**: a run announces (`DataQualityIssueEvent`) only the checks not `announced()` yet.
 * **History**: each run appends (time, score, bars, failed checks); only the newest `history_size` are kept.
 * **Excluded spans** (`excluded_spans`): the first/last bar times of open and confirmed flags that exclude
   bars (`AnomalyFlag.excluded_span`), sorted and merged, for `exclude_flagged=true`.
@@ -90,8 +91,14 @@ class SeriesQuality:
     def with_rejected(self, count: int) -> "SeriesQuality":
         return replace(self, rejected_upstream=self.rejected_upstream + count) if count else self
 
+    def announced(self) -> frozenset[str]:
+        """The checks whose problem was already announced: failed at the last run, or with open or confirmed
+        flags (found live since), so a run announces only checks that newly fail."""
+        flagged = {flag.anomaly.check for flag in self.flags if flag.state is not FlagState.CLEARED}
+        return frozenset({*self.failed, *flagged})
+
     def last_report(self) -> QualityReport | None:
-        """The last run as a report (its anomalies are the flags), to tell which checks newly fail."""
+        """The last run as a report, without its anomalies (they live on as the flags)."""
         if self.checked_at is None:
             return None
         return QualityReport(checked_at=self.checked_at, bar_count=self.bar_count, score=self.score,

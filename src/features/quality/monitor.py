@@ -108,9 +108,11 @@ class QualityMonitor:
                                  max_flags=self.config.max_flags)
         await self._saved(key, record, after)
         self.figures.ran(key, record, after)
-        for event in quality_issues_raised(record.last_report(), report, identity(key), occurred_at=self._clock.now(),
+        announced = record.announced()
+        for event in quality_issues_raised(None, report, identity(key), occurred_at=self._clock.now(),
                                            correlation_id=get_correlation_id()):
-            await self._bus.publish(event)
+            if event.check not in announced:
+                await self._bus.publish(event)
         return after
 
     def _context(self, key: SeriesKey, calendar: SessionCalendar, columns: SeriesColumns,

@@ -200,3 +200,24 @@ async def test_checks_after_syncs_run_in_the_background_at_most_the_configured_n
     gate.set()
     await world.exposed("quality", "after_sync").drain()
     assert set(world.quality.records) == set(keys) and most == 2
+
+
+async def test_a_bad_tick_found_live_is_the_same_flag_the_next_full_run_finds():
+    world = QualityWorld()
+    history = clean()
+    world.source(history)
+    await world.sync()  # the baseline the live path judges by
+    closes = smooth_closes(BARS + 20)
+    closes[BARS + 5] *= 1.1  # a live bar's close jumps and comes straight back
+    columns = columns_from_closes(closes)
+    live = bars_of(columns)[BARS:]
+    for bar in live:
+        world.clock.advance(MINUTE)
+        await world.bars.upsert(KEY, [bar])
+        await world.event_bus.publish(BarCompletedEvent(key=KEY, bar=bar, occurred_at=world.clock.now()))
+    [found_live] = [f for f in world.quality.records[KEY].flags if f.anomaly.check == "price_spikes"]
+    assert found_live.anomaly.bar_time == live[5].time and [i.check for i in world.issues] == ["price_spikes"]
+    rerun = await world.mediator.send(CheckSeriesQualityCommand(KEY))
+    [flag] = [f for f in rerun.quality.flags if f.anomaly.check == "price_spikes"]
+    assert flag.key == found_live.key and flag.state is FlagState.OPEN and flag.flagged_at == found_live.flagged_at
+    assert [i.check for i in world.issues] == ["price_spikes"]  # not announced twice
