@@ -355,9 +355,10 @@ class MongoOHLCVRepository:
                 if remaining is None and entries:  # no limit: read the next batch while this one is used
                     following = entries[:_batch_size(entries, None, nominal_bars(key.interval))]
                     ahead = asyncio.ensure_future(self._fetch(key, [e.start for e in following]))
-                for piece in await _decoded(key, docs, lo, hi):
+                for decoded in await _decoded(key, docs, lo, hi):
+                    piece = decoded
                     if remaining is not None:
-                        piece = piece.last(remaining) if newest_first else piece.first(remaining)
+                        piece = decoded.last(remaining) if newest_first else decoded.first(remaining)
                         remaining -= len(piece)
                     yield piece
         finally:
