@@ -19,6 +19,7 @@ from src.common.ports import (
 from src.domain.identity import ApiKey, RefreshToken, User
 from src.domain.market_data import Instrument, Interval, OHLCVBar, SeriesKey, Symbol
 from src.domain.market_data.trading_hours import SymbolMetadata, TradingHours
+from src.domain.quality.series import SeriesQuality
 from src.domain.sync.status import SyncState
 
 
@@ -216,6 +217,28 @@ class FakeSymbolMetadataRepository:
     async def save(self, metadata: SymbolMetadata) -> None:
         self.saves += 1
         self.metadata[metadata.instrument] = metadata
+
+
+class FakeQualityRepository:
+    """Each series' quality record, as saved (the list drops flags and history, as the store's does)."""
+
+    def __init__(self) -> None:
+        self.records: dict[SeriesKey, SeriesQuality] = {}
+        self.saves = 0
+
+    async def get(self, key: SeriesKey) -> SeriesQuality | None:
+        return self.records.get(key)
+
+    async def save(self, key: SeriesKey, quality: SeriesQuality) -> None:
+        self.saves += 1
+        self.records[key] = quality
+
+    async def list(self) -> list[tuple[SeriesKey, SeriesQuality]]:
+        return [(key, replace(q, flags=(), history=())) for key, q in self.records.items()]
+
+    async def excluded_spans(self, key: SeriesKey) -> tuple[tuple[int, int], ...]:
+        record = self.records.get(key)
+        return record.excluded_spans() if record is not None else ()
 
 
 class FakeDeadLetterRepository:

@@ -19,6 +19,7 @@ from tests.fakes import (
     FakeOHLCVRepository,
     FakePasswordHasher,
     FakeProvider,
+    FakeQualityRepository,
     FakeQuoteFeed,
     FakeRefreshTokenRepository,
     FakeRunOwner,
@@ -54,6 +55,7 @@ class World:
         self.api_keys = FakeApiKeyRepository()
         self.refresh_tokens = FakeRefreshTokenRepository()
         self.console = FakeConsole()
+        self.quality = FakeQualityRepository()
         values: dict[str, Any] = {"scheduler_enabled": False, **settings}
         self.root: Root = bootstrap(Settings(**values), Overrides(
             clock=self.clock, providers=[fake_provider(SOURCE, self.provider, self.feed), *more_providers],
@@ -62,7 +64,7 @@ class World:
             dead_letters=self.dead_letters,
             job_store=InProcessJobStore(), cache=self.cache, webhooks=self.webhooks, run_owner=self.owner,
             users=self.users, api_keys=self.api_keys, refresh_tokens=self.refresh_tokens,
-            passwords=FakePasswordHasher(), console=self.console,
+            passwords=FakePasswordHasher(), console=self.console, quality=self.quality,
         ))
         self.mediator = self.root.mediator
         self.event_bus = self.root.event_bus

@@ -31,6 +31,7 @@ from src.common.ports import (
     OperatorConsole,
     PasswordHasher,
     Provider,
+    QualityRepository,
     RefreshTokenRepository,
     RunOwner,
     SymbolMetadataRepository,
@@ -71,6 +72,7 @@ from src.infrastructure.mongo.connection import MongoStore
 from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
 from src.infrastructure.mongo.migrations import StoreMigrations
 from src.infrastructure.mongo.ohlcv_repository import MongoOHLCVRepository
+from src.infrastructure.mongo.quality_repository import MongoQualityRepository
 from src.infrastructure.mongo.symbol_metadata_repository import MongoSymbolMetadataRepository
 from src.infrastructure.mongo.symbol_repository import MongoSymbolRepository
 from src.infrastructure.mongo.sync_status_repository import MongoSyncStatusRepository
@@ -106,11 +108,12 @@ class Overrides:
     refresh_tokens: RefreshTokenRepository | None = None
     passwords: PasswordHasher | None = None  # tests pass a fast one: Argon2 costs tens of ms on purpose
     console: OperatorConsole | None = None
+    quality: QualityRepository | None = None
 
     @property
     def replaces_the_store(self) -> bool:
         adapters = (self.bars, self.sync_status, self.symbols, self.symbol_metadata, self.dead_letters, self.job_store,
-                    self.users, self.api_keys, self.refresh_tokens)
+                    self.users, self.api_keys, self.refresh_tokens, self.quality)
         return all(adapter is not None for adapter in adapters)
 
 
@@ -184,6 +187,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         secrets=secrets,
         console=given.console or StderrConsole(),
         symbol_metadata=symbol_metadata,
+        quality=given.quality or MongoQualityRepository(_database(store)),
         calendars=SymbolCalendars(providers, symbol_metadata, clock, _zone_rules,
                                   max_age_s=settings.symbol_metadata_max_age_s),
         client_limits=EdgeClientLimits(limiter, TrustedProxies(settings.trusted_proxies),
@@ -388,6 +392,9 @@ def _observe(root: Root) -> None:
     for parts in root.slices.values():
         for counter in parts.counters:
             metrics.observe_counter(counter.name, counter.documentation, counter.read)
+        for labeled in parts.labeled:
+            observe = metrics.observe_labeled_gauge if labeled.gauge else metrics.observe_labeled_counter
+            observe(labeled.name, labeled.documentation, labeled.label, labeled.read)
     syncs = metrics.syncs
     core.event_bus.subscribe(BarSyncedEvent, lambda _: syncs.labels(outcome="completed").inc())
     core.event_bus.subscribe(SyncFailedEvent, lambda e: syncs.labels(outcome=_failure_outcome(e.error_type)).inc())

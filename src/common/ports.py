@@ -9,6 +9,7 @@ from src.domain.identity import ApiKey, Principal, RefreshToken, User
 from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
 from src.domain.market_data.columns import BarColumns as BarColumns  # noqa: PLC0414 - re-exported for the port users
 from src.domain.market_data.trading_hours import SymbolMetadata, TradingHours
+from src.domain.quality.series import SeriesQuality, Span
 from src.domain.sync.status import SyncState, SyncStatus
 
 
@@ -87,6 +88,23 @@ class OHLCVRepository(Protocol):
         ...
 
     async def ensure_indexes(self) -> None: ...
+
+
+class QualityRepository(Protocol):
+    """Each series' quality record (`SeriesQuality`: results, score, flags, score history), one document per
+    series: never a document per bar."""
+
+    async def get(self, key: SeriesKey) -> SeriesQuality | None: ...
+
+    async def save(self, key: SeriesKey, quality: SeriesQuality) -> None: ...
+
+    async def list(self) -> list[tuple[SeriesKey, SeriesQuality]]:
+        """Every series' record without its flags and history (the summary's read)."""
+        ...
+
+    async def excluded_spans(self, key: SeriesKey) -> tuple[Span, ...]:
+        """The bars `exclude_flagged=true` leaves out of the series (`SeriesQuality.excluded_spans`)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

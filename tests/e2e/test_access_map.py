@@ -183,6 +183,26 @@ def _with_a_quote(path: str) -> Example:
     return example
 
 
+def _owing_reconciliation(service: Service, kind: str) -> Call:
+    monitor = service.world.exposed("quality", "monitor")
+    service.run(monitor.save_live(_series(), lambda quality: quality.live_started(1_700_000_000 + 40 * 60)))
+    return Call("/api/v1/quality/BINANCE/BTCUSDT/reconcile", params={"interval": "1m"})
+
+
+def _an_open_flag(service: Service, kind: str) -> Call:
+    from dataclasses import replace
+
+    from src.domain.quality import Anomaly, AnomalyFlag, Severity
+    from src.domain.quality.series import SeriesQuality
+
+    bar_time = 1_700_000_000 + 10 * 60
+    flag = AnomalyFlag.raised(Anomaly(check="price_spikes", severity=Severity.ERROR, bar_time=bar_time), bar_time)
+    records = service.world.quality.records
+    records[_series()] = replace(records.get(_series()) or SeriesQuality(), flags=(flag,))
+    return Call("/api/v1/quality/BINANCE/BTCUSDT/flags", {"check": "price_spikes", "bar_time": bar_time,
+                                                          "verdict": "confirmed"}, {"interval": "1m"})
+
+
 SERIES_BODY = {"exchange": "BINANCE", "symbol": "BTCUSDT", "interval": "1m", "n_bars": 10}
 EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/health"): lambda s, k: Call("/health"),
@@ -248,6 +268,13 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         "/api/v1/features/BINANCE/BTCUSDT", params={"interval": "1m"}),
     ("GET", "/api/v1/features/{exchange}/{symbol}/latest"): lambda s, k: Call(
         "/api/v1/features/BINANCE/BTCUSDT/latest", params={"interval": "1m"}),
+    ("GET", "/api/v1/quality"): lambda s, k: Call("/api/v1/quality"),
+    ("GET", "/api/v1/quality/{exchange}/{symbol}"): lambda s, k: Call(
+        "/api/v1/quality/BINANCE/BTCUSDT", params={"interval": "1m", "limit": "5"}),
+    ("POST", "/api/v1/quality/{exchange}/{symbol}/check"): lambda s, k: Call(
+        "/api/v1/quality/BINANCE/BTCUSDT/check", params={"interval": "1m"}),
+    ("POST", "/api/v1/quality/{exchange}/{symbol}/reconcile"): _owing_reconciliation,
+    ("POST", "/api/v1/quality/{exchange}/{symbol}/flags"): _an_open_flag,
 }
 # Refusals a handler adds to the route's permission (the map allows the route; the rule is finer).
 HANDLER_REFUSALS = {(("POST", "/api/v1/api-keys"), "api_key"): 403}  # API keys cannot create API keys

@@ -272,6 +272,7 @@ class OhlcvParams(BaseModel):
     format: Literal["json", "csv", "arrow", "parquet"] = "json"
     layout: Literal["rows", "columns"] = Field(default="rows", description="json only: rows, or compact columns")
     resample_from: IntervalCode | None = Field(default=None, description="build the bars from this stored interval")
+    exclude_flagged: bool = Field(default=False, description="leave out bars with an open or confirmed quality flag")
 
     @model_validator(mode="after")
     def _consistent(self) -> "OhlcvParams":
@@ -301,13 +302,14 @@ class OhlcvParams(BaseModel):
         limit = self.limit or (MAX_PAGE_BARS[self.bars_format] if ranged else DEFAULT_PAGE_BARS)
         resample_from = Interval.parse(self.resample_from) if self.resample_from else None
         return GetBarsQuery(key, limit, start, end, self.order == "desc", self.bars_format, oldest_first,
-                            resample_from, url=self._url(path, limit))
+                            resample_from, exclude_flagged=self.exclude_flagged, url=self._url(path, limit))
 
     def _url(self, path: str, limit: int) -> str:
         """This page's address without its cursor, every parameter spelled out."""
         params = {"source": self.source, "interval": self.interval, "limit": limit, "start": _epoch(self.start),
                   "end": _epoch(self.end), "order": self.order, "format": self.format,
-                  "layout": self.layout if self.layout != "rows" else None, "resample_from": self.resample_from}
+                  "layout": self.layout if self.layout != "rows" else None, "resample_from": self.resample_from,
+                  "exclude_flagged": "true" if self.exclude_flagged else None}
         return f"{path}?{urlencode({k: v for k, v in params.items() if v is not None})}"
 
 

@@ -5,7 +5,7 @@ from typing import Protocol
 from src.common.calendars import SymbolCalendars
 from src.common.jobs import Cron, Every, JobSpec
 from src.common.lifecycle import Component
-from src.common.ports import RunOwner, SymbolRepository, SyncStatusRepository
+from src.common.ports import QualityRepository, RunOwner, SymbolRepository, SyncStatusRepository
 from src.features.market_data import handlers as h
 from src.features.market_data import messages as m
 from src.features.market_data.jobs import ALL_SYMBOLS_BARS, SyncAllSymbolsJob, SyncDailyDataJob
@@ -29,6 +29,8 @@ class MarketDataDeps(SharedDeps, Protocol):
     def run_owner(self) -> RunOwner: ...
     @property
     def calendars(self) -> SymbolCalendars: ...
+    @property
+    def quality(self) -> QualityRepository: ...  # the bars quality flags cover, for `exclude_flagged`
 
 
 def build(d: MarketDataDeps) -> SliceParts:
@@ -46,6 +48,7 @@ def build(d: MarketDataDeps) -> SliceParts:
             m.UntrackSymbolCommand: h.UntrackSymbolHandler(d.symbols, d.clock),
             m.GetBarsQuery: h.GetBarsHandler(
                 d.bars, d.cache, d.providers, calendar_of=d.calendars.calendar_of,
+                excluded_of=d.quality.excluded_spans,
                 cacheable_bars=min(d.settings.ohlcv_cache_max_bars, d.settings.cache_near_max_bytes // BYTES_PER_BAR),
                 max_downloads=d.settings.ohlcv_max_downloads,
             ),

@@ -5,6 +5,7 @@ from typing import Any
 
 from src.common.ports import WebhookSender
 from src.domain.events import BarCompletedEvent, BarSyncedEvent, DomainEvent
+from src.domain.quality import DataQualityIssueEvent
 from src.features.webhooks import payloads
 
 
@@ -25,4 +26,5 @@ def webhook_subscribers(sender: WebhookSender) -> dict[type, list[DeliverWebhook
     return {
         BarSyncedEvent: [DeliverWebhooks(sender, "bar.synced", payloads.bar_synced)],
         BarCompletedEvent: [DeliverWebhooks(sender, "bar.completed", payloads.bar_completed)],
+        DataQualityIssueEvent: [DeliverWebhooks(sender, "quality.issue", payloads.quality_issue)],
     }
