@@ -26,8 +26,9 @@ from src.domain.market_data import Instrument, Interval, Symbol
 from src.features.identity import messages as m
 from src.features.market_data.messages import SyncSymbolCommand, TrackSymbolCommand
 from src.features.quotes.messages import StartQuotesCommand, SubscribeQuotesCommand
+from src.features.quotes.ws import CLOSE_UNAUTHENTICATED
 from src.infrastructure.auth.jwt_tokens import JwtAccessTokens
-from src.infrastructure.http.authorization import PUBLIC
+from src.infrastructure.http.authorization import PUBLIC, InBand
 from tests.fixtures.http_server import ServedApp
 from tests.world import World
 
@@ -251,6 +252,10 @@ def expected_status(route: tuple[str, str], kind: str, access: Any) -> str | int
         return HANDLER_REFUSALS[(route, kind)]
     if access is PUBLIC:
         return "ok"
+    if isinstance(access, InBand):  # accepted without credentials, then closed unless it authenticates first
+        if kind == "anonymous":
+            return CLOSE_UNAUTHENTICATED
+        access = access.permission
     if kind in BAD_CREDENTIALS:
         return 403 if route[0] == "WS" else 401  # a refused WebSocket handshake is a 403, whatever the reason
     role = API_KEY_ROLE if kind == "api_key" else TOKEN_KINDS[kind]
@@ -283,12 +288,19 @@ def test_each_caller_gets_exactly_what_the_access_map_says(service, route, kind)
 
 
 async def _handshake(url: str, path: str, headers: dict[str, str]) -> int:
+    """101 for a socket that answers a ping, the handshake's status when refused, the close code when closed."""
     try:
         async with websockets.connect(url.replace("http", "ws") + path, additional_headers=headers,
-                                      open_timeout=5):
+                                      open_timeout=5) as ws:
+            await ws.send('{"action": "ping"}')
+            async with asyncio.timeout(5):
+                assert json.loads(await ws.recv()) == {"type": "pong"}
             return 101
     except websockets.InvalidStatus as refused:
         return refused.response.status_code
+    except websockets.ConnectionClosed as closed:
+        assert closed.rcvd is not None
+        return closed.rcvd.code
 
 
 def test_problems_for_401_and_403_are_problem_json_saying_why(service):

@@ -4,7 +4,8 @@ from typing import Protocol
 
 from src.common.calendars import SymbolCalendars
 from src.common.lifecycle import Component
-from src.common.ports import ClientLimits
+from src.common.ports import Authenticator, ClientLimits
+from src.domain.alerts import AlertTriggeredEvent
 from src.domain.indicators import parse_specs
 from src.domain.indicators.events import IndicatorsUpdatedEvent
 from src.domain.market_data import Interval
@@ -23,6 +24,8 @@ class QuotesDeps(SharedDeps, Protocol):
     def calendars(self) -> SymbolCalendars: ...
     @property
     def client_limits(self) -> ClientLimits: ...
+    @property
+    def authenticator(self) -> Authenticator: ...
 
 
 def build(d: QuotesDeps) -> SliceParts:
@@ -33,9 +36,10 @@ def build(d: QuotesDeps) -> SliceParts:
     limits = HubLimits(max_connections_per_client=s.ws_max_connections_per_client,
                        max_connections_per_address=s.ws_max_connections_per_address,
                        max_symbols_per_connection=s.ws_max_symbols_per_connection,
-                       max_queued_per_client=s.ws_max_queued_frames, send_timeout_s=s.ws_send_timeout_s)
+                       max_queued_per_client=s.ws_max_queued_frames, send_timeout_s=s.ws_send_timeout_s,
+                       auth_timeout_s=s.ws_auth_timeout_s)
     hub = QuoteHub(d.mediator.send, snapshot=service.snapshot, client_limits=d.client_limits, limits=limits,
-                   live_indicators=parse_specs(s.live_indicators))
+                   live_indicators=parse_specs(s.live_indicators), authenticator=d.authenticator)
     service.add_listener(hub)
     return SliceParts(
         handlers={
@@ -51,7 +55,8 @@ def build(d: QuotesDeps) -> SliceParts:
             m.GetCurrentBarQuery: h.GetCurrentBarHandler(service, d.cache),
             m.GetQuoteStatusQuery: h.GetQuoteStatusHandler(service),
         },
-        subscribers={IndicatorsUpdatedEvent: [hub.on_indicators_updated]},
+        subscribers={IndicatorsUpdatedEvent: [hub.on_indicators_updated],
+                     AlertTriggeredEvent: [hub.on_alert_triggered]},
         components=[
             Component("quotes", start=service.start, stop=service.stop, check=service.check),
             Component("quote-hub", stop=hub.close),
