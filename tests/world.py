@@ -11,6 +11,8 @@ from src.domain.events import BarCompletedEvent, BarSyncedEvent, SyncFailedEvent
 from src.domain.market_data import Instrument, Interval, SeriesKey, Symbol
 from src.infrastructure.scheduling.locks import InProcessJobLock
 from tests.fakes import (
+    FakeAlertRuleRepository,
+    FakeAlertTriggerRepository,
     FakeApiKeyRepository,
     FakeCache,
     FakeClock,
@@ -54,6 +56,8 @@ class World:
         self.api_keys = FakeApiKeyRepository()
         self.refresh_tokens = FakeRefreshTokenRepository()
         self.console = FakeConsole()
+        self.alert_rules = FakeAlertRuleRepository()
+        self.alert_triggers = FakeAlertTriggerRepository()
         values: dict[str, Any] = {"scheduler_enabled": False, **settings}
         self.root: Root = bootstrap(Settings(**values), Overrides(
             clock=self.clock, providers=[fake_provider(SOURCE, self.provider, self.feed), *more_providers],
@@ -62,7 +66,8 @@ class World:
             dead_letters=self.dead_letters,
             job_lock=InProcessJobLock(), cache=self.cache, webhooks=self.webhooks, run_owner=self.owner,
             users=self.users, api_keys=self.api_keys, refresh_tokens=self.refresh_tokens,
-            passwords=FakePasswordHasher(), console=self.console,
+            passwords=FakePasswordHasher(), console=self.console, alert_rules=self.alert_rules,
+            alert_triggers=self.alert_triggers,
         ))
         self.mediator = self.root.mediator
         self.event_bus = self.root.event_bus

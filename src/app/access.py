@@ -66,6 +66,16 @@ def route_access(settings: Settings) -> dict[RouteKey, Access]:
         ("GET", "/api/v1/features/sets"): READ,
         ("GET", "/api/v1/features/{exchange}/{symbol}"): READ,
         ("GET", "/api/v1/features/{exchange}/{symbol}/latest"): READ,
+        # --- alerts: a trader's own rules (others' are not found), every rule for admins (the handlers' rule)
+        ("POST", "/api/v1/alerts"): Permission.MANAGE_OWN_ALERTS,
+        ("GET", "/api/v1/alerts"): Permission.MANAGE_OWN_ALERTS,
+        ("GET", "/api/v1/alerts/{rule_id}"): Permission.MANAGE_OWN_ALERTS,
+        ("PUT", "/api/v1/alerts/{rule_id}"): Permission.MANAGE_OWN_ALERTS,
+        ("PATCH", "/api/v1/alerts/{rule_id}"): Permission.MANAGE_OWN_ALERTS,
+        ("DELETE", "/api/v1/alerts/{rule_id}"): Permission.MANAGE_OWN_ALERTS,
+        ("POST", "/api/v1/alerts/{rule_id}/enable"): Permission.MANAGE_OWN_ALERTS,
+        ("POST", "/api/v1/alerts/{rule_id}/disable"): Permission.MANAGE_OWN_ALERTS,
+        ("GET", "/api/v1/alerts/{rule_id}/events"): Permission.MANAGE_OWN_ALERTS,
         # --- webhooks
         ("GET", "/api/v1/webhooks/dead-letters"): Permission.READ_WEBHOOK_DELIVERIES,
     }

@@ -6,7 +6,8 @@ Nothing happens at import. Mongo repositories are created before the store start
 server's port is fixed on creation) and used only after the lifecycle started it.
 """
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -20,13 +21,17 @@ from src.common.calendars import SymbolCalendars
 from src.common.clock import SystemClock
 from src.common.event_bus import EventBus
 from src.common.lifecycle import Component, Lifecycle
+from src.common.live import LiveQuotes
 from src.common.mediator import Mediator
 from src.common.ports import (
     AccessTokens,
+    AlertRuleRepository,
+    AlertTriggerRepository,
     ApiKeyRepository,
     Cache,
     Clock,
     DeadLetterRepository,
+    Leases,
     OHLCVRepository,
     OperatorConsole,
     PasswordHasher,
@@ -67,6 +72,7 @@ from src.infrastructure.http.idempotency_store import (
     RedisIdempotencyStore,
 )
 from src.infrastructure.http.rate_limit import InProcessLimiter, Limiter, RedisLimiter, TrustedProxies
+from src.infrastructure.mongo.alert_repository import MongoAlertRuleRepository, MongoAlertTriggerRepository
 from src.infrastructure.mongo.connection import MongoStore
 from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
 from src.infrastructure.mongo.migrations import StoreMigrations
@@ -77,6 +83,7 @@ from src.infrastructure.mongo.sync_status_repository import MongoSyncStatusRepos
 from src.infrastructure.notify.webhooks import WebhookDispatcher
 from src.infrastructure.observability.metrics import Metrics
 from src.infrastructure.process_owner import ProcessOwner
+from src.infrastructure.scheduling.leases import InProcessLeases, RedisLeases
 from src.infrastructure.scheduling.locks import JobLock, MongoJobLock
 from src.infrastructure.scheduling.scheduler import JobScheduler
 from src.infrastructure.timezones import time_zone_rules
@@ -105,11 +112,14 @@ class Overrides:
     refresh_tokens: RefreshTokenRepository | None = None
     passwords: PasswordHasher | None = None  # tests pass a fast one: Argon2 costs tens of ms on purpose
     console: OperatorConsole | None = None
+    alert_rules: AlertRuleRepository | None = None
+    alert_triggers: AlertTriggerRepository | None = None
+    leases: Leases | None = None
 
     @property
     def replaces_the_store(self) -> bool:
         adapters = (self.bars, self.sync_status, self.symbols, self.symbol_metadata, self.dead_letters, self.job_lock,
-                    self.users, self.api_keys, self.refresh_tokens)
+                    self.users, self.api_keys, self.refresh_tokens, self.alert_rules, self.alert_triggers)
         return all(adapter is not None for adapter in adapters)
 
 
@@ -186,6 +196,10 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
                                   max_age_s=settings.symbol_metadata_max_age_s),
         client_limits=EdgeClientLimits(limiter, TrustedProxies(settings.trusted_proxies),
                                        enabled=settings.rate_limit_enabled),
+        live=LiveQuotes(),
+        alert_rules=given.alert_rules or MongoAlertRuleRepository(_database(store)),
+        alert_triggers=given.alert_triggers or MongoAlertTriggerRepository(_database(store)),
+        leases=given.leases or (InProcessLeases(clock.now) if redis is None else RedisLeases(redis, prefix="pq:")),
     )
     root = Root(settings, core, lifecycle, metrics, limiter,
                 _idempotency(settings, redis), scheduler, redis, store, guards=guards, redis_breaker=breaker)
@@ -351,7 +365,7 @@ async def _prepare_store(root: Root) -> None:
     await StoreMigrations(root.store.database, bars).run()
     core = root.core
     for repository in (core.bars, core.sync_status, core.symbols, core.dead_letters, core.users, core.api_keys,
-                       core.refresh_tokens):
+                       core.refresh_tokens, core.alert_rules, core.alert_triggers):
         ensure = getattr(repository, "ensure_indexes", None)
         if ensure is not None:
             await ensure()
@@ -383,9 +397,16 @@ def _observe(root: Root) -> None:
     for parts in root.slices.values():
         for counter in parts.counters:
             metrics.observe_counter(counter.name, counter.documentation, counter.read)
+        for labeled in parts.labeled:
+            observe = metrics.observe_labeled_gauge if labeled.gauge else metrics.observe_labeled_counter
+            observe(labeled.name, labeled.documentation, labeled.label, functools.partial(_plain, labeled.read))
     syncs = metrics.syncs
     core.event_bus.subscribe(BarSyncedEvent, lambda _: syncs.labels(outcome="completed").inc())
     core.event_bus.subscribe(SyncFailedEvent, lambda e: syncs.labels(outcome=_failure_outcome(e.error_type)).inc())
+
+
+def _plain(read: Callable[[], Mapping[str, float]]) -> dict[str, float]:
+    return dict(read())
 
 
 def _observe_breaker(metrics: Metrics, breaker: CircuitBreaker) -> None:

@@ -176,6 +176,21 @@ def _with_a_quote(path: str) -> Example:
     return example
 
 
+ALERT_BODY = {"symbol": "BINANCE:BTCUSDT", "condition": {"kind": "price_above", "level": 1e9}}
+
+
+def _own_alert(suffix: str = "", body: Any = None) -> Example:
+    """A rule of the caller (an admin's for callers who have none) at `/api/v1/alerts/<id><suffix>`."""
+    def example(service: Service, kind: str) -> Call:
+        from src.features.alerts.messages import AlertActor, AlertSettings, CreateAlertCommand
+
+        owner = service.user_of(kind if kind in ("trader", "admin", "api_key") else "admin")
+        settings = AlertSettings("tradingview", BTC, {"kind": "price_above", "level": 1e9})
+        stored = service.send(CreateAlertCommand(AlertActor(owner.user_id, sees_all=False), settings))
+        return Call(f"/api/v1/alerts/{stored.rule.id}{suffix}", body)
+    return example
+
+
 SERIES_BODY = {"exchange": "BINANCE", "symbol": "BTCUSDT", "interval": "1m", "n_bars": 10}
 EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/health"): lambda s, k: Call("/health"),
@@ -229,6 +244,15 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/quotes/status"): lambda s, k: Call("/api/v1/quotes/status"),
     ("WS", "/api/v1/ws/quotes"): lambda s, k: Call("/api/v1/ws/quotes"),
     ("GET", "/api/v1/webhooks/dead-letters"): lambda s, k: Call("/api/v1/webhooks/dead-letters"),
+    ("POST", "/api/v1/alerts"): lambda s, k: Call("/api/v1/alerts", ALERT_BODY),
+    ("GET", "/api/v1/alerts"): lambda s, k: Call("/api/v1/alerts"),
+    ("GET", "/api/v1/alerts/{rule_id}"): _own_alert(),
+    ("PUT", "/api/v1/alerts/{rule_id}"): _own_alert(body={**ALERT_BODY, "note": "replaced"}),
+    ("PATCH", "/api/v1/alerts/{rule_id}"): _own_alert(body={"note": "patched"}),
+    ("DELETE", "/api/v1/alerts/{rule_id}"): _own_alert(),
+    ("POST", "/api/v1/alerts/{rule_id}/enable"): _own_alert("/enable"),
+    ("POST", "/api/v1/alerts/{rule_id}/disable"): _own_alert("/disable"),
+    ("GET", "/api/v1/alerts/{rule_id}/events"): _own_alert("/events"),
     ("GET", "/api/v1/indicators"): lambda s, k: Call("/api/v1/indicators"),
     ("GET", "/api/v1/indicators/{exchange}/{symbol}"): lambda s, k: Call(
         "/api/v1/indicators/BINANCE/BTCUSDT", params={"interval": "1m", "indicators": "sma:5"}),

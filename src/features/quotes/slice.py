@@ -4,6 +4,7 @@ from typing import Protocol
 
 from src.common.calendars import SymbolCalendars
 from src.common.lifecycle import Component
+from src.common.live import LiveQuotes
 from src.common.ports import Authenticator, ClientLimits
 from src.domain.alerts import AlertTriggeredEvent
 from src.domain.indicators import parse_specs
@@ -26,6 +27,8 @@ class QuotesDeps(SharedDeps, Protocol):
     def client_limits(self) -> ClientLimits: ...
     @property
     def authenticator(self) -> Authenticator: ...
+    @property
+    def live(self) -> LiveQuotes: ...
 
 
 def build(d: QuotesDeps) -> SliceParts:
@@ -41,6 +44,8 @@ def build(d: QuotesDeps) -> SliceParts:
     hub = QuoteHub(d.mediator.send, snapshot=service.snapshot, client_limits=d.client_limits, limits=limits,
                    live_indicators=parse_specs(s.live_indicators), authenticator=d.authenticator)
     service.add_listener(hub)
+    service.add_listener(d.live)
+    d.live.serve(service)
     return SliceParts(
         handlers={
             m.StartQuotesCommand: h.StartQuotesHandler(service),

@@ -28,6 +28,17 @@ class Counter:
     read: Callable[[], float]
 
 
+@dataclass(frozen=True, slots=True)
+class Labeled:
+    """Counters (or, with `gauge`, levels) the slice keeps per value of `label`, read when metrics are scraped."""
+
+    name: str
+    documentation: str
+    label: str
+    read: Callable[[], Mapping[str, float]]
+    gauge: bool = False
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SliceParts:
     handlers: Mapping[type, Handler] = field(default_factory=dict)
@@ -35,6 +46,7 @@ class SliceParts:
     jobs: Sequence[JobSpec] = ()
     components: Sequence[Component] = ()
     counters: Sequence[Counter] = ()
+    labeled: Sequence[Labeled] = ()
     # The slice's own long-lived objects, named, for tests that drive them directly through the root
     # (e.g. a timer pass of the quote service); never read by other slices.
     exposed: Mapping[str, object] = field(default_factory=dict)

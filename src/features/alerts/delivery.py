@@ -1,0 +1,35 @@
+"""The channels of a trigger, as EventBus subscribers of `AlertTriggeredEvent` (published by the evaluator
+once the trigger is persisted, in the one process that evaluates the rule): the webhook (signed, retried,
+dead-lettered by the webhook sender) and the log. The owner's WebSocket connections are the quotes
+slice's subscriber (`alert` frames)."""
+
+from collections import Counter
+
+import structlog
+
+from src.common.alert_shape import trigger_fields
+from src.common.ports import WebhookSender
+from src.domain.alerts import AlertTriggeredEvent
+
+WEBHOOK_EVENT_TYPE = "alert.triggered"
+
+
+class AlertChannels:
+    def __init__(self, webhooks: WebhookSender | None) -> None:
+        self._webhooks = webhooks
+        self.delivered: Counter[str] = Counter()  # triggers handed to each channel
+
+    def deliver_to_webhook(self, event: AlertTriggeredEvent) -> None:
+        if "webhook" in event.channels and self._webhooks is not None:
+            self._webhooks.send(WEBHOOK_EVENT_TYPE, trigger_fields(event), occurred_at=event.occurred_at,
+                                correlation_id=event.correlation_id)
+            self.delivered["webhook"] += 1
+
+    def deliver_to_log(self, event: AlertTriggeredEvent) -> None:
+        if "log" in event.channels:
+            structlog.get_logger("alerts").info("alert_triggered", **trigger_fields(event))
+            self.delivered["log"] += 1
+
+    def count_websocket(self, event: AlertTriggeredEvent) -> None:
+        if "websocket" in event.channels:
+            self.delivered["websocket"] += 1
