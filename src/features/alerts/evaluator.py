@@ -57,6 +57,7 @@ log = structlog.get_logger("alerts.evaluator")
 HOLDER = "alerts"  # its name as a holder of upstream subscriptions
 PATH_INTERVAL = Interval.M1  # the bars whose path tick rules replay
 PURGE_DELETED_AFTER_S = 3600.0
+PURGE_EVERY_S = 60.0
 _SETTINGS = ("cooldown_s", "one_time", "expires_at", "channels", "note")
 
 
@@ -85,6 +86,7 @@ class AlertEvaluator:
         self._write_lock = asyncio.Lock()
         self._held: set[Instrument] = set()
         self._since = 0.0
+        self._purged_at = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self.evaluations = 0
         self.triggers_recorded = 0
@@ -213,7 +215,9 @@ class AlertEvaluator:
         await self._apply_changes(now)
         await self._hold_symbols()
         self._changed(self.book.advance_time(now))
-        await self._rules.purge_deleted(now - PURGE_DELETED_AFTER_S)
+        if now - self._purged_at >= PURGE_EVERY_S:
+            self._purged_at = now
+            await self._rules.purge_deleted(now - PURGE_DELETED_AFTER_S)
 
     async def _refresh_loop(self) -> None:
         while True:
