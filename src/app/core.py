@@ -13,6 +13,7 @@ from src.common.ports import (
     AlertTriggerRepository,
     ApiKeyRepository,
     Authenticator,
+    Broadcast,
     Cache,
     ClientLimits,
     Clock,
@@ -68,3 +69,4 @@ class Core:
     alert_rules: AlertRuleRepository
     alert_triggers: AlertTriggerRepository
     leases: Leases  # shared by the processes of a deployment (Redis), or this process's own
+    broadcast: Broadcast  # messages to every process of the deployment (Redis pub/sub), or within this one

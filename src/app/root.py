@@ -61,6 +61,7 @@ from src.infrastructure.auth.repositories import (
     MongoUserRepository,
 )
 from src.infrastructure.auth.secrets import SystemSecrets
+from src.infrastructure.cache.broadcast import InProcessBroadcast, RedisBroadcast
 from src.infrastructure.cache.circuit_breaker import BreakerState, CircuitBreaker
 from src.infrastructure.cache.memory_cache import MemoryCache
 from src.infrastructure.cache.redis_cache import RedisCache
@@ -200,6 +201,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         alert_rules=given.alert_rules or MongoAlertRuleRepository(_database(store)),
         alert_triggers=given.alert_triggers or MongoAlertTriggerRepository(_database(store)),
         leases=given.leases or (InProcessLeases(clock.now) if redis is None else RedisLeases(redis, prefix="pq:")),
+        broadcast=InProcessBroadcast() if redis is None else RedisBroadcast(redis),
     )
     root = Root(settings, core, lifecycle, metrics, limiter,
                 _idempotency(settings, redis), scheduler, redis, store, guards=guards, redis_breaker=breaker)
@@ -345,6 +347,9 @@ def _resource_components(root: Root) -> list[Component]:
         redis = root.redis
         # No check of its own: the cache's check pings this client, which the limiter and idempotency share.
         components.append(Component("redis", stop=redis.aclose))
+    if isinstance(core.broadcast, RedisBroadcast):
+        broadcast = core.broadcast
+        components.append(Component("broadcast", start=broadcast.start, stop=broadcast.stop))
     cache = core.cache
     components.append(Component("cache", start=getattr(cache, "start", None), stop=getattr(cache, "aclose", None),
                                 check=cache.ping))

@@ -550,3 +550,14 @@ class Leases(Protocol):
         ...
 
     async def release(self, name: str, holder: str) -> None: ...
+
+
+class Broadcast(Protocol):
+    """Messages on a topic to every process of a deployment (this one included), each at most once: through
+    Redis pub/sub when configured, else within this process."""
+
+    def listen(self, topic: str, receive: Callable[[bytes], None]) -> None:
+        """Call `receive` with each message on `topic` (register before the lifecycle starts)."""
+        ...
+
+    async def publish(self, topic: str, message: bytes) -> None: ...

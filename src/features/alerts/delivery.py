@@ -1,22 +1,23 @@
 """The channels of a trigger, as EventBus subscribers of `AlertTriggeredEvent` (published by the evaluator
 once the trigger is persisted, in the one process that evaluates the rule): the webhook (signed, retried,
-dead-lettered by the webhook sender) and the log. The owner's WebSocket connections are the quotes
-slice's subscriber (`alert` frames)."""
+dead-lettered by the webhook sender), the log, and the owner's WebSocket connections — in whichever process
+they are: the `alert` frame is broadcast to every process, whose WebSocket hub sends it to the owner's sockets."""
 
 from collections import Counter
 
 import structlog
 
-from src.common.alert_shape import trigger_fields
-from src.common.ports import WebhookSender
+from src.common.alert_shape import ALERT_FRAMES, alert_frame_message, trigger_fields
+from src.common.ports import Broadcast, WebhookSender
 from src.domain.alerts import AlertTriggeredEvent
 
 WEBHOOK_EVENT_TYPE = "alert.triggered"
 
 
 class AlertChannels:
-    def __init__(self, webhooks: WebhookSender | None) -> None:
+    def __init__(self, webhooks: WebhookSender | None, broadcast: Broadcast) -> None:
         self._webhooks = webhooks
+        self._broadcast = broadcast
         self.delivered: Counter[str] = Counter()  # triggers handed to each channel
 
     def deliver_to_webhook(self, event: AlertTriggeredEvent) -> None:
@@ -30,6 +31,7 @@ class AlertChannels:
             structlog.get_logger("alerts").info("alert_triggered", **trigger_fields(event))
             self.delivered["log"] += 1
 
-    def count_websocket(self, event: AlertTriggeredEvent) -> None:
+    async def deliver_to_sockets(self, event: AlertTriggeredEvent) -> None:
         if "websocket" in event.channels:
+            await self._broadcast.publish(ALERT_FRAMES, alert_frame_message(event))
             self.delivered["websocket"] += 1

@@ -5,7 +5,14 @@ from typing import Protocol
 
 from src.common.lifecycle import Component
 from src.common.live import LiveQuotes
-from src.common.ports import AlertRuleRepository, AlertTriggerRepository, Leases, Secrets, WebhookSender
+from src.common.ports import (
+    AlertRuleRepository,
+    AlertTriggerRepository,
+    Broadcast,
+    Leases,
+    Secrets,
+    WebhookSender,
+)
 from src.domain.alerts import AlertStatus, AlertTriggeredEvent
 from src.domain.events import BarCompletedEvent
 from src.features.alerts import handlers as h
@@ -30,6 +37,8 @@ class AlertsDeps(SharedDeps, Protocol):
     def secrets(self) -> Secrets: ...
     @property
     def webhooks(self) -> WebhookSender | None: ...
+    @property
+    def broadcast(self) -> Broadcast: ...
 
 
 def build(d: AlertsDeps) -> SliceParts:
@@ -38,7 +47,7 @@ def build(d: AlertsDeps) -> SliceParts:
                                lease_ttl_s=s.alerts_lease_ttl_s, refresh_s=s.alerts_refresh_s, flush_s=s.alerts_flush_s)
     rules = h.AlertRules(d.alert_rules, evaluator, d.clock)
     check = h.servable(frozenset(d.providers.sources), webhooks=d.webhooks is not None)
-    channels = AlertChannels(d.webhooks)
+    channels = AlertChannels(d.webhooks, d.broadcast)
     return SliceParts(
         handlers={
             m.CreateAlertCommand: h.CreateAlertHandler(rules, d.secrets, check),
@@ -52,7 +61,7 @@ def build(d: AlertsDeps) -> SliceParts:
         },
         subscribers={
             BarCompletedEvent: [evaluator.on_bar_completed],
-            AlertTriggeredEvent: [channels.deliver_to_webhook, channels.deliver_to_log, channels.count_websocket],
+            AlertTriggeredEvent: [channels.deliver_to_webhook, channels.deliver_to_log, channels.deliver_to_sockets],
         },
         components=[Component("alerts", start=evaluator.start, stop=evaluator.stop, check=evaluator.check)],
         counters=[

@@ -3,10 +3,8 @@ Bars have the one public bar shape (`common.bar_shape`); quotes the same time fi
 
 from typing import Any
 
-from src.common.alert_shape import trigger_fields
 from src.common.bar_shape import bar_fields
 from src.common.time_format import iso_utc
-from src.domain.alerts import AlertTriggeredEvent
 from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick
 
 
@@ -49,7 +47,3 @@ def indicator_payload(instrument: Instrument, interval: Interval, bar_time: int,
         "timestamp": bar_time,
         "values": values,
     }
-
-
-def alert_payload(event: AlertTriggeredEvent) -> dict[str, Any]:
-    return {"type": "alert", **trigger_fields(event)}

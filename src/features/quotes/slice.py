@@ -2,11 +2,11 @@
 
 from typing import Protocol
 
+from src.common.alert_shape import ALERT_FRAMES
 from src.common.calendars import SymbolCalendars
 from src.common.lifecycle import Component
 from src.common.live import LiveQuotes
-from src.common.ports import Authenticator, ClientLimits
-from src.domain.alerts import AlertTriggeredEvent
+from src.common.ports import Authenticator, Broadcast, ClientLimits
 from src.domain.indicators import parse_specs
 from src.domain.indicators.events import IndicatorsUpdatedEvent
 from src.domain.market_data import Interval
@@ -29,6 +29,8 @@ class QuotesDeps(SharedDeps, Protocol):
     def authenticator(self) -> Authenticator: ...
     @property
     def live(self) -> LiveQuotes: ...
+    @property
+    def broadcast(self) -> Broadcast: ...
 
 
 def build(d: QuotesDeps) -> SliceParts:
@@ -45,6 +47,7 @@ def build(d: QuotesDeps) -> SliceParts:
                    live_indicators=parse_specs(s.live_indicators), authenticator=d.authenticator)
     service.add_listener(hub)
     service.add_listener(d.live)
+    d.broadcast.listen(ALERT_FRAMES, hub.on_alert_frame)
     d.live.serve(service)
     return SliceParts(
         handlers={
@@ -60,8 +63,7 @@ def build(d: QuotesDeps) -> SliceParts:
             m.GetCurrentBarQuery: h.GetCurrentBarHandler(service, d.cache),
             m.GetQuoteStatusQuery: h.GetQuoteStatusHandler(service),
         },
-        subscribers={IndicatorsUpdatedEvent: [hub.on_indicators_updated],
-                     AlertTriggeredEvent: [hub.on_alert_triggered]},
+        subscribers={IndicatorsUpdatedEvent: [hub.on_indicators_updated]},
         components=[
             Component("quotes", start=service.start, stop=service.stop, check=service.check),
             Component("quote-hub", stop=hub.close),

@@ -9,7 +9,7 @@ answered with `{"type": "authenticated", "user": ..., "role": ...}`; anything el
 not hold, or nothing within `WS_AUTH_TIMEOUT_S`, closes it with 4401 (4403: a role without the permission).
 Credentials sent in the handshake that do not hold refuse the handshake (403). An authenticated socket is
 its principal's: rate limits and connection caps count per principal, and its owner's `alert` frames come
-to it (`{"type": "alert", ...}`, see `payloads.alert_payload`).
+to it (`{"type": "alert", ...}`, see `src.common.alert_shape`).
 
 Protocol (client → server), one JSON object per message (`source` defaults to "tradingview"):
   {"action": "subscribe", "source": "tradingview", "symbols": ["BINANCE:BTCUSDT"], "intervals": ["1m", "5m"]}
@@ -65,9 +65,9 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from src.common import request_scope
+from src.common.alert_shape import read_alert_frame
 from src.common.errors import ApplicationError, Unauthenticated
 from src.common.ports import Authenticator, ClientLimits
-from src.domain.alerts import AlertTriggeredEvent
 from src.domain.errors import DomainError
 from src.domain.identity import OPEN_OWNER, Principal
 from src.domain.indicators import IndicatorSpec, parse_specs
@@ -80,7 +80,7 @@ from src.features.quotes.messages import (
     SubscribeQuotesCommand,
     UnsubscribeQuotesCommand,
 )
-from src.features.quotes.payloads import alert_payload, bar_payload, indicator_payload, quote_payload
+from src.features.quotes.payloads import bar_payload, indicator_payload, quote_payload
 from src.features.quotes.ws_client import HubClient
 from src.features.shared.dependencies import MediatorDep
 from src.features.shared.fields import DEFAULT_SOURCE
@@ -197,16 +197,13 @@ class QuoteHub:
                 frame = _frame(indicator_payload(instrument, interval, event.bar_time, values))
                 client.offer(("indicator", instrument, interval), frame)
 
-    def on_alert_triggered(self, event: AlertTriggeredEvent) -> None:
-        """An EventBus subscriber: an `alert` frame to each socket of the rule's owner (and no one else's)."""
-        if "websocket" not in event.channels:
-            return
-        frame: str | None = None
+    def on_alert_frame(self, message: bytes) -> None:
+        """A listener of the `ALERT_FRAMES` broadcast: the `alert` frame to each socket of the rule's owner in
+        this process (and no one else's), whichever process evaluated the rule."""
+        owner, frame = read_alert_frame(message)
         for client in list(self._clients):
-            if client.owner == event.owner and client.kick_reason is None:
-                frame = frame or _frame(alert_payload(event))
-                if not client.control(frame):
-                    self.kick(client, "too slow: its send queue overflowed")
+            if client.owner == owner and client.kick_reason is None and not client.control(frame):
+                self.kick(client, "too slow: its send queue overflowed")
 
     # --- clients ---------------------------------------------------------------------------------
 

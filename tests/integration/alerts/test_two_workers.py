@@ -1,9 +1,12 @@
 """Alerts across processes over real servers: two workers built by the root share a throwaway Redis (the shard
-leases) and the embedded MongoDB (mongoeco: rules, history), and both stream the TradingView simulator's
-ticks. A crossing fires once — one history entry, one signed webhook — and when the worker that evaluates
-the rule stops, the other takes its shards over and the next crossing fires once from there."""
+leases, the broadcast of alert frames) and the embedded MongoDB (mongoeco: rules, history), and both stream
+the TradingView simulator's ticks. A crossing fires once — one history entry, one signed webhook, one alert
+frame on the owner's WebSocket connected to the *other* worker — and when the worker that evaluates the rule
+stops, the other takes its shards over and the next crossing fires once from there."""
 
 import asyncio
+import contextlib
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -11,7 +14,10 @@ from collections.abc import AsyncIterator, Callable
 import orjson
 import pytest
 import redis
+import uvicorn
+from websockets.asyncio.client import connect
 
+from src.app.http import http_app
 from src.app.root import Root, bootstrap
 from src.common.settings import Settings
 from src.domain.identity import OPEN_OWNER
@@ -62,6 +68,23 @@ async def workers(tv_simulator, mongo_server, redis_server, receiver) -> AsyncIt
             await root.lifecycle.stop()
 
 
+@contextlib.asynccontextmanager
+async def served(root: Root) -> AsyncIterator[str]:
+    """The root's HTTP app on a free port (its lifecycle is the fixture's); yields the WebSocket URL."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(http_app(root), log_config=None, access_log=False, lifespan="off",
+                                           ws_ping_interval=None))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    await until(lambda: server.started or task.done())
+    try:
+        yield f"ws://127.0.0.1:{listener.getsockname()[1]}/api/v1/ws/quotes"
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()
+
+
 async def crossing(sim, offset: float) -> None:
     await sim.push_tick(BTC.ticker, 99.0, 1.0, when=T0 + offset)
     await asyncio.sleep(0.3)
@@ -85,15 +108,21 @@ async def test_two_workers_fire_each_crossing_once_and_the_survivor_takes_over(w
         await root.mediator.send(SubscribeQuotesCommand((instrument,), (Interval.M1,)))
     created = await second.mediator.send(m.CreateAlertCommand(ACTOR, m.AlertSettings(
         "tradingview", BTC, {"kind": "price_crosses", "level": 100.0, "direction": "up"},
-        channels=("webhook", "log"))))
+        channels=("webhook", "log", "websocket"))))
     rule_id = created.rule.id
     await until(lambda: any(rule_id in evaluator(root).book for root in workers))
     [holder] = [root for root in workers if rule_id in evaluator(root).book]  # exactly one evaluates it
     survivor = second if holder is first else first
 
-    await crossing(tv_simulator, 10)
-    await receiver.wait_for(1)
-    await asyncio.sleep(0.5)  # time for a second delivery, were there one
+    async with served(survivor) as ws_url, connect(ws_url) as ws:  # the owner's socket, on the other worker
+        await crossing(tv_simulator, 10)
+        async with asyncio.timeout(10):
+            frame = orjson.loads(await ws.recv())
+        assert frame["type"] == "alert" and frame["rule_id"] == rule_id and frame["trigger_count"] == 1
+        await receiver.wait_for(1)
+        await asyncio.sleep(0.5)  # time for a second delivery or frame, were there one
+        await ws.send('{"action": "ping"}')
+        assert orjson.loads(await ws.recv()) == {"type": "pong"}
     [delivered] = alert_deliveries(receiver)
     assert delivered["rule_id"] == rule_id and delivered["values"] == {"price": 101.0, "level": 100.0}
     history = await holder.mediator.send(m.ListAlertTriggersQuery(ACTOR, rule_id))
