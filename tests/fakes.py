@@ -446,14 +446,20 @@ class FakeAlertRuleRepository:
         live = [s for s in self.rules.values() if not s.deleted and owner in (None, s.rule.owner)]
         return sorted(live, key=lambda s: (s.created_at, s.rule.id))[:limit]
 
-    async def save(self, rule, *, expected_revision, now):
+    async def save(self, rule, *, expected_revision, now, triggers=()):
         stored = self.rules.get(rule.id)
         if stored is None or stored.deleted or stored.revision != expected_revision:
             return None
         self.saves += 1
-        self.rules[rule.id] = stored = StoredAlertRule(rule, expected_revision + 1, stored.created_at,
-                                                       stored.updated_at if now is None else now)
-        return stored
+        self.rules[rule.id] = StoredAlertRule(rule, expected_revision + 1, stored.created_at,
+                                              stored.updated_at if now is None else now,
+                                              outbox=(*stored.outbox, *triggers))
+        return expected_revision + 1
+
+    async def clear_outbox(self, rule_id, trigger_counts):
+        stored = self.rules[rule_id]
+        kept = tuple(t for t in stored.outbox if t.trigger_count not in trigger_counts)
+        self.rules[rule_id] = replace(stored, outbox=kept)
 
     async def delete(self, rule_id, *, now):
         stored = self.rules.get(rule_id)

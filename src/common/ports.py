@@ -486,13 +486,15 @@ def alert_shard(rule_id: str) -> int:
 @dataclass(frozen=True, slots=True)
 class StoredAlertRule:
     """A rule as stored: `revision` grows with every write (the optimistic check of concurrent writers),
-    `updated_at` only with its owner's changes (create, edit, enable, disable, delete)."""
+    `updated_at` only with its owner's changes (create, edit, enable, disable, delete). `outbox`: triggers
+    written with the rule's state, in the same write, and not yet recorded in the history."""
 
     rule: AlertRule
     revision: int
     created_at: float
     updated_at: float
     deleted: bool = False
+    outbox: tuple[AlertTriggeredEvent, ...] = ()
 
 
 class AlertRuleRepository(Protocol):
@@ -506,9 +508,15 @@ class AlertRuleRepository(Protocol):
         """Rules (of `owner`, or everyone's with None), oldest first."""
         ...
 
-    async def save(self, rule: AlertRule, *, expected_revision: int, now: float | None) -> StoredAlertRule | None:
-        """Write `rule` over revision `expected_revision`, atomically; None (nothing written) when another writer
-        changed it since. `now` marks an owner's change (`updated_at`); None an evaluation's."""
+    async def save(self, rule: AlertRule, *, expected_revision: int, now: float | None,
+                   triggers: Sequence[AlertTriggeredEvent] = ()) -> int | None:
+        """Write `rule` over revision `expected_revision`, with `triggers` added to its outbox, atomically; the new
+        revision, or None (nothing written) when another writer changed it since. `now` marks an owner's change
+        (`updated_at`); None an evaluation's."""
+        ...
+
+    async def clear_outbox(self, rule_id: str, trigger_counts: Sequence[int]) -> None:
+        """Drop these triggers from the rule's outbox (they are in the history now); the revision stays."""
         ...
 
     async def delete(self, rule_id: str, *, now: float) -> bool:

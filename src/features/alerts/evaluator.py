@@ -15,9 +15,11 @@ Rules:
   it missed and publishes them, so a crossing that happened meanwhile fires once, marked `late`.
 * **Persisted first.** A rule that fired or expired is written at once (the writer is woken); other changes of
   what a rule remembers (its side of the level, the time it last saw) are written every `ALERTS_FLUSH_S`,
-  coalesced. After the write, the trigger is recorded in the history and its events are published (the
-  channels are subscribers). A write that finds the rule changed by its owner meanwhile reloads the rule
-  and drops what it would have delivered.
+  coalesced. A trigger is written in the same atomic write as the state that fired it (the rule's outbox),
+  then its events are published (the channels are subscribers), then it is moved to the history. A write
+  that finds the rule changed by its owner meanwhile reloads the rule and drops what it would have
+  delivered. Delivery is at most once: triggers a stopped process left in an outbox are recorded in the
+  history by the next evaluator of the rule, not delivered again.
 * **Restart.** Rules are loaded with what they remember; the next evaluation continues from there (see
   `AlertMemory`). A change not yet written when a process stops abruptly is at most `ALERTS_FLUSH_S` old,
   and the bars backfilled on the next start replay what it had seen.
@@ -82,6 +84,7 @@ class AlertEvaluator:
         self._owned: set[int] = set()
         self._dirty: dict[str, None] = {}  # rules whose state is to be written
         self._events: dict[str, list[DomainEvent]] = {}  # what they raised, delivered once written
+        self._unrecorded: dict[str, list[AlertTriggeredEvent]] = {}  # in rules' outboxes, not yet in the history
         self._urgent = asyncio.Event()
         self._write_lock = asyncio.Lock()
         self._held: set[Instrument] = set()
@@ -175,7 +178,8 @@ class AlertEvaluator:
                 log.exception("alert_state_write_failed")
 
     async def write_pending(self) -> None:
-        """Write every changed rule (those with events first), then record and publish their events."""
+        """Write every changed rule (those with events first) and deliver their events, then record the triggers
+        delivered in the history."""
         async with self._write_lock:
             ids = sorted(self._dirty, key=lambda rule_id: rule_id not in self._events)
             for rule_id in ids:
@@ -188,23 +192,34 @@ class AlertEvaluator:
                     self._dirty[rule_id] = None
                     self._events[rule_id] = events + self._events.get(rule_id, [])
                     raise
+            await self._record()
 
     async def _write(self, rule_id: str, events: list[DomainEvent]) -> None:
         rule = self.book.get(rule_id)
         if rule is None or rule_id not in self._revisions:
             return
-        stored = await self._rules.save(rule, expected_revision=self._revisions[rule_id], now=None)
-        if stored is None:  # changed by its owner (or deleted) meanwhile: theirs wins, nothing is delivered
+        triggers = [event for event in events if isinstance(event, AlertTriggeredEvent)]
+        revision = await self._rules.save(rule, expected_revision=self._revisions[rule_id], now=None,
+                                          triggers=triggers)
+        if revision is None:  # changed by its owner (or deleted) meanwhile: theirs wins, nothing is delivered
             self.write_conflicts += 1
             await self.reload(rule_id)
             return
-        self._revisions[rule_id] = stored.revision
+        self._revisions[rule_id] = revision
         for event in events:
-            if isinstance(event, AlertTriggeredEvent):
-                self.triggers_recorded += 1
-                if not await self._triggers.add(event):
-                    continue  # recorded (and delivered) already
             await self._event_bus.publish(event)
+        if triggers:
+            self._unrecorded.setdefault(rule_id, []).extend(triggers)
+
+    async def _record(self) -> None:
+        """Move the triggers from the rules' outboxes to the history (idempotent: a trigger is recorded once)."""
+        while self._unrecorded:
+            rule_id, triggers = next(iter(self._unrecorded.items()))
+            for trigger in triggers:
+                if await self._triggers.add(trigger):
+                    self.triggers_recorded += 1
+            await self._rules.clear_outbox(rule_id, [trigger.trigger_count for trigger in triggers])
+            del self._unrecorded[rule_id]
 
     # --- rules: shards, owners' changes ------------------------------------------------------------
 
@@ -274,6 +289,9 @@ class AlertEvaluator:
 
     def _take(self, stored: StoredAlertRule) -> None:
         rule_id = stored.rule.id
+        if stored.outbox:  # written by a process that stopped before recording them: recorded, not delivered again
+            self._unrecorded[rule_id] = list(stored.outbox)
+            self._urgent.set()
         current = self.book.get(rule_id)
         if current is None:
             self.book.add(stored.rule)

@@ -5,6 +5,7 @@ fresh version, a few times; the rule's own methods decide what a change does to 
 
 from collections.abc import Callable
 from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from typing import Any
 
 from src.common.errors import Conflict, NotFound
@@ -39,10 +40,11 @@ class AlertRules:
             changed = change(stored.rule)
             if changed is stored.rule:
                 return stored
-            saved = await self.rules.save(changed, expected_revision=stored.revision, now=self.clock.now())
-            if saved is not None:
+            now = self.clock.now()
+            revision = await self.rules.save(changed, expected_revision=stored.revision, now=now)
+            if revision is not None:
                 await self.evaluator.reload(rule_id)
-                return saved
+                return replace(stored, rule=changed, revision=revision, updated_at=now)
         raise Conflict(f"alert rule {rule_id} is changing too often to save: try again")
 
 

@@ -4,12 +4,13 @@ document per trigger) in MongoDB.
 A rule's document holds its settings, its state (`status`, `memory`: what it remembers between
 evaluations, so a restart continues where it stopped), its evaluation `shard`, a `revision` that every
 write increments (writes are filtered on the revision read: an evaluator and an owner's edit never
-overwrite each other), and `updated_at`, moved only by its owner's changes, which evaluators in other
-processes poll for. Deleting marks the document `deleted` (so they see it go) and a later purge removes it.
-A trigger's `_id` is `<rule id>:<trigger count>`: recording one twice is a no-op.
+overwrite each other), `updated_at`, moved only by its owner's changes, which evaluators in other
+processes poll for, and an `outbox`: the triggers written in the same atomic write as the state that fired
+them, until they are recorded in the history. Deleting marks the document `deleted` (so they see it go)
+and a later purge removes it. A trigger's `_id` is `<rule id>:<trigger count>`: recording one twice is a no-op.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -53,16 +54,22 @@ class MongoAlertRuleRepository:
         return [stored_rule(doc) async for doc in cursor]
 
     @translate_errors
-    async def save(self, rule: AlertRule, *, expected_revision: int, now: float | None) -> StoredAlertRule | None:
+    async def save(self, rule: AlertRule, *, expected_revision: int, now: float | None,
+                   triggers: Sequence[AlertTriggeredEvent] = ()) -> int | None:
         changes: dict[str, Any] = {**rule_doc(rule), "revision": expected_revision + 1}
         del changes["_id"]
         if now is not None:
             changes["updated_at"] = now
-        doc = await self._rules.find_one_and_update(
-            {"_id": rule.id, "revision": expected_revision, **_LIVE}, {"$set": changes},
-            return_document=True,
-        )
-        return None if doc is None else stored_rule(doc)
+        update: dict[str, Any] = {"$set": changes}
+        if triggers:
+            update["$push"] = {"outbox": {"$each": [trigger_doc(event) for event in triggers]}}
+        result = await self._rules.update_one({"_id": rule.id, "revision": expected_revision, **_LIVE}, update)
+        return expected_revision + 1 if result.matched_count == 1 else None
+
+    @translate_errors
+    async def clear_outbox(self, rule_id: str, trigger_counts: Sequence[int]) -> None:
+        await self._rules.update_one({"_id": rule_id},
+                                     {"$pull": {"outbox": {"trigger_count": {"$in": list(trigger_counts)}}}})
 
     @translate_errors
     async def delete(self, rule_id: str, *, now: float) -> bool:
@@ -143,7 +150,9 @@ def stored_rule(doc: dict[str, Any]) -> StoredAlertRule:
         channels=tuple(doc["channels"]), note=doc["note"], status=AlertStatus(doc["status"]),
         memory=AlertMemory.from_dict(doc["memory"]),
     )
-    return StoredAlertRule(rule, doc["revision"], doc["created_at"], doc["updated_at"], bool(doc.get("deleted")))
+    outbox = tuple(trigger_event(trigger) for trigger in doc.get("outbox", ()))
+    return StoredAlertRule(rule, doc["revision"], doc["created_at"], doc["updated_at"], bool(doc.get("deleted")),
+                           outbox)
 
 
 def trigger_doc(event: AlertTriggeredEvent) -> dict[str, Any]:

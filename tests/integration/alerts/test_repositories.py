@@ -29,6 +29,17 @@ def full_rule(rule_id: str = "00000000000000a1", owner: str = "u1") -> AlertRule
     )
 
 
+def trigger(count: int) -> AlertTriggeredEvent:
+    return AlertTriggeredEvent(
+        occurred_at=1_700_000_100.0 + count, correlation_id="c1", rule_id="r1", owner="u1", source="binance",
+        symbol=BTC, interval=Interval.H1, condition_kind="macd_crosses_signal",
+        condition={"kind": "macd_crosses_signal", "fast": 8, "slow": 21, "signal": 5, "direction": "down"},
+        values={"close": 99.5, "macd_8_21_5": -0.25, "macd_signal_8_21_5": -0.125},
+        triggered_at=1_700_000_000.0 + count, late=count == 2, bar_time=1_699_996_400, trigger_count=count,
+        channels=("webhook", "log"), note="MACD turns down",
+    )
+
+
 async def test_a_rule_round_trips_with_every_field_and_its_memory(mongo_db):
     rules = MongoAlertRuleRepository(mongo_db)
     await rules.ensure_indexes()
@@ -50,14 +61,26 @@ async def test_a_rule_round_trips_with_every_field_and_its_memory(mongo_db):
 async def test_a_write_over_a_stale_revision_is_refused_even_when_raced(mongo_db):
     rules = MongoAlertRuleRepository(mongo_db)
     stored = await rules.add(full_rule(), 10.0)
-    attempts = [rules.save(stored.rule.revise(note=f"edit {n}"), expected_revision=1, now=20.0 + n)
-                for n in range(6)]
-    results = await asyncio.gather(*attempts)
-    [winner] = [r for r in results if r is not None]
-    assert winner.revision == 2 and (await rules.get(stored.rule.id)).rule.note == winner.rule.note
-    evaluated = await rules.save(winner.rule.disable(), expected_revision=2, now=None)
-    assert evaluated.updated_at == winner.updated_at  # an evaluation's write does not count as the owner's change
+    edits = [stored.rule.revise(note=f"edit {n}") for n in range(6)]
+    results = await asyncio.gather(*(rules.save(edit, expected_revision=1, now=20.0) for edit in edits))
+    assert sorted(results, key=str) == [2, None, None, None, None, None]
+    winner = await rules.get(stored.rule.id)
+    assert winner.revision == 2 and winner.rule.note in {edit.note for edit in edits} and winner.updated_at == 20.0
+    assert await rules.save(winner.rule.disable(), expected_revision=2, now=None) == 3
+    assert (await rules.get(stored.rule.id)).updated_at == 20.0  # an evaluation's write is not the owner's change
     assert await rules.save(winner.rule, expected_revision=2, now=30.0) is None
+
+
+async def test_triggers_written_with_the_state_wait_in_the_outbox_until_recorded(mongo_db):
+    rules = MongoAlertRuleRepository(mongo_db)
+    stored = await rules.add(full_rule(), 10.0)
+    first, second = trigger(1), trigger(2)
+    assert await rules.save(stored.rule, expected_revision=1, now=None, triggers=[first]) == 2
+    assert await rules.save(stored.rule, expected_revision=2, now=None, triggers=[second]) == 3
+    assert (await rules.get(stored.rule.id)).outbox == (first, second)
+    await rules.clear_outbox(stored.rule.id, [1])
+    reloaded = await rules.get(stored.rule.id)
+    assert reloaded.outbox == (second,) and reloaded.revision == 3
 
 
 async def test_deleted_rules_are_gone_for_owners_but_seen_by_pollers_until_purged(mongo_db):
@@ -78,18 +101,8 @@ async def test_a_trigger_is_recorded_once_with_every_field_newest_first(mongo_db
     triggers = MongoAlertTriggerRepository(mongo_db)
     await triggers.ensure_indexes()
 
-    def event(count: int) -> AlertTriggeredEvent:
-        return AlertTriggeredEvent(
-            occurred_at=1_700_000_100.0 + count, correlation_id="c1", rule_id="r1", owner="u1", source="binance",
-            symbol=BTC, interval=Interval.H1, condition_kind="macd_crosses_signal",
-            condition={"kind": "macd_crosses_signal", "fast": 8, "slow": 21, "signal": 5, "direction": "down"},
-            values={"close": 99.5, "macd_8_21_5": -0.25, "macd_signal_8_21_5": -0.125},
-            triggered_at=1_700_000_000.0 + count, late=count == 2, bar_time=1_699_996_400, trigger_count=count,
-            channels=("webhook", "log"), note="MACD turns down",
-        )
-
-    assert await triggers.add(event(1)) and await triggers.add(event(2))
-    assert not await triggers.add(event(2))
-    assert await triggers.of_rule("r1", limit=10) == [event(2), event(1)]
+    assert await triggers.add(trigger(1)) and await triggers.add(trigger(2))
+    assert not await triggers.add(trigger(2))
+    assert await triggers.of_rule("r1", limit=10) == [trigger(2), trigger(1)]
     await triggers.remove_rule("r1")
     assert await triggers.of_rule("r1", limit=10) == []

@@ -237,3 +237,20 @@ async def test_a_crossing_rule_fires_once_per_crossing_whatever_the_restarts(pri
         assert len(world.sent) == len(world.history(rule_id))
     finally:
         await world.root.lifecycle.stop()
+
+
+async def test_triggers_a_stopped_process_left_in_an_outbox_are_recorded_not_delivered_again(world):
+    rule_id = await world.create()
+    await world.evaluator.refresh()
+    await world.tick(1, 99.0)
+    await world.tick(2, 101.0)
+    [first] = world.history(rule_id)
+    assert world.alert_rules.rules[rule_id].outbox == ()  # recorded: out of the outbox
+    stored = world.alert_rules.rules[rule_id]  # another process wrote a trigger with the state, then died
+    lost = replace(first, trigger_count=2)
+    await world.alert_rules.save(stored.rule, expected_revision=stored.revision, now=None, triggers=[lost])
+    delivered = len(world.sent)
+    await world.restart()
+    await world.evaluator.write_pending()
+    assert [t.trigger_count for t in world.history(rule_id)] == [1, 2]
+    assert len(world.sent) == delivered and world.alert_rules.rules[rule_id].outbox == ()
