@@ -298,7 +298,9 @@ class AlertEvaluator:
         else:
             merged = _merged(current, stored.rule)
             self.book.replace(merged)
-            if merged is not stored.rule:
+            if merged is stored.rule:  # theirs wins: what the replaced version raised is not delivered
+                self._events.pop(rule_id, None)
+            else:
                 self._dirty[rule_id] = None
         self._revisions[rule_id] = stored.revision
 

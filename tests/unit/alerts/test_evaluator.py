@@ -254,3 +254,15 @@ async def test_triggers_a_stopped_process_left_in_an_outbox_are_recorded_not_del
     await world.evaluator.write_pending()
     assert [t.trigger_count for t in world.history(rule_id)] == [1, 2]
     assert len(world.sent) == delivered and world.alert_rules.rules[rule_id].outbox == ()
+
+
+async def test_a_trigger_not_yet_written_when_its_owner_disables_the_rule_is_not_delivered(world):
+    rule_id = await world.create()
+    await world.evaluator.refresh()
+    await world.tick(1, 99.0)
+    world.clock.value = T0 + 2
+    await world.feed.push(QuoteTick(BTC, T0 + 2, 101.0, 1.0))  # fires in memory; the writer has not run yet
+    await world.mediator.send(m.DisableAlertCommand(ALICE, rule_id))  # the owner's change lands first
+    await world.evaluator.write_pending()
+    assert world.history(rule_id) == [] and world.sent == []
+    assert str(world.alert_rules.rules[rule_id].rule.status) == "disabled"
