@@ -79,3 +79,7 @@ async def test_a_crossing_streamed_by_the_source_is_in_the_rule_s_history(alerts
     assert event["values"] == {"price": 101.0, "level": 100.0} and event["late"] is False
     assert event["triggered_at_timestamp"] == T0 + 1 and event["trigger_count"] == 1
     assert (await alerts_api.get(f"/api/v1/alerts/{rule['id']}")).json()["side"] == "above"
+    metrics = (await alerts_api.get("/metrics")).text
+    for line in ('alert_rules{state="armed"} 1.0', "alert_triggers_total 1.0",
+                 'alert_deliveries_total{channel="log"} 1.0'):
+        assert line in metrics, line
