@@ -6,7 +6,7 @@ root with the embedded store (mongoeco) in a temporary data directory; one repea
 
 `alert_tick_to_webhook_p99_ms` (target <= 50 ms): from `push_tick` to the receiver's receipt of that tick's
 `alert.triggered` delivery (matched by the unique price that fired it), over `TICKS` ticks 40 ms apart.
-`alert_ticks_undelivered`: ticks whose delivery never arrived (should be 0).
+`alert_ticks_undelivered`: ticks whose delivery never arrived within 15 s (should be 0).
 """
 
 import asyncio
@@ -63,7 +63,7 @@ async def _drive(sim: TradingViewSimulator, receiver: Receiver, start: float) ->
         receiver.sent[price] = time.perf_counter()
         await sim.push_tick(BTC.ticker, price, 1_000.0 + i, when=start + i * SPACING_S)
         await asyncio.sleep(SPACING_S)
-    deadline = time.perf_counter() + 3.0
+    deadline = time.perf_counter() + 15.0  # a delivery retried after a failure is late, not lost
     while receiver.sent and time.perf_counter() < deadline:  # noqa: ASYNC110 - the receiver owns `sent`
         await asyncio.sleep(0.01)
 
@@ -100,6 +100,7 @@ async def run() -> dict[str, float]:
     return {
         "alert_tick_to_webhook_p99_ms": round(measured[int(0.99 * (len(measured) - 1))], 3),
         "alert_tick_to_webhook_p50_ms": round(statistics.median(measured), 3),
+        "alert_tick_to_webhook_max_ms": round(measured[-1], 3),
         "alert_ticks_undelivered": float(len(receiver.sent)),
     }
 
