@@ -40,7 +40,12 @@ class LiveQuotes:
         self._upstream: LiveUpstream | None = None
 
     def add_listener(self, listener: QuoteListener) -> None:
-        self._listeners.append(listener)
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: QuoteListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def serve(self, upstream: LiveUpstream) -> None:
         self._upstream = upstream

@@ -100,7 +100,10 @@ class AlertEvaluator:
 
     async def start(self) -> None:
         self._live.add_listener(self)
-        await self.refresh()
+        try:
+            await self.refresh()
+        except Exception:  # the store or Redis is down: the refresh loop keeps trying
+            log.exception("alerts_refresh_failed")
         self._tasks = [asyncio.create_task(self._write_loop(), name="alerts-writer"),
                        asyncio.create_task(self._refresh_loop(), name="alerts-refresh")]
 
@@ -111,7 +114,11 @@ class AlertEvaluator:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        await self.write_pending()
+        self._live.remove_listener(self)
+        try:
+            await self.write_pending()
+        except Exception:  # the store is down: what was not written is replayed from history on the next start
+            log.exception("alert_state_write_failed")
         with contextlib.suppress(Exception):
             await self._live.let_go(HOLDER, list(self._held))
         self._held.clear()
