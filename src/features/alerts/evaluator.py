@@ -13,6 +13,13 @@ Rules:
   values at that bar, and 1-minute bars also replay, for the tick rules, the path of bars the live stream did
   not show (parts older than the last tick are skipped): after an outage the quote service backfills the bars
   it missed and publishes them, so a crossing that happened meanwhile fires once, marked `late`.
+* **Gaps.** The first tick of a symbol whose rules this evaluator restored with a past (after a start, or
+  taking their shard: they last observed more than a bar ago) and, for a symbol already seen, a tick whose
+  forming 1-minute bar does not cover its period (the feed lost ticks: an outage) open a gap for it: its
+  ticks are held, not evaluated, until the backfilled 1-minute bars reach the forming bar (a bar closing at
+  or after its open), so that what happened in the gap is evaluated before what came after it; then the
+  held ticks are evaluated in order. A gap the backfill does not close (the source's history failed, or has
+  no bar for the last minute) closes after `GAP_WAIT_S`.
 * **Persisted first.** A rule that fired or expired is written at once (the writer is woken); other changes of
   what a rule remembers (its side of the level, the time it last saw) are written every `ALERTS_FLUSH_S`,
   coalesced. A trigger is written in the same atomic write as the state that fired it (the rule's outbox),
@@ -60,6 +67,7 @@ HOLDER = "alerts"  # its name as a holder of upstream subscriptions
 PATH_INTERVAL = Interval.M1  # the bars whose path tick rules replay
 PURGE_DELETED_AFTER_S = 3600.0
 PURGE_EVERY_S = 60.0
+GAP_WAIT_S = 10.0
 _SETTINGS = ("cooldown_s", "one_time", "expires_at", "channels", "note")
 
 
@@ -88,6 +96,8 @@ class AlertEvaluator:
         self._urgent = asyncio.Event()
         self._write_lock = asyncio.Lock()
         self._held: set[Instrument] = set()
+        self._gaps: dict[Instrument, _Gap] = {}
+        self._restored: set[Instrument] = set()  # symbols of rules restored with a past, before their first tick
         self._since = 0.0
         self._purged_at = 0.0
         self._tasks: list[asyncio.Task[None]] = []
@@ -115,6 +125,8 @@ class AlertEvaluator:
                 await task
         self._tasks = []
         self._live.remove_listener(self)
+        for instrument in list(self._gaps):
+            self._close_gap(instrument)
         try:
             await self.write_pending()
         except Exception:  # the store is down: what was not written is replayed from history on the next start
@@ -143,8 +155,35 @@ class AlertEvaluator:
         return self.book.watches_ticks(instrument.source, instrument.symbol)
 
     def on_quote(self, instrument: Instrument, tick: QuoteTick, forming: Sequence[BarUpdate]) -> None:
+        gap = self._gaps.get(instrument)
+        if gap is None:
+            gap = self._gap_of(instrument, forming)
+        if gap is not None:
+            gap.ticks.append(tick)
+            return
         self.evaluations += 1
         self._changed(self.book.on_tick(instrument.source, instrument.symbol, tick.price, tick.time))
+
+    def _gap_of(self, instrument: Instrument, forming: Sequence[BarUpdate]) -> "_Gap | None":
+        restored = instrument in self._restored
+        self._restored.discard(instrument)
+        seen = self.book.last_seen(instrument.source, instrument.symbol) is not None
+        for update in forming:
+            if update.bar.interval is PATH_INTERVAL and (restored or (seen and not update.full_period)):
+                gap = self._gaps[instrument] = _Gap(update.bar.time)
+                gap.timer = asyncio.get_running_loop().call_later(GAP_WAIT_S, self._close_gap, instrument)
+                return gap
+        return None
+
+    def _close_gap(self, instrument: Instrument) -> None:
+        gap = self._gaps.pop(instrument, None)
+        if gap is None:
+            return
+        if gap.timer is not None:
+            gap.timer.cancel()
+        for tick in gap.ticks:
+            self.evaluations += 1
+            self._changed(self.book.on_tick(instrument.source, instrument.symbol, tick.price, tick.time))
 
     def on_bar_closed(self, update: BarUpdate) -> None:
         """Bars are taken once stored, from `BarCompletedEvent`."""
@@ -155,6 +194,10 @@ class AlertEvaluator:
         if bar.interval is PATH_INTERVAL and self.book.watches_ticks(key.source, key.symbol):
             self.evaluations += 1
             self._changed(self.book.on_backfill(key.source, key.symbol, [bar], now))
+        instrument = Instrument(key.source, key.symbol)
+        gap = self._gaps.get(instrument)
+        if gap is not None and bar.interval is PATH_INTERVAL and bar.closes_at >= gap.opens_at:
+            self._close_gap(instrument)
         specs = self.book.indicator_specs(key.source, key.symbol, bar.interval)
         if not specs:  # every bar condition reads an indicator: no bar rule of this series
             return
@@ -300,6 +343,9 @@ class AlertEvaluator:
             self._unrecorded[rule_id] = list(stored.outbox)
             self._urgent.set()
         current = self.book.get(rule_id)
+        observed = stored.rule.memory.observed_at
+        if current is None and observed is not None and observed < self._clock.now() - PATH_INTERVAL.seconds:
+            self._restored.add(Instrument(stored.rule.source, stored.rule.symbol))
         if current is None:
             self.book.add(stored.rule)
         else:
@@ -331,6 +377,17 @@ class AlertEvaluator:
                 self._held |= wanted
         except Exception as error:  # an unknown symbol, a source down: the others are held; retried next pass
             log.warning("alerts_symbols_not_held", error=f"{type(error).__name__}: {error}")
+
+
+class _Gap:
+    """The ticks of a symbol held while the bars of a gap in its stream are backfilled."""
+
+    __slots__ = ("opens_at", "ticks", "timer")
+
+    def __init__(self, opens_at: int) -> None:
+        self.opens_at = opens_at  # open time of the forming 1-minute bar that did not cover its period
+        self.ticks: list[QuoteTick] = []
+        self.timer: asyncio.TimerHandle | None = None
 
 
 def _lease(shard: int) -> str:

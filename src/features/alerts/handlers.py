@@ -10,7 +10,7 @@ from typing import Any
 
 from src.common.errors import Conflict, NotFound
 from src.common.ports import AlertRuleRepository, AlertTriggerRepository, Clock, Secrets, StoredAlertRule
-from src.domain.alerts import AlertRule, AlertStatus, AlertTriggeredEvent, parse_condition
+from src.domain.alerts import AlertMemory, AlertRule, AlertStatus, AlertTriggeredEvent, parse_condition
 from src.domain.alerts.errors import InvalidAlertRule
 from src.features.alerts import messages as m
 from src.features.alerts.evaluator import AlertEvaluator
@@ -48,10 +48,12 @@ class AlertRules:
         raise Conflict(f"alert rule {rule_id} is changing too often to save: try again")
 
 
-def rule_of(rule_id: str, owner: str, settings: m.AlertSettings) -> AlertRule:
+def rule_of(rule_id: str, owner: str, settings: m.AlertSettings, now: float) -> AlertRule:
+    """A new rule, watching from `now` on: history older than its creation (bars a backfill replays) is not
+    evaluated for it."""
     fields = {field.name: getattr(settings, field.name) for field in dataclass_fields(settings)}
     fields["condition"] = parse_condition(settings.condition)
-    return AlertRule(id=rule_id, owner=owner, **fields)
+    return AlertRule(id=rule_id, owner=owner, memory=AlertMemory(observed_at=now), **fields)
 
 
 def revised(rule: AlertRule, changes: dict[str, Any]) -> AlertRule:
@@ -68,7 +70,7 @@ class CreateAlertHandler:
 
     async def __call__(self, command: m.CreateAlertCommand) -> StoredAlertRule:
         now = self._rules.clock.now()
-        rule = rule_of(self._secrets.new_id(), command.actor.user_id, command.settings)
+        rule = rule_of(self._secrets.new_id(), command.actor.user_id, command.settings, now)
         rule.check_not_expired(now)
         self._check(rule)
         stored = await self._rules.rules.add(rule, now)

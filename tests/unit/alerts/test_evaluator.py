@@ -30,8 +30,11 @@ CROSS_UP_100 = {"kind": "price_crosses", "level": 100.0, "direction": "up"}
 
 
 class AlertsWorld(World):
+    """The root with fakes; the source's history seeds the forming bar (opening at T0) of a subscription."""
+
     def __init__(self) -> None:
         super().__init__(clock=FakeClock(T0), live_bar_intervals=["1m"], live_close_every_s=3600)
+        self.provider.add_history(BTC, Interval.M1, T0 - 120, 3, price=50.0)
         self.evaluator: AlertEvaluator = self.exposed("alerts", "evaluator")
         self.sent: list[AlertTriggeredEvent] = []
         self.event_bus.subscribe(AlertTriggeredEvent, self.sent.append)
@@ -40,6 +43,12 @@ class AlertsWorld(World):
         interval = settings.pop("interval", None)
         command = m.CreateAlertCommand(actor, m.AlertSettings(SOURCE, BTC, condition, interval=interval, **settings))
         return (await self.mediator.send(command)).rule.id
+
+    async def watch(self) -> None:
+        """The evaluator holds its rules' symbols; the source's history is backfilled (its bars published)."""
+        await self.evaluator.refresh()
+        await self.exposed("quotes", "service").drain()
+        await self.evaluator.write_pending()
 
     async def tick(self, offset: float, price: float) -> None:
         self.clock.value = T0 + offset
@@ -82,7 +91,7 @@ async def world() -> AsyncIterator[AlertsWorld]:
 
 async def test_a_crossing_fires_once_is_recorded_with_its_values_and_then_delivered(world):
     rule_id = await world.create(channels=("log", "webhook"))
-    await world.evaluator.refresh()  # holds the symbol upstream
+    await world.watch()  # holds the symbol upstream
     assert BTC in world.feed.subscribed
     for offset, price in ((1, 99.0), (2, 101.0), (3, 102.0), (4, 100.0), (5, 103.0)):
         await world.tick(offset, price)
@@ -99,7 +108,7 @@ async def test_a_crossing_fires_once_is_recorded_with_its_values_and_then_delive
 async def test_a_restart_between_two_ticks_of_a_crossing_does_not_fire_it_again(world):
     rule_id = await world.create()
     above = await world.create({"kind": "price_above", "level": 100.0})  # fires when first seen above
-    await world.evaluator.refresh()
+    await world.watch()
     await world.tick(1, 99.0)
     await world.tick(2, 101.0)
     await world.restart()
@@ -112,7 +121,7 @@ async def test_a_restart_between_two_ticks_of_a_crossing_does_not_fire_it_again(
 
 async def test_a_crossing_inside_an_outage_fires_once_from_the_backfilled_bars_marked_late(world):
     rule_id = await world.create()
-    await world.evaluator.refresh()
+    await world.watch()
     await world.tick(1, 99.0)  # below, in the bar opening at T0
     await world.restart()  # down meanwhile; its bars come back from the source's history
     late_now = T0 + 600
@@ -127,7 +136,7 @@ async def test_a_crossing_inside_an_outage_fires_once_from_the_backfilled_bars_m
 async def test_bar_rules_read_the_indicators_computed_on_the_stored_bars(world):
     condition = {"kind": "price_crosses_ma", "average": "sma", "period": 3, "direction": "up"}
     rule_id = await world.create(condition, interval=Interval.M1)
-    await world.evaluator.refresh()
+    await world.watch()
     closes = [10.0, 10.0, 10.0, 9.0, 12.0]  # sma3 at the last: (10 + 9 + 12) / 3 = 10.33; close 12 crosses up
     for i, close in enumerate(closes):
         await world.bar(T0 + 60 * i, close, close, close, close)
@@ -140,7 +149,7 @@ async def test_a_one_time_rule_ends_done_and_a_disabled_rule_does_not_fire(world
     once = await world.create(one_time=True)
     off = await world.create()
     await world.mediator.send(m.DisableAlertCommand(ALICE, off))
-    await world.evaluator.refresh()
+    await world.watch()
     for offset, price in ((1, 99.0), (2, 101.0), (3, 99.0), (4, 101.0)):
         await world.tick(offset, price)
     assert len(world.history(once)) == 1 and world.history(off) == []
@@ -151,7 +160,7 @@ async def test_a_one_time_rule_ends_done_and_a_disabled_rule_does_not_fire(world
 
 async def test_a_cooldown_holds_back_crossings_until_it_ends(world):
     rule_id = await world.create({"kind": "price_crosses", "level": 100.0}, cooldown_s=60)
-    await world.evaluator.refresh()
+    await world.watch()
     for offset, price in ((1, 99.0), (2, 101.0), (3, 99.0), (10, 101.0), (70, 99.0)):
         await world.tick(offset, price)
     assert [t.triggered_at - T0 for t in world.history(rule_id)] == [2, 70]
@@ -194,7 +203,7 @@ async def test_a_webhook_channel_is_refused_where_no_webhook_is_configured():
 
 async def test_an_edit_of_its_delivery_keeps_what_the_rule_had_seen(world):
     rule_id = await world.create()
-    await world.evaluator.refresh()
+    await world.watch()
     await world.tick(1, 99.0)
     await world.mediator.send(m.ReviseAlertCommand(ALICE, rule_id, {"note": "watch BTC", "channels": ("log",)}))
     await world.tick(2, 101.0)  # the crossing is still seen as one
@@ -228,7 +237,7 @@ async def test_a_crossing_rule_fires_once_per_crossing_whatever_the_restarts(pri
     try:
         await world.mediator.send(StartQuotesCommand(()))
         rule_id = await world.create()
-        await world.evaluator.refresh()
+        await world.watch()
         for i, price in enumerate(prices):
             if i in restarts:
                 await world.restart()
@@ -241,7 +250,7 @@ async def test_a_crossing_rule_fires_once_per_crossing_whatever_the_restarts(pri
 
 async def test_triggers_a_stopped_process_left_in_an_outbox_are_recorded_not_delivered_again(world):
     rule_id = await world.create()
-    await world.evaluator.refresh()
+    await world.watch()
     await world.tick(1, 99.0)
     await world.tick(2, 101.0)
     [first] = world.history(rule_id)
@@ -258,7 +267,7 @@ async def test_triggers_a_stopped_process_left_in_an_outbox_are_recorded_not_del
 
 async def test_a_trigger_not_yet_written_when_its_owner_disables_the_rule_is_not_delivered(world):
     rule_id = await world.create()
-    await world.evaluator.refresh()
+    await world.watch()
     await world.tick(1, 99.0)
     world.clock.value = T0 + 2
     await world.feed.push(QuoteTick(BTC, T0 + 2, 101.0, 1.0))  # fires in memory; the writer has not run yet
@@ -266,3 +275,18 @@ async def test_a_trigger_not_yet_written_when_its_owner_disables_the_rule_is_not
     await world.evaluator.write_pending()
     assert world.history(rule_id) == [] and world.sent == []
     assert str(world.alert_rules.rules[rule_id].rule.status) == "disabled"
+
+
+async def test_after_a_restart_ticks_wait_for_the_backfilled_bars_so_the_gap_is_evaluated_first(world):
+    rule_id = await world.create()
+    await world.watch()
+    await world.tick(1, 99.0)
+    world.clock.value = T0 + 600  # down for ten minutes
+    await world.restart()
+    await world.tick(601, 105.0)  # the first tick after the restart: held until the gap is backfilled
+    assert world.history(rule_id) == []
+    await world.bar(T0 + 60, 99.0, 104.0, 98.5, 103.0, now=T0 + 602)  # crossed up inside the gap
+    await world.bar(T0 + 540, 103.0, 104.0, 102.0, 104.0, now=T0 + 602)  # reaches the forming bar: gap closed
+    [trigger] = world.history(rule_id)
+    assert trigger.late and trigger.bar_time == T0 + 60 and trigger.values["price"] == 104.0
+    assert str(world.alert_rules.rules[rule_id].rule.memory.side) == "above"
