@@ -85,3 +85,25 @@ async def test_an_alert_frame_reaches_every_socket_of_its_owner_and_no_one_else(
             assert frame["type"] == "alert" and frame["rule_id"] == rule_id
             assert frame["values"] == {"price": 105.0, "level": 100.0} and frame["note"] == "BTC over 100"
         assert [f for f in await frames_until_pong(others) if f["type"] == "alert"] == []
+
+
+async def test_over_http_traders_reach_their_own_rules_admins_every_rule_viewers_none(served):
+    admin = served.server.run(served.world.users.get_by_name("admin")).principal()
+    served.server.run(served.world.mediator.send(im.CreateUserCommand(admin, "victor", PASSWORD, Role.VIEWER)))
+    tokens = {name: served.token(name) for name in ("alice", "bob", "admin", "victor")}
+
+    def as_(name: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=served.server.url, headers={"Authorization": f"Bearer {tokens[name]}"})
+
+    async with as_("alice") as alice, as_("bob") as bob, as_("admin") as root, as_("victor") as victor:
+        rule = (await alice.post("/api/v1/alerts", json={
+            "symbol": "BINANCE:BTCUSDT", "condition": {"kind": "price_below", "level": 1}})).json()
+        path = f"/api/v1/alerts/{rule['id']}"
+        assert (await bob.get(path)).status_code == 404
+        assert (await bob.patch(path, json={"note": "mine now"})).status_code == 404
+        assert rule["id"] not in [r["id"] for r in (await bob.get("/api/v1/alerts")).json()]
+        assert (await root.get(path)).json()["owner"] == rule["owner"]
+        assert rule["id"] in [r["id"] for r in (await root.get("/api/v1/alerts")).json()]
+        assert (await root.post(f"{path}/disable")).json()["status"] == "disabled"
+        assert (await victor.get("/api/v1/alerts")).status_code == 403
+        assert (await alice.delete(path)).status_code == 204
