@@ -224,8 +224,8 @@ class AlertEvaluator:
             self._urgent.clear()
             try:
                 await self.write_pending()
-            except Exception:  # the store is down: what is pending stays pending
-                log.exception("alert_state_write_failed")
+            except Exception as error:  # the store is down: what is pending stays pending
+                log.warning("alert_state_write_failed", error=f"{type(error).__name__}: {error}")
 
     async def write_pending(self) -> None:
         """Write every changed rule (those with events first) and deliver their events, then record the triggers
@@ -289,8 +289,8 @@ class AlertEvaluator:
             await asyncio.sleep(self._refresh_s)
             try:
                 await self.refresh()
-            except Exception:
-                log.exception("alerts_refresh_failed")
+            except Exception as error:  # the store is down: tried again next period
+                log.warning("alerts_refresh_failed", error=f"{type(error).__name__}: {error}")
 
     async def reload(self, rule_id: str) -> None:
         """Take the stored version of a rule (its owner changed it), if this process evaluates its shard."""
