@@ -9,15 +9,24 @@ closed bars (RSI above 70 on 1m, price crossing SMA 50 on 1h; indexed but untouc
 the symbol's percent-change rule. Target <= 50 us.
 `alerts_eval_crossing_tick_us`: median time of one `on_tick` that crosses three levels of one symbol,
 each firing a repeating rule (three new rules, three events), in the same book.
+`alerts_evaluator_10k_rules_per_tick_us`: the same quiet ticks through the service's `AlertEvaluator` as the
+live stream calls it (`on_quote`: the book, then the changed rules marked for the writer), same book.
 """
 
 import random
 import statistics
 import time
+from collections.abc import Sequence
 
+from src.common.event_bus import EventBus
+from src.common.live import LiveQuotes
 from src.domain.alerts import AlertBook, AlertRule, parse_condition
+from src.domain.market_data import Instrument, QuoteTick
 from src.domain.market_data.interval import Interval
 from src.domain.market_data.symbol import Symbol
+from src.features.alerts.evaluator import AlertEvaluator
+from src.infrastructure.scheduling.leases import InProcessLeases
+from tests.fakes import FakeAlertRuleRepository, FakeAlertTriggerRepository, FakeClock, FakeOHLCVRepository
 
 SOURCE = "tradingview"
 SYMBOLS = 1_000
@@ -94,16 +103,35 @@ def crossing_ticks(book: AlertBook, start: float) -> list[tuple[Symbol, float, f
     return [(symbol, 100.4 if i % 2 == 0 else 100.0, start + 1 + i) for i in range(CROSSING_TICKS)]
 
 
+def _evaluator_median_us(ticks: Sequence[tuple[Symbol, float, float]]) -> float:
+    book, _, _ = build_book()
+    clock = FakeClock(START)
+    evaluator = AlertEvaluator(FakeAlertRuleRepository(), FakeAlertTriggerRepository(), InProcessLeases(clock.now),
+                               LiveQuotes(), FakeOHLCVRepository(), clock, EventBus())
+    evaluator.book = book
+    calls = [(Instrument(SOURCE, symbol), QuoteTick(symbol, at, price)) for symbol, price, at in ticks]
+    timer = time.perf_counter_ns
+    samples = []
+    for instrument, tick in calls:
+        started = timer()
+        if evaluator.wants(instrument):
+            evaluator.on_quote(instrument, tick, ())
+        samples.append(timer() - started)
+    return statistics.median(samples) / 1000
+
+
 def run() -> dict[str, float]:
     book, symbols, prices = build_book()
     ticks = quiet_ticks(symbols, prices)
     quiet_us, _ = _median_us(ticks, book)
+    evaluator_us = _evaluator_median_us(ticks)
     crossing_us, changed = _median_us(crossing_ticks(book, ticks[-1][2] + 1), book)
     if changed < 3 * CROSSING_TICKS:
         raise RuntimeError(f"crossing ticks changed {changed} rules, expected at least {3 * CROSSING_TICKS}")
     return {
         "alerts_eval_10k_rules_per_tick_us": round(quiet_us, 2),
         "alerts_eval_crossing_tick_us": round(crossing_us, 2),
+        "alerts_evaluator_10k_rules_per_tick_us": round(evaluator_us, 2),
     }
 
 

@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.fixtures.mongo",
     "tests.fixtures.tv_simulator",
     "tests.fixtures.http_server",
+    "tests.fixtures.webhook_receiver",
     "tests.fixtures.binance_simulator",
     "tests.fixtures.yahoo_simulator",
     "tests.fixtures.logs",

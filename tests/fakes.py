@@ -11,11 +11,14 @@ from src.common.ports import (
     DeadLetter,
     Provider,
     SeriesCoverage,
+    StoredAlertRule,
     SymbolInfo,
     SymbolMatch,
     SyncStatusFilter,
     TrackedSymbol,
+    alert_shard,
 )
+from src.domain.alerts import AlertTriggeredEvent
 from src.domain.identity import ApiKey, RefreshToken, User
 from src.domain.market_data import Instrument, Interval, OHLCVBar, SeriesKey, Symbol
 from src.domain.market_data.trading_hours import SymbolMetadata, TradingHours
@@ -454,3 +457,81 @@ class FakeConsole:
 
     def show(self, text: str) -> None:
         self.shown.append(text)
+
+
+class FakeAlertRuleRepository:
+    """Alert rules by id with the revision check of the real one; `saves` counts writes."""
+
+    def __init__(self) -> None:
+        self.rules: dict[str, StoredAlertRule] = {}
+        self.saves = 0
+
+    async def add(self, rule, now):
+        if rule.id in self.rules:
+            raise Conflict(f"alert rule {rule.id} exists")
+        self.rules[rule.id] = stored = StoredAlertRule(rule, 1, now, now)
+        return stored
+
+    async def get(self, rule_id):
+        stored = self.rules.get(rule_id)
+        return None if stored is None or stored.deleted else stored
+
+    async def of_owner(self, owner, *, limit):
+        live = [s for s in self.rules.values() if not s.deleted and owner in (None, s.rule.owner)]
+        return sorted(live, key=lambda s: (s.created_at, s.rule.id))[:limit]
+
+    async def save(self, rule, *, expected_revision, now, triggers=()):
+        stored = self.rules.get(rule.id)
+        if stored is None or stored.deleted or stored.revision != expected_revision:
+            return None
+        self.saves += 1
+        self.rules[rule.id] = StoredAlertRule(rule, expected_revision + 1, stored.created_at,
+                                              stored.updated_at if now is None else now,
+                                              outbox=(*stored.outbox, *triggers))
+        return expected_revision + 1
+
+    async def clear_outbox(self, rule_id, trigger_counts):
+        stored = self.rules[rule_id]
+        kept = tuple(t for t in stored.outbox if t.trigger_count not in trigger_counts)
+        self.rules[rule_id] = replace(stored, outbox=kept)
+
+    async def delete(self, rule_id, *, now):
+        stored = self.rules.get(rule_id)
+        if stored is None or stored.deleted:
+            return False
+        self.rules[rule_id] = replace(stored, revision=stored.revision + 1, updated_at=now, deleted=True)
+        return True
+
+    async def in_shards(self, shards):
+        wanted = set(shards)
+        return [s for s in self.rules.values() if not s.deleted and alert_shard(s.rule.id) in wanted]
+
+    async def changed_since(self, since, shards):
+        wanted = set(shards)
+        return [s for s in self.rules.values() if s.updated_at >= since and alert_shard(s.rule.id) in wanted]
+
+    async def purge_deleted(self, before):
+        gone = [i for i, s in self.rules.items() if s.deleted and s.updated_at < before]
+        for rule_id in gone:
+            del self.rules[rule_id]
+        return len(gone)
+
+
+class FakeAlertTriggerRepository:
+    def __init__(self) -> None:
+        self.triggers: dict[tuple[str, int], AlertTriggeredEvent] = {}
+
+    async def add(self, event):
+        key = (event.rule_id, event.trigger_count)
+        if key in self.triggers:
+            return False
+        self.triggers[key] = event
+        return True
+
+    async def of_rule(self, rule_id, *, limit):
+        found = [e for (r, _), e in self.triggers.items() if r == rule_id]
+        return sorted(found, key=lambda e: -e.trigger_count)[:limit]
+
+    async def remove_rule(self, rule_id):
+        for key in [k for k in self.triggers if k[0] == rule_id]:
+            del self.triggers[key]

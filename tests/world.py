@@ -11,6 +11,8 @@ from src.domain.events import BarCompletedEvent, BarSyncedEvent, SyncFailedEvent
 from src.domain.market_data import Instrument, Interval, SeriesKey, Symbol
 from src.infrastructure.scheduling.job_store import InProcessJobStore
 from tests.fakes import (
+    FakeAlertRuleRepository,
+    FakeAlertTriggerRepository,
     FakeApiKeyRepository,
     FakeCache,
     FakeClock,
@@ -56,6 +58,8 @@ class World:
         self.refresh_tokens = FakeRefreshTokenRepository()
         self.console = FakeConsole()
         self.quality = FakeQualityRepository()
+        self.alert_rules = FakeAlertRuleRepository()
+        self.alert_triggers = FakeAlertTriggerRepository()
         values: dict[str, Any] = {"scheduler_enabled": False, **settings}
         self.root: Root = bootstrap(Settings(**values), Overrides(
             clock=self.clock, providers=[fake_provider(SOURCE, self.provider, self.feed), *more_providers],
@@ -65,6 +69,7 @@ class World:
             job_store=InProcessJobStore(), cache=self.cache, webhooks=self.webhooks, run_owner=self.owner,
             users=self.users, api_keys=self.api_keys, refresh_tokens=self.refresh_tokens,
             passwords=FakePasswordHasher(), console=self.console, quality=self.quality,
+            alert_rules=self.alert_rules, alert_triggers=self.alert_triggers,
         ))
         self.mediator = self.root.mediator
         self.event_bus = self.root.event_bus

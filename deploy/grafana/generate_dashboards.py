@@ -146,10 +146,13 @@ ALERTS = Dashboard("pocketquant-alerts", "PocketQuant / Alerts", "The Prometheus
         Query('sum by (alertname) (ALERTS{alertstate="firing", alertname=~"PocketQuant.*"})', "{{alertname}}"),)),
     Panel("Prometheus alerts pending", (
         Query('sum by (alertname) (ALERTS{alertstate="pending", alertname=~"PocketQuant.*"})', "{{alertname}}"),)),
-    Panel("Alert rules evaluated per second", (Query(rate("alert_evaluations_total"), "evaluated"),), "ops",
-          future=("alert_evaluations_total",)),
-    Panel("Alerts triggered by rule", (Query(f"sum by (rule) (increase(alerts_triggered_total{{{R}}}[1h]))",
-                                             "{{rule}}"),), future=("alerts_triggered_total",)),
+    Panel("Alert rules evaluated per second", (Query(rate("alert_evaluations_total"), "evaluated"),), "ops"),
+    Panel("Alert rules by state", (Query(f"sum by (state) (alert_rules{{{R}}})", "{{state}}"),)),
+    Panel("Alert deliveries by channel", (Query(f"sum by (channel) (increase(alert_deliveries_total{{{R}}}[1h]))",
+                                                "{{channel}}"),)),
+    Panel("Alert state write conflicts and failures", (
+        Query(f"sum(increase(alert_write_conflicts_total{{{R}}}[1h]))", "conflicts"),
+        Query(f"sum(increase(alert_write_failures_total{{{R}}}[1h]))", "failures"))),
     Panel("Alert evaluation latency p99", (Query(quantile(0.99, "alert_evaluation_seconds_bucket"), "p99"),), "s",
           future=("alert_evaluation_seconds_bucket",)),
 ))

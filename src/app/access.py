@@ -8,7 +8,7 @@ against it. What each role may do is the domain's table (`src/domain/identity/ro
 
 from src.common.settings import Settings
 from src.domain.identity import Permission
-from src.infrastructure.http.authorization import PUBLIC, Access, RouteKey
+from src.infrastructure.http.authorization import PUBLIC, Access, InBand, RouteKey
 
 READ = Permission.READ
 OWN_ACCOUNT = Permission.USE_OWN_ACCOUNT
@@ -56,8 +56,9 @@ def route_access(settings: Settings) -> dict[RouteKey, Access]:
         ("GET", "/api/v1/quotes/all"): READ,
         ("GET", "/api/v1/quotes/current-bar/{exchange}/{symbol}"): READ,
         ("GET", "/api/v1/quotes/status"): READ,
-        # Authenticated at the handshake (a header); in-band authentication comes with the WebSocket rework.
-        ("WS", "/api/v1/ws/quotes"): READ,
+        # Authenticated at the handshake (a header, or `Sec-WebSocket-Protocol: bearer, <token>`), or, without
+        # credentials there, by its first message (`{"action": "auth", "token": ...}`): browsers set no headers.
+        ("WS", "/api/v1/ws/quotes"): InBand(READ),
         # --- indicators and feature sets
         ("GET", "/api/v1/indicators"): READ,
         ("GET", "/api/v1/indicators/{exchange}/{symbol}"): READ,
@@ -65,6 +66,16 @@ def route_access(settings: Settings) -> dict[RouteKey, Access]:
         ("GET", "/api/v1/features/sets"): READ,
         ("GET", "/api/v1/features/{exchange}/{symbol}"): READ,
         ("GET", "/api/v1/features/{exchange}/{symbol}/latest"): READ,
+        # --- alerts: a trader's own rules (others' are not found), every rule for admins (the handlers' rule)
+        ("POST", "/api/v1/alerts"): Permission.MANAGE_OWN_ALERTS,
+        ("GET", "/api/v1/alerts"): Permission.MANAGE_OWN_ALERTS,
+        ("GET", "/api/v1/alerts/{rule_id}"): Permission.MANAGE_OWN_ALERTS,
+        ("PUT", "/api/v1/alerts/{rule_id}"): Permission.MANAGE_OWN_ALERTS,
+        ("PATCH", "/api/v1/alerts/{rule_id}"): Permission.MANAGE_OWN_ALERTS,
+        ("DELETE", "/api/v1/alerts/{rule_id}"): Permission.MANAGE_OWN_ALERTS,
+        ("POST", "/api/v1/alerts/{rule_id}/enable"): Permission.MANAGE_OWN_ALERTS,
+        ("POST", "/api/v1/alerts/{rule_id}/disable"): Permission.MANAGE_OWN_ALERTS,
+        ("GET", "/api/v1/alerts/{rule_id}/events"): Permission.MANAGE_OWN_ALERTS,
         # --- data quality: checks and reconciliations write like a sync does; a flag's verdict is a trader's
         ("GET", "/api/v1/quality"): READ,
         ("GET", "/api/v1/quality/{exchange}/{symbol}"): READ,

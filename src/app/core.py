@@ -5,17 +5,22 @@ from dataclasses import dataclass
 
 from src.common.calendars import SymbolCalendars
 from src.common.event_bus import EventBus
+from src.common.live import LiveQuotes
 from src.common.mediator import Mediator
 from src.common.ports import (
     AccessTokens,
+    AlertRuleRepository,
+    AlertTriggerRepository,
     ApiKeyRepository,
     Authenticator,
+    Broadcast,
     Cache,
     ClientLimits,
     Clock,
     DeadLetterRepository,
     HealthCheck,
     JobRunner,
+    Leases,
     OHLCVRepository,
     OperatorConsole,
     PasswordHasher,
@@ -62,3 +67,8 @@ class Core:
     quality: QualityRepository  # each series' quality record: scores, checks, anomaly flags
     calendars: SymbolCalendars  # each instrument's trading calendar, from its stored metadata
     client_limits: ClientLimits  # the HTTP edge's per-client buckets, for the WebSocket
+    live: LiveQuotes  # the live stream, for slices other than quotes (served by the quotes slice)
+    alert_rules: AlertRuleRepository
+    alert_triggers: AlertTriggerRepository
+    leases: Leases  # shared by the processes of a deployment (Redis), or this process's own
+    broadcast: Broadcast  # messages to every process of the deployment (Redis pub/sub), or within this one

@@ -6,7 +6,8 @@ Nothing happens at import. Mongo repositories are created before the store start
 server's port is fixed on creation) and used only after the lifecycle started it.
 """
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -20,13 +21,17 @@ from src.common.calendars import SymbolCalendars
 from src.common.clock import SystemClock
 from src.common.event_bus import EventBus
 from src.common.lifecycle import Component, Lifecycle
+from src.common.live import LiveQuotes
 from src.common.mediator import Mediator
 from src.common.ports import (
     AccessTokens,
+    AlertRuleRepository,
+    AlertTriggerRepository,
     ApiKeyRepository,
     Cache,
     Clock,
     DeadLetterRepository,
+    Leases,
     OHLCVRepository,
     OperatorConsole,
     PasswordHasher,
@@ -57,6 +62,7 @@ from src.infrastructure.auth.repositories import (
     MongoUserRepository,
 )
 from src.infrastructure.auth.secrets import SystemSecrets
+from src.infrastructure.cache.broadcast import InProcessBroadcast, RedisBroadcast
 from src.infrastructure.cache.circuit_breaker import BreakerState, CircuitBreaker
 from src.infrastructure.cache.memory_cache import MemoryCache
 from src.infrastructure.cache.redis_cache import RedisCache
@@ -68,6 +74,7 @@ from src.infrastructure.http.idempotency_store import (
     RedisIdempotencyStore,
 )
 from src.infrastructure.http.rate_limit import InProcessLimiter, Limiter, RedisLimiter, TrustedProxies
+from src.infrastructure.mongo.alert_repository import MongoAlertRuleRepository, MongoAlertTriggerRepository
 from src.infrastructure.mongo.connection import MongoStore
 from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
 from src.infrastructure.mongo.migrations import StoreMigrations
@@ -81,6 +88,7 @@ from src.infrastructure.notify.webhooks import WebhookDispatcher
 from src.infrastructure.observability.metrics import Metrics
 from src.infrastructure.process_owner import ProcessOwner
 from src.infrastructure.scheduling.job_store import JobStore, MongoJobStore
+from src.infrastructure.scheduling.leases import InProcessLeases, RedisLeases
 from src.infrastructure.scheduling.scheduler import JobScheduler
 from src.infrastructure.timezones import time_zone_rules
 
@@ -109,11 +117,15 @@ class Overrides:
     passwords: PasswordHasher | None = None  # tests pass a fast one: Argon2 costs tens of ms on purpose
     console: OperatorConsole | None = None
     quality: QualityRepository | None = None
+    alert_rules: AlertRuleRepository | None = None
+    alert_triggers: AlertTriggerRepository | None = None
+    leases: Leases | None = None
 
     @property
     def replaces_the_store(self) -> bool:
         adapters = (self.bars, self.sync_status, self.symbols, self.symbol_metadata, self.dead_letters, self.job_store,
-                    self.users, self.api_keys, self.refresh_tokens, self.quality)
+                    self.users, self.api_keys, self.refresh_tokens, self.quality, self.alert_rules,
+                    self.alert_triggers)
         return all(adapter is not None for adapter in adapters)
 
 
@@ -192,6 +204,11 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
                                   max_age_s=settings.symbol_metadata_max_age_s),
         client_limits=EdgeClientLimits(limiter, TrustedProxies(settings.trusted_proxies),
                                        enabled=settings.rate_limit_enabled),
+        live=LiveQuotes(),
+        alert_rules=given.alert_rules or MongoAlertRuleRepository(_database(store)),
+        alert_triggers=given.alert_triggers or MongoAlertTriggerRepository(_database(store)),
+        leases=given.leases or (InProcessLeases(clock.now) if redis is None else RedisLeases(redis, prefix="pq:")),
+        broadcast=InProcessBroadcast() if redis is None else RedisBroadcast(redis),
     )
     root = Root(settings, core, lifecycle, metrics, limiter,
                 _idempotency(settings, redis), scheduler, redis, store, guards=guards, redis_breaker=breaker)
@@ -339,6 +356,9 @@ def _resource_components(root: Root) -> list[Component]:
         redis = root.redis
         # No check of its own: the cache's check pings this client, which the limiter and idempotency share.
         components.append(Component("redis", stop=redis.aclose))
+    if isinstance(core.broadcast, RedisBroadcast):
+        broadcast = core.broadcast
+        components.append(Component("broadcast", start=broadcast.start, stop=broadcast.stop))
     cache = core.cache
     components.append(Component("cache", start=getattr(cache, "start", None), stop=getattr(cache, "aclose", None),
                                 check=cache.ping))
@@ -360,7 +380,7 @@ async def _prepare_store(root: Root) -> None:
     core = root.core
     outbox = core.webhooks.outbox if isinstance(core.webhooks, WebhookDispatcher) else None
     for repository in (core.bars, core.sync_status, core.symbols, core.dead_letters, core.users, core.api_keys,
-                       core.refresh_tokens, outbox):
+                       core.refresh_tokens, outbox, core.alert_rules, core.alert_triggers):
         ensure = getattr(repository, "ensure_indexes", None)
         if ensure is not None:
             await ensure()
@@ -394,10 +414,14 @@ def _observe(root: Root) -> None:
             metrics.observe_counter(counter.name, counter.documentation, counter.read)
         for labeled in parts.labeled:
             observe = metrics.observe_labeled_gauge if labeled.gauge else metrics.observe_labeled_counter
-            observe(labeled.name, labeled.documentation, labeled.label, labeled.read)
+            observe(labeled.name, labeled.documentation, labeled.label, functools.partial(_plain, labeled.read))
     syncs = metrics.syncs
     core.event_bus.subscribe(BarSyncedEvent, lambda _: syncs.labels(outcome="completed").inc())
     core.event_bus.subscribe(SyncFailedEvent, lambda e: syncs.labels(outcome=_failure_outcome(e.error_type)).inc())
+
+
+def _plain(read: Callable[[], Mapping[str, float]]) -> dict[str, float]:
+    return dict(read())
 
 
 def _observe_breaker(metrics: Metrics, breaker: CircuitBreaker) -> None:

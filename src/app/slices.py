@@ -2,6 +2,7 @@
 this line that the root's `Core` offers everything the slice's build function asks for."""
 
 from src.app.core import Core
+from src.features.alerts.slice import SLICE as ALERTS
 from src.features.identity.slice import SLICE as IDENTITY
 from src.features.indicators.slice import SLICE as INDICATORS
 from src.features.market_data.slice import SLICE as MARKET_DATA
@@ -11,4 +12,4 @@ from src.features.shared.slice import Slice
 from src.features.system.slice import SLICE as SYSTEM
 from src.features.webhooks.slice import SLICE as WEBHOOKS
 
-SLICES: tuple[Slice[Core], ...] = (SYSTEM, IDENTITY, MARKET_DATA, QUOTES, WEBHOOKS, INDICATORS, QUALITY)
+SLICES: tuple[Slice[Core], ...] = (SYSTEM, IDENTITY, MARKET_DATA, QUOTES, WEBHOOKS, INDICATORS, QUALITY, ALERTS)

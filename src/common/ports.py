@@ -1,10 +1,12 @@
 """Ports: what the application needs from the outside world, as Protocols. Adapters live in
 `src.infrastructure` and satisfy these structurally; handlers depend only on these."""
 
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from src.domain.alerts import AlertRule, AlertTriggeredEvent
 from src.domain.identity import ApiKey, Principal, RefreshToken, User
 from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
 from src.domain.market_data.columns import BarColumns as BarColumns  # noqa: PLC0414 - re-exported for the port users
@@ -538,3 +540,101 @@ class OperatorConsole(Protocol):
     """Where the service tells its operator something once, outside the logs (a one-time password)."""
 
     def show(self, text: str) -> None: ...
+
+
+# --- alerts --------------------------------------------------------------------------------------
+
+ALERT_SHARDS = 16  # rules are evaluated by shard: one lease per shard, held by one process at a time
+
+
+def alert_shard(rule_id: str) -> int:
+    """The evaluation shard of a rule: stable across processes and restarts (stored with the rule)."""
+    return zlib.crc32(rule_id.encode()) % ALERT_SHARDS
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlertRule:
+    """A rule as stored: `revision` grows with every write (the optimistic check of concurrent writers),
+    `updated_at` only with its owner's changes (create, edit, enable, disable, delete). `outbox`: triggers
+    written with the rule's state, in the same write, and not yet recorded in the history."""
+
+    rule: AlertRule
+    revision: int
+    created_at: float
+    updated_at: float
+    deleted: bool = False
+    outbox: tuple[AlertTriggeredEvent, ...] = ()
+
+
+class AlertRuleRepository(Protocol):
+    async def add(self, rule: AlertRule, now: float) -> StoredAlertRule: ...
+
+    async def get(self, rule_id: str) -> StoredAlertRule | None:
+        """The rule, None when there is none or it was deleted."""
+        ...
+
+    async def of_owner(self, owner: str | None, *, limit: int) -> list[StoredAlertRule]:
+        """Rules (of `owner`, or everyone's with None), oldest first."""
+        ...
+
+    async def save(self, rule: AlertRule, *, expected_revision: int, now: float | None,
+                   triggers: Sequence[AlertTriggeredEvent] = ()) -> int | None:
+        """Write `rule` over revision `expected_revision`, with `triggers` added to its outbox, atomically; the new
+        revision, or None (nothing written) when another writer changed it since. `now` marks an owner's change
+        (`updated_at`); None an evaluation's."""
+        ...
+
+    async def clear_outbox(self, rule_id: str, trigger_counts: Sequence[int]) -> None:
+        """Drop these triggers from the rule's outbox (they are in the history now); the revision stays."""
+        ...
+
+    async def delete(self, rule_id: str, *, now: float) -> bool:
+        """Mark the rule deleted (evaluators in other processes see it among the changes); False if absent."""
+        ...
+
+    async def in_shards(self, shards: Iterable[int]) -> list[StoredAlertRule]:
+        """The rules (not deleted) of these evaluation shards."""
+        ...
+
+    async def changed_since(self, since: float, shards: Iterable[int]) -> list[StoredAlertRule]:
+        """Rules of these shards whose owner changed them at or after `since`, deleted ones included."""
+        ...
+
+    async def purge_deleted(self, before: float) -> int: ...
+
+    async def ensure_indexes(self) -> None: ...
+
+
+class AlertTriggerRepository(Protocol):
+    async def add(self, event: AlertTriggeredEvent) -> bool:
+        """Record a trigger; False when this trigger (rule, trigger count) is already recorded."""
+        ...
+
+    async def of_rule(self, rule_id: str, *, limit: int) -> list[AlertTriggeredEvent]:
+        """The rule's triggers, newest first."""
+        ...
+
+    async def remove_rule(self, rule_id: str) -> None: ...
+
+    async def ensure_indexes(self) -> None: ...
+
+
+class Leases(Protocol):
+    """Named leases shared by the processes of a deployment: one holder at a time, until it lapses."""
+
+    async def hold(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Take the lease, or extend it when `holder` has it; False when another holder has it."""
+        ...
+
+    async def release(self, name: str, holder: str) -> None: ...
+
+
+class Broadcast(Protocol):
+    """Messages on a topic to every process of a deployment (this one included), each at most once: through
+    Redis pub/sub when configured, else within this process."""
+
+    def listen(self, topic: str, receive: Callable[[bytes], None]) -> None:
+        """Call `receive` with each message on `topic` (register before the lifecycle starts)."""
+        ...
+
+    async def publish(self, topic: str, message: bytes) -> None: ...

@@ -23,3 +23,5 @@ def client_of(scope: Scope) -> str:
         return resolved
     peer = scope.get("client")
     return peer[0] if peer else "unknown"
+# On a WebSocket whose handshake carried no credentials: the permission it must prove in its first message.
+AUTHENTICATE_IN_BAND = "pocketquant.authenticate_in_band"

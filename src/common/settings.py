@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     ws_max_symbols_per_connection: int = Field(default=500, ge=1)
     ws_send_timeout_s: float = Field(default=5.0, gt=0)
     ws_max_queued_frames: int = Field(default=256, ge=8)
+    ws_auth_timeout_s: float = Field(default=5.0, gt=0)  # a socket without credentials must authenticate by then
+    # Alerts: a process evaluates the rules of the shards whose lease it holds (in Redis when configured).
+    alerts_lease_ttl_s: float = Field(default=15.0, gt=0)  # a stopped or dead evaluator's shards are free after
+    alerts_refresh_s: float = Field(default=2.0, gt=0)  # lease renewal and polling for other processes' edits
+    alerts_flush_s: float = Field(default=1.0, gt=0)  # what rules remember is written at least this often
     # Indicators (specs such as "rsi:14"; a bare name means its default sets) and feature set versions kept
     # current bar by bar for every series whose live bars close.
     live_indicators: JsonList[str] = Field(default_factory=lambda: list(INDICATORS))

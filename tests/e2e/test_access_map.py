@@ -27,8 +27,9 @@ from src.domain.market_data import Instrument, Interval, Symbol
 from src.features.identity import messages as m
 from src.features.market_data.messages import SyncSymbolCommand, TrackSymbolCommand
 from src.features.quotes.messages import StartQuotesCommand, SubscribeQuotesCommand
+from src.features.quotes.ws import CLOSE_UNAUTHENTICATED
 from src.infrastructure.auth.jwt_tokens import JwtAccessTokens
-from src.infrastructure.http.authorization import PUBLIC
+from src.infrastructure.http.authorization import PUBLIC, InBand
 from tests.fixtures.http_server import ServedApp
 from tests.world import World
 
@@ -203,6 +204,21 @@ def _an_open_flag(service: Service, kind: str) -> Call:
                                                           "verdict": "confirmed"}, {"interval": "1m"})
 
 
+ALERT_BODY = {"symbol": "BINANCE:BTCUSDT", "condition": {"kind": "price_above", "level": 1e9}}
+
+
+def _own_alert(suffix: str = "", body: Any = None) -> Example:
+    """A rule of the caller (an admin's for callers who have none) at `/api/v1/alerts/<id><suffix>`."""
+    def example(service: Service, kind: str) -> Call:
+        from src.features.alerts.messages import AlertActor, AlertSettings, CreateAlertCommand
+
+        owner = service.user_of(kind if kind in ("trader", "admin", "api_key") else "admin")
+        settings = AlertSettings("tradingview", BTC, {"kind": "price_above", "level": 1e9})
+        stored = service.send(CreateAlertCommand(AlertActor(owner.user_id, sees_all=False), settings))
+        return Call(f"/api/v1/alerts/{stored.rule.id}{suffix}", body)
+    return example
+
+
 SERIES_BODY = {"exchange": "BINANCE", "symbol": "BTCUSDT", "interval": "1m", "n_bars": 10}
 EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/health"): lambda s, k: Call("/health"),
@@ -258,6 +274,15 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/webhooks/dead-letters"): lambda s, k: Call("/api/v1/webhooks/dead-letters"),
     ("POST", "/api/v1/webhooks/dead-letters/{delivery_id}/redeliver"): _dead_letter,
     ("POST", "/api/v1/webhooks/dead-letters/redeliver"): lambda s, k: Call("/api/v1/webhooks/dead-letters/redeliver"),
+    ("POST", "/api/v1/alerts"): lambda s, k: Call("/api/v1/alerts", ALERT_BODY),
+    ("GET", "/api/v1/alerts"): lambda s, k: Call("/api/v1/alerts"),
+    ("GET", "/api/v1/alerts/{rule_id}"): _own_alert(),
+    ("PUT", "/api/v1/alerts/{rule_id}"): _own_alert(body={**ALERT_BODY, "note": "replaced"}),
+    ("PATCH", "/api/v1/alerts/{rule_id}"): _own_alert(body={"note": "patched"}),
+    ("DELETE", "/api/v1/alerts/{rule_id}"): _own_alert(),
+    ("POST", "/api/v1/alerts/{rule_id}/enable"): _own_alert("/enable"),
+    ("POST", "/api/v1/alerts/{rule_id}/disable"): _own_alert("/disable"),
+    ("GET", "/api/v1/alerts/{rule_id}/events"): _own_alert("/events"),
     ("GET", "/api/v1/indicators"): lambda s, k: Call("/api/v1/indicators"),
     ("GET", "/api/v1/indicators/{exchange}/{symbol}"): lambda s, k: Call(
         "/api/v1/indicators/BINANCE/BTCUSDT", params={"interval": "1m", "indicators": "sma:5"}),
@@ -288,6 +313,10 @@ def expected_status(route: tuple[str, str], kind: str, access: Any) -> str | int
         return HANDLER_REFUSALS[(route, kind)]
     if access is PUBLIC:
         return "ok"
+    if isinstance(access, InBand):  # accepted without credentials, then closed unless it authenticates first
+        if kind == "anonymous":
+            return CLOSE_UNAUTHENTICATED
+        access = access.permission
     if kind in BAD_CREDENTIALS:
         return 403 if route[0] == "WS" else 401  # a refused WebSocket handshake is a 403, whatever the reason
     role = API_KEY_ROLE if kind == "api_key" else TOKEN_KINDS[kind]
@@ -320,12 +349,19 @@ def test_each_caller_gets_exactly_what_the_access_map_says(service, route, kind)
 
 
 async def _handshake(url: str, path: str, headers: dict[str, str]) -> int:
+    """101 for a socket that answers a ping, the handshake's status when refused, the close code when closed."""
     try:
         async with websockets.connect(url.replace("http", "ws") + path, additional_headers=headers,
-                                      open_timeout=5):
+                                      open_timeout=5) as ws:
+            await ws.send('{"action": "ping"}')
+            async with asyncio.timeout(5):
+                assert json.loads(await ws.recv()) == {"type": "pong"}
             return 101
     except websockets.InvalidStatus as refused:
         return refused.response.status_code
+    except websockets.ConnectionClosed as closed:
+        assert closed.rcvd is not None
+        return closed.rcvd.code
 
 
 def test_problems_for_401_and_403_are_problem_json_saying_why(service):

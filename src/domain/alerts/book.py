@@ -113,6 +113,20 @@ class AlertBook:
     def __iter__(self) -> Iterator[AlertRule]:
         return iter(list(self._rules.values()))
 
+    def watches_ticks(self, source: str, symbol: Symbol) -> bool:
+        """Whether an active tick rule of (source, symbol) is held: its ticks are worth evaluating."""
+        return (source, symbol) in self._ticks
+
+    def last_seen(self, source: str, symbol: Symbol) -> float | None:
+        """Market time of the last price of (source, symbol) its tick rules evaluated; None before the first."""
+        ticks = self._ticks.get((source, symbol))
+        return None if ticks is None else ticks.last_time
+
+    def watched(self) -> tuple[set[tuple[str, Symbol]], set[Interval]]:
+        """What the active rules watch: their (source, symbol) pairs, and the intervals of their bar rules."""
+        symbols = {key for key in self._ticks} | {(source, symbol) for source, symbol, _ in self._bars}
+        return symbols, {interval for _, _, interval in self._bars}
+
     def indicator_specs(self, source: str, symbol: Symbol, interval: Interval) -> frozenset[str]:
         """The indicator specs the active bar rules of this series need on each closed bar."""
         ids = self._bars.get((source, symbol, interval), {})

@@ -3,6 +3,7 @@ the service may run without authentication. Pure rules; storage, hashing and sig
 
 from src.domain.identity.accounts import (
     API_KEY_PREFIX,
+    OPEN_OWNER,
     ApiKey,
     Principal,
     User,
@@ -18,6 +19,7 @@ from src.domain.identity.roles import ROLE_PERMISSIONS, Permission, Role, allows
 
 __all__ = [
     "API_KEY_PREFIX",
+    "OPEN_OWNER",
     "ROLE_PERMISSIONS",
     "ApiKey",
     "InvalidUsername",

@@ -23,6 +23,8 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{2,63}$")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256  # hashing cost grows with length: bounded
 API_KEY_PREFIX = "pq_"
+# Whom requests act for when the service runs without authentication (the owner of the alerts made then).
+OPEN_OWNER = "local"
 _API_KEY = re.compile(r"^pq_([0-9a-f]{16})_([A-Za-z0-9_\-]{20,128})$")
 
 

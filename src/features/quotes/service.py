@@ -37,7 +37,7 @@ import functools
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
@@ -45,6 +45,7 @@ from src.common import cache_keys
 from src.common.calendars import SymbolCalendars
 from src.common.errors import ApplicationError, Conflict, SymbolNotFound
 from src.common.event_bus import EventBus
+from src.common.live import QuoteListener
 from src.common.ports import Cache, Clock, OHLCVRepository, QuoteCallback, QuoteFeed
 from src.common.providers import ProviderRegistry
 from src.domain.errors import InvalidInterval
@@ -60,16 +61,6 @@ log = structlog.get_logger("quotes.service")
 
 DEFAULT_INTERVALS: tuple[Interval, ...] = (Interval.M1, Interval.M5, Interval.M15, Interval.H1, Interval.D1)
 SEED_WAIT_S = 5.0  # a subscribe waits this long for its symbols' seeds (they finish in the background)
-
-
-class QuoteListener(Protocol):
-    """Called synchronously on the tick path: must not block (the hub only enqueues)."""
-
-    def wants(self, instrument: Instrument) -> bool: ...
-
-    def on_quote(self, instrument: Instrument, tick: QuoteTick, forming: Sequence[BarUpdate]) -> None: ...
-
-    def on_bar_closed(self, update: BarUpdate) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,11 @@
 
 from typing import Protocol
 
+from src.common.alert_shape import ALERT_FRAMES
 from src.common.calendars import SymbolCalendars
 from src.common.lifecycle import Component
-from src.common.ports import ClientLimits
+from src.common.live import LiveQuotes
+from src.common.ports import Authenticator, Broadcast, ClientLimits
 from src.domain.indicators import parse_specs
 from src.domain.indicators.events import IndicatorsUpdatedEvent
 from src.domain.market_data import Interval
@@ -23,6 +25,12 @@ class QuotesDeps(SharedDeps, Protocol):
     def calendars(self) -> SymbolCalendars: ...
     @property
     def client_limits(self) -> ClientLimits: ...
+    @property
+    def authenticator(self) -> Authenticator: ...
+    @property
+    def live(self) -> LiveQuotes: ...
+    @property
+    def broadcast(self) -> Broadcast: ...
 
 
 def build(d: QuotesDeps) -> SliceParts:
@@ -33,10 +41,14 @@ def build(d: QuotesDeps) -> SliceParts:
     limits = HubLimits(max_connections_per_client=s.ws_max_connections_per_client,
                        max_connections_per_address=s.ws_max_connections_per_address,
                        max_symbols_per_connection=s.ws_max_symbols_per_connection,
-                       max_queued_per_client=s.ws_max_queued_frames, send_timeout_s=s.ws_send_timeout_s)
+                       max_queued_per_client=s.ws_max_queued_frames, send_timeout_s=s.ws_send_timeout_s,
+                       auth_timeout_s=s.ws_auth_timeout_s)
     hub = QuoteHub(d.mediator.send, snapshot=service.snapshot, client_limits=d.client_limits, limits=limits,
-                   live_indicators=parse_specs(s.live_indicators))
+                   live_indicators=parse_specs(s.live_indicators), authenticator=d.authenticator)
     service.add_listener(hub)
+    service.add_listener(d.live)
+    d.broadcast.listen(ALERT_FRAMES, hub.on_alert_frame)
+    d.live.serve(service)
     return SliceParts(
         handlers={
             m.StartQuotesCommand: h.StartQuotesHandler(service),

@@ -1,5 +1,16 @@
 """WebSocket for clients at `/api/v1/ws/quotes`: live quotes and bars pushed as JSON text frames.
 
+Authentication (when the service has it on): the handshake's `Authorization: Bearer` or `X-API-Key`
+header, or — browsers cannot set headers — the subprotocols `Sec-WebSocket-Protocol: bearer, <token or API
+key>` (the `bearer` subprotocol is then accepted); never a token in the URL, which ends up in logs. A
+handshake without any credentials is accepted, and its first message must be
+  {"action": "auth", "token": "<access token or API key>"}
+answered with `{"type": "authenticated", "user": ..., "role": ...}`; anything else first, a token that does
+not hold, or nothing within `WS_AUTH_TIMEOUT_S`, closes it with 4401 (4403: a role without the permission).
+Credentials sent in the handshake that do not hold refuse the handshake (403). An authenticated socket is
+its principal's: rate limits and connection caps count per principal, and its owner's `alert` frames come
+to it (`{"type": "alert", ...}`, see `src.common.alert_shape`).
+
 Protocol (client → server), one JSON object per message (`source` defaults to "tradingview"):
   {"action": "subscribe", "source": "tradingview", "symbols": ["BINANCE:BTCUSDT"], "intervals": ["1m", "5m"]}
   {"action": "unsubscribe", "symbols": ["BINANCE:BTCUSDT"]}           (the symbol entirely)
@@ -23,16 +34,16 @@ its latest quote and its forming bars (at the intervals asked for), so a client 
 tick; what happened while its subscribe was in flight follows (the client is registered before, and its
 frames wait for the `subscribed`). A bad message gets an error frame and the connection stays open.
 
-Limits (settings `WS_*`), checked where an authentication step will slot in (`_admit`: the identity of a
-connection comes from its address today, and will come from a `Sec-WebSocket-Protocol` token or a first
-message then): connections per client and per address (beyond them: accepted, then closed with 1008);
+Limits (settings `WS_*`), per client (its principal, or its address without authentication) and per address:
+connections (beyond them: accepted, then closed with 1008);
 symbols per connection; every message spends the client's HTTP rate-limit bucket (a subscribe one token per
 symbol), a message over it is answered with a `RateLimited` error frame and the connection stops reading for
 the `retry_after` it names, and three refused within 30 s close it (1008). The receiver yields to the event loop
 after each message, so no client's burst (a ping flood) holds it. Slow clients: see `ws_client` (bounded
 queues, 1013 when a send stalls for `WS_SEND_TIMEOUT_S`, counted and logged).
 
-Close codes: 1001 server shutting down, 1008 policy (too many connections, rate limit), 1013 too slow.
+Close codes: 1001 server shutting down, 1008 policy (too many connections, rate limit), 1013 too slow, 4401
+not authenticated, 4403 not allowed.
 
 The hub is fed by a direct, synchronous listener call from `QuoteService` rather than through the EventBus:
 it needs forming bars (not domain events), must never await on the tick path (it only enqueues and wakes
@@ -53,9 +64,12 @@ import structlog
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from src.common.errors import ApplicationError
-from src.common.ports import ClientLimits
+from src.common import request_scope
+from src.common.alert_shape import read_alert_frame
+from src.common.errors import ApplicationError, Unauthenticated
+from src.common.ports import Authenticator, ClientLimits
 from src.domain.errors import DomainError
+from src.domain.identity import OPEN_OWNER, Principal
 from src.domain.indicators import IndicatorSpec, parse_specs
 from src.domain.indicators.events import IndicatorsUpdatedEvent
 from src.domain.market_data import Instrument, Interval, QuoteTick, Symbol
@@ -76,6 +90,9 @@ log = structlog.get_logger("quotes.ws")
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 CLOSE_TOO_SLOW = 1013
+CLOSE_UNAUTHENTICATED = 4401  # the HTTP status, in the range of codes left to applications
+CLOSE_FORBIDDEN = 4403
+BEARER_SUBPROTOCOL = "bearer"
 MAX_MESSAGE_CHARS = 16_384
 MAX_SYMBOLS_PER_MESSAGE = 500
 MAX_REFUSED = 3  # messages refused by the rate limit within REFUSED_WINDOW_S before the connection is closed
@@ -85,6 +102,12 @@ Send = Callable[[Any], Awaitable[Any]]
 Snapshot = Callable[[Instrument], tuple[QuoteTick | None, Sequence[BarUpdate]]]
 Request = tuple[str, tuple[Instrument, ...], tuple[Interval, ...] | None, tuple[IndicatorSpec, ...]]
 ALL_INTERVALS: frozenset[Interval] = frozenset(Interval)
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, code: int = CLOSE_UNAUTHENTICATED) -> None:
+        super().__init__(reason)
+        self.reason, self.code = reason, code
 
 
 class BadMessage(ValueError):
@@ -102,14 +125,17 @@ class HubLimits:
     max_symbols_per_connection: int = 500
     max_queued_per_client: int = 256  # control frames and completed bars waiting to be sent
     send_timeout_s: float = 5.0
+    auth_timeout_s: float = 5.0  # a socket without credentials must authenticate within this
 
 
 class QuoteHub:
     """Fans quotes and bars out to WebSocket clients; a `QuoteListener` of the `QuoteService`."""
 
     def __init__(self, send: Send, *, snapshot: Snapshot | None = None, client_limits: ClientLimits | None = None,
-                 limits: HubLimits = HubLimits(), live_indicators: Sequence[IndicatorSpec] = ()) -> None:
+                 limits: HubLimits = HubLimits(), live_indicators: Sequence[IndicatorSpec] = (),
+                 authenticator: Authenticator | None = None) -> None:
         self._send = send  # the Mediator's: a client's subscribe goes upstream through it
+        self._authenticator = authenticator  # for sockets that authenticate in their first message
         self._snapshot = snapshot
         self._client_limits = client_limits
         self._limits = limits
@@ -171,6 +197,14 @@ class QuoteHub:
                 frame = _frame(indicator_payload(instrument, interval, event.bar_time, values))
                 client.offer(("indicator", instrument, interval), frame)
 
+    def on_alert_frame(self, message: bytes) -> None:
+        """A listener of the `ALERT_FRAMES` broadcast: the `alert` frame to each socket of the rule's owner in
+        this process (and no one else's), whichever process evaluated the rule."""
+        owner, frame = read_alert_frame(message)
+        for client in list(self._clients):
+            if client.owner == owner and client.kick_reason is None and not client.control(frame):
+                self.kick(client, "too slow: its send queue overflowed")
+
     # --- clients ---------------------------------------------------------------------------------
 
     def kick(self, client: HubClient, reason: str, code: int = CLOSE_TOO_SLOW) -> None:
@@ -194,7 +228,7 @@ class QuoteHub:
     async def serve(self, websocket: WebSocket) -> None:
         """Run one client connection to its end."""
         client = self._admit(websocket)
-        await websocket.accept()
+        await websocket.accept(subprotocol=_bearer_offered(websocket))
         if client.kick_reason is not None:  # beyond a connection cap: told why, then closed
             await self._close_socket(client)
             return
@@ -214,25 +248,78 @@ class QuoteHub:
             await self._close_socket(client)
 
     def _admit(self, websocket: WebSocket) -> HubClient:
-        """The connection's identity and its place under the caps. Authentication slots in here: the identity
-        will be the principal of a `Sec-WebSocket-Protocol` token (or of a first message), not the address."""
+        """The connection's identity (its principal, else its address) and its place under the caps."""
         connection = getattr(websocket, "client", None)
         peer = connection.host if connection is not None else "unknown"
-        headers = getattr(websocket, "scope", {}).get("headers", [])
-        address = peer if self._client_limits is None else self._client_limits.client_of(peer, headers)
-        identity = address
-        client = HubClient(websocket, holder=f"ws:{next(self._ids)}", client=identity, address=address,
+        scope = getattr(websocket, "scope", {})
+        address = peer if self._client_limits is None else self._client_limits.client_of(peer, scope.get("headers", []))
+        principal: Principal | None = scope.get(request_scope.PRINCIPAL)
+        client = HubClient(websocket, holder=f"ws:{next(self._ids)}", client=address, address=address,
                            max_queued=self._limits.max_queued_per_client, send_timeout_s=self._limits.send_timeout_s)
+        client.pending = scope.get(request_scope.AUTHENTICATE_IN_BAND)
+        if principal is not None:
+            client.principal, client.owner, client.client = principal, principal.user_id, principal.rate_key
+        elif client.pending is None:  # authentication is off: every socket acts for the open owner
+            client.owner = OPEN_OWNER
         limits = self._limits
-        if self._per_client[identity] >= limits.max_connections_per_client:
+        if self._per_client[client.client] >= limits.max_connections_per_client:
             self._refuse(client, f"too many connections for this client (at most {limits.max_connections_per_client})")
         elif self._per_address[address] >= limits.max_connections_per_address:
             self._refuse(client, f"too many connections from this address (at most "
                                  f"{limits.max_connections_per_address})")
         else:
-            self._per_client[identity] += 1
+            self._per_client[client.client] += 1
             self._per_address[address] += 1
         return client
+
+    def _identify(self, client: HubClient, principal: Principal) -> None:
+        """The socket, counted under its address until it authenticated in-band, is `principal`'s from now on."""
+        self._per_client[client.client] -= 1
+        if self._per_client[client.client] <= 0:
+            del self._per_client[client.client]
+        client.principal, client.owner, client.client = principal, principal.user_id, principal.rate_key
+        self._per_client[client.client] += 1
+        cap = self._limits.max_connections_per_client
+        if self._per_client[client.client] > cap:
+            self._refuse(client, f"too many connections for this client (at most {cap})")
+
+    async def _authenticate(self, client: HubClient) -> bool:
+        """For a socket that must authenticate in-band: its first message, within the timeout."""
+        permission = client.pending
+        if permission is None:
+            return True
+        try:
+            principal = await self._first_message_principal(client)
+        except _Refused as refused:
+            self.kick(client, refused.reason[:120], refused.code)
+            return False
+        if principal is None:  # the client left
+            return False
+        if not principal.can(permission):
+            self.kick(client, f"not allowed: this needs the permission to {permission}", CLOSE_FORBIDDEN)
+            return False
+        client.pending = None
+        self._identify(client, principal)
+        if client.kick_reason is not None:  # beyond the connection cap of its principal
+            return False
+        self._control(client, {"type": "authenticated", "user": principal.username, "role": str(principal.role)})
+        return True
+
+    async def _first_message_principal(self, client: HubClient) -> Principal | None:
+        try:
+            async with asyncio.timeout(self._limits.auth_timeout_s):
+                message = await client.websocket.receive()
+        except TimeoutError:
+            raise _Refused("authentication timed out: send an auth message first") from None
+        if message["type"] == "websocket.disconnect":
+            return None
+        token = _auth_token(message.get("text") or "")
+        if token is None or self._authenticator is None:
+            raise _Refused('authenticate first: {"action": "auth", "token": ...}')
+        try:
+            return await self._authenticator.authenticate(token)
+        except Unauthenticated as refused:
+            raise _Refused(f"invalid credentials: {refused}") from None
 
     def _refuse(self, client: HubClient, reason: str) -> None:
         client.kick_reason, client.kick_code = reason, CLOSE_POLICY
@@ -278,6 +365,8 @@ class QuoteHub:
 
     async def _receive(self, client: HubClient) -> None:
         with contextlib.suppress(WebSocketDisconnect):
+            if not await self._authenticate(client):
+                return
             while client.kick_reason is None:
                 message = await client.websocket.receive()
                 if message["type"] == "websocket.disconnect":
@@ -428,6 +517,9 @@ class QuoteHub:
                 del self._by_instrument[symbol]
 
 
+_UNKNOWN_ACTIONS = {"auth": "already authenticated (or authentication is off): 'auth' goes first, once"}
+
+
 def _parse(text: str) -> Request:
     if len(text) > MAX_MESSAGE_CHARS:
         raise BadMessage(f"message longer than {MAX_MESSAGE_CHARS} characters")
@@ -441,7 +533,7 @@ def _parse(text: str) -> Request:
     if action == "ping":
         return "ping", (), None, ()
     if action not in ("subscribe", "unsubscribe"):
-        raise BadMessage("'action' must be 'subscribe', 'unsubscribe' or 'ping'")
+        raise BadMessage(_UNKNOWN_ACTIONS.get(str(action), "'action' must be 'subscribe', 'unsubscribe' or 'ping'"))
     symbols = message.get("symbols")
     if (not isinstance(symbols, list) or not symbols or len(symbols) > MAX_SYMBOLS_PER_MESSAGE
             or not all(isinstance(s, str) for s in symbols)):
@@ -457,6 +549,27 @@ def _parse(text: str) -> Request:
         raise BadMessage("'source' must be a provider id such as 'tradingview'")
     instruments = tuple(dict.fromkeys(Instrument(source, Symbol.parse(s)) for s in symbols))
     return action, instruments, intervals, _indicators(message.get("indicators"))
+
+
+def _auth_token(text: str) -> str | None:
+    """The token of an `{"action": "auth", "token": ...}` message, or None for anything else."""
+    if len(text) > MAX_MESSAGE_CHARS:
+        return None
+    try:
+        message = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(message, dict) or message.get("action") != "auth":
+        return None
+    token = message.get("token")
+    return token if isinstance(token, str) and token else None
+
+
+def _bearer_offered(websocket: WebSocket) -> str | None:
+    """Accept the `bearer` subprotocol when the client offered it (with its token): a browser fails a
+    connection whose server picks none of the subprotocols it offered."""
+    offered = getattr(websocket, "scope", {}).get("subprotocols", [])
+    return BEARER_SUBPROTOCOL if offered and offered[0].lower() == BEARER_SUBPROTOCOL else None
 
 
 def _indicators(raw: object) -> tuple[IndicatorSpec, ...]:

@@ -12,6 +12,7 @@ import asyncio
 from collections import deque
 from typing import Any
 
+from src.domain.identity import Permission, Principal
 from src.domain.market_data import Instrument, Interval
 
 FrameKey = tuple[str, Instrument, Interval | None]
@@ -25,6 +26,9 @@ class HubClient:
         self.holder = holder  # its name as a holder of upstream subscriptions
         self.client = client  # whom its messages are counted as (the rate limit's bucket)
         self.address = address
+        self.principal: Principal | None = None
+        self.owner: str | None = None  # whose alerts come to it: its principal's user id (None until known)
+        self.pending: Permission | None = None  # to prove in its first message (no credentials at the handshake)
         self.subscriptions: dict[Instrument, frozenset[Interval]] = {}
         self.indicators: dict[Instrument, tuple[str, ...]] = {}  # output columns asked for, per symbol
         self._coalesced: dict[FrameKey, str] = {}

@@ -36,7 +36,7 @@ class LabeledMetric:
     name: str
     documentation: str
     label: str
-    read: Callable[[], dict[str, float]]
+    read: Callable[[], Mapping[str, float]]
     gauge: bool = False
 
 

@@ -4,11 +4,16 @@ document as security requirements.
 
 A route is `PUBLIC` or requires a `Permission` (`src.domain.identity.roles` says which roles have it).
 Without a principal the answer is 401 (naming why the credentials sent did not hold, when some were sent);
-with one whose role lacks the permission, 403. Every route must be in the map: `RouteAccess.require_all`
-refuses to build an app with a route the map does not name, so a new route cannot be open by omission.
+with one whose role lacks the permission, 403. A WebSocket route may require its permission `InBand`:
+browsers cannot set headers on a handshake, so one without any credentials is let through with the
+permission left in the scope, and the endpoint authenticates the socket's first message before anything
+else (credentials that were sent and did not hold are still refused at the handshake).
+Every route must be in the map: `RouteAccess.require_all` refuses to build an app with a route the map does
+not name, so a new route cannot be open by omission.
 """
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from fastapi.exceptions import WebSocketException
@@ -26,7 +31,16 @@ class Public:
 
 
 PUBLIC: Final = Public()
-Access = Permission | Public
+
+
+@dataclass(frozen=True, slots=True)
+class InBand:
+    """A WebSocket route's permission, proven in the handshake or, without credentials there, in-band."""
+
+    permission: Permission
+
+
+Access = Permission | Public | InBand
 RouteKey = tuple[str, str]  # (method, path template); WebSocket routes use the method "WS"
 NO_CREDENTIALS = "credentials required: send Authorization: Bearer <access token or API key>, or X-API-Key"
 
@@ -59,10 +73,16 @@ class RouteAccess:
         """Raises Unauthenticated (401), Forbidden (403), or for a WebSocket handshake a policy-violation
         close (a 403 to the client), unless the request's principal may call `route`."""
         required = self.access[route]
+        principal: Principal | None = scope.get(request_scope.PRINCIPAL)
+        failure = scope.get(request_scope.AUTH_FAILURE)
+        if isinstance(required, InBand):
+            if principal is None and failure is None and scope["type"] == "websocket":
+                scope[request_scope.AUTHENTICATE_IN_BAND] = required.permission
+                return
+            required = required.permission
         if not isinstance(required, Permission):
             return  # PUBLIC
-        principal: Principal | None = scope.get(request_scope.PRINCIPAL)
-        refusal = _refusal(principal, required, scope.get(request_scope.AUTH_FAILURE))
+        refusal = _refusal(principal, required, failure)
         if refusal is None:
             return
         if scope["type"] == "websocket":
@@ -75,6 +95,8 @@ class RouteAccess:
         for path, operations in openapi.get("paths", {}).items():
             for method, operation in operations.items():
                 required = self.access.get((method.upper(), path))
+                if isinstance(required, InBand):
+                    required = required.permission
                 if isinstance(required, Permission):
                     operation["security"] = [{BEARER_SCHEME: []}, {API_KEY_SCHEME: []}]
                     roles = ", ".join(roles_allowed(required))

@@ -2,13 +2,9 @@
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import httpx
 import orjson
-import pytest
-from aiohttp import web
 
 from src.common.ports import DeadLetter
 from src.common.redaction import redact_url
@@ -17,47 +13,11 @@ from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
 from src.infrastructure.mongo.webhook_outbox import MongoWebhookOutbox
 from src.infrastructure.notify.signing import verify
 from src.infrastructure.notify.webhooks import WebhookDispatcher
-from tests.fixtures.servers import free_port
+from tests.fixtures.webhook_receiver import Receiver
 
 from .conftest import BAR_KEY
 
 SECRET = "s3cret"
-
-
-@dataclass
-class Receiver:
-    """Answers with `statuses` in turn (the last one repeats); sleeps `delay_s` before answering."""
-
-    url: str = ""
-    statuses: list[int] = field(default_factory=lambda: [200])
-    delay_s: float = 0.0
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.received.append((dict(request.headers), await request.read()))
-        await asyncio.sleep(self.delay_s)
-        status = self.statuses[min(len(self.received), len(self.statuses)) - 1]
-        return web.Response(status=status)
-
-    async def wait_for(self, n: int, timeout_s: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while len(self.received) < n:
-            assert time.monotonic() < deadline, f"{len(self.received)} of {n} deliveries arrived"
-            await asyncio.sleep(0.01)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    receiver = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", receiver.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    receiver.url = f"http://127.0.0.1:{port}/hook"
-    yield receiver
-    await runner.cleanup()
 
 
 def start(edge_server, receiver: Receiver, **overrides):

@@ -24,7 +24,7 @@ class FakeSocket:
             self.gate.set()
         self.closed: tuple[int, str] | None = None
 
-    async def accept(self) -> None:
+    async def accept(self, subprotocol: str | None = None) -> None:
         return None
 
     async def send_text(self, text: str) -> None:

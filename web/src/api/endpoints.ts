@@ -88,3 +88,30 @@ export function fetchIndicators(api: Api, s: SeriesRef, interval: string, specs:
 }
 
 export const listAlerts = (api: Api) => api.get<unknown>(`${API}/alerts`);
+
+export interface AlertBody {
+  readonly id: string;
+  readonly source: string;
+  readonly symbol: string;
+  readonly interval: string | null;
+  readonly condition: Record<string, unknown> & { readonly kind: string };
+  readonly channels: readonly string[];
+  readonly note: string;
+  readonly status: string;
+  readonly trigger_count: number;
+  readonly last_triggered_at: string | null;
+}
+
+export interface AlertTrigger {
+  readonly triggered_at: string;
+  readonly values: Readonly<Record<string, number>>;
+  readonly late: boolean;
+  readonly trigger_count: number;
+}
+
+const alertUrl = (id: string) => `${API}/alerts/${encodeURIComponent(id)}`;
+export const createAlert = (api: Api, body: Record<string, unknown>) => api.post<AlertBody>(`${API}/alerts`, body);
+export const switchAlert = (api: Api, id: string, on: boolean) =>
+  api.post<AlertBody>(`${alertUrl(id)}/${on ? "enable" : "disable"}`, undefined);
+export const deleteAlert = (api: Api, id: string) => api.delete<null>(alertUrl(id));
+export const alertTriggers = (api: Api, id: string) => api.get<AlertTrigger[]>(`${alertUrl(id)}/events`);
