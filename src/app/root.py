@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from src.app.core import Core
 from src.app.providers import build_providers
+from src.app.scale_out.build import scale_out
 from src.app.slices import SLICES
 from src.app.sources import SourceGuards
 from src.common import cache_keys
@@ -194,6 +195,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         root.slices[slice_.name] = parts = slice_.build(core)
         _wire(root, parts)
     _observe(root)
+    scale_out(root)  # with Redis: cross-process events, the collector lease, the live data of API workers
     if settings.runs_scheduler:  # SCHEDULER_ENABLED and the scheduler role
         lifecycle.add(Component("scheduler", start=scheduler.start, stop=scheduler.stop, check=scheduler.check))
     return root
@@ -384,8 +386,9 @@ def _observe(root: Root) -> None:
         for counter in parts.counters:
             metrics.observe_counter(counter.name, counter.documentation, counter.read)
     syncs = metrics.syncs
-    core.event_bus.subscribe(BarSyncedEvent, lambda _: syncs.labels(outcome="completed").inc())
-    core.event_bus.subscribe(SyncFailedEvent, lambda e: syncs.labels(outcome=_failure_outcome(e.error_type)).inc())
+    core.event_bus.subscribe(BarSyncedEvent, lambda _: syncs.labels(outcome="completed").inc(), local_only=True)
+    core.event_bus.subscribe(SyncFailedEvent, lambda e: syncs.labels(outcome=_failure_outcome(e.error_type)).inc(),
+                             local_only=True)
 
 
 def _observe_breaker(metrics: Metrics, breaker: CircuitBreaker) -> None:

@@ -388,6 +388,14 @@ class QuoteService:
                 self._bar_writer.put(update)
         return self._intervals
 
+    async def change_intervals(self, intervals: Iterable[Interval]) -> tuple[Interval, ...]:
+        """`set_intervals` as `QuoteSessions` has it (a remote collector's change is awaited)."""
+        return self.set_intervals(intervals)
+
+    def holdings(self) -> dict[str, list[Instrument]]:
+        """What each holder holds (what a collector taking over subscribes again)."""
+        return self._refs.holdings()
+
     def _add_intervals(self, intervals: Iterable[Interval]) -> None:
         added = tuple(i for i in intervals if i not in self._intervals)
         if added:

@@ -9,7 +9,10 @@ from src.features.webhooks import payloads
 
 
 class DeliverWebhooks:
-    """Sends one event type as `event_type` with the data `to_data` renders."""
+    """Sends one event type as `event_type` with the data `to_data` renders; only events this process raised
+    (another process delivers its own)."""
+
+    local_only = True
 
     def __init__(self, sender: WebhookSender, event_type: str, to_data: Callable[[Any], dict[str, Any]]) -> None:
         self._sender = sender

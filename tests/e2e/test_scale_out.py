@@ -1,0 +1,115 @@
+"""Scaling out with real processes: API workers and collectors (`pocketquant serve --roles ...`) against one
+Redis, the embedded store as its own process and the TradingView simulator (on the test's event loop).
+
+A WebSocket client and the quote routes of an API worker serve the live data of the session the collector
+owns; a control operation made on a worker reaches the collector; killing the leading collector (SIGKILL)
+hands the sessions to the standby within the lease time, and the worker's client gets ticks again."""
+
+import asyncio
+import time
+
+import httpx
+import orjson
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.fixtures.cluster import Cluster, tv_settings
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+TICKER = "BINANCE:BTCUSDT"
+LEASE_S = 3.0
+
+
+@pytest.fixture
+async def cluster(tmp_path, own_redis, tv_simulator):
+    deployment = Cluster(tmp_path, own_redis.url, tv_settings(tv_simulator),
+                         settings={"COLLECTOR_LEASE_S": str(LEASE_S), "CLUSTER_STATUS_EVERY_S": "0.5"})
+    deployment.start_store()
+    try:
+        yield deployment
+    finally:
+        outputs = deployment.stop()
+        assert all(code in (0, -15, -9) for code, _ in outputs), outputs
+
+
+async def quotes_until(ws: ClientConnection, wanted: int, timeout_s: float = 15.0) -> list[dict]:
+    quotes: list[dict] = []
+    async with asyncio.timeout(timeout_s):
+        while len(quotes) < wanted:
+            frame = orjson.loads(await ws.recv())
+            if frame["type"] == "quote":
+                quotes.append(frame)
+    return quotes
+
+
+async def subscribe(ws: ClientConnection) -> None:
+    await ws.send(orjson.dumps({"action": "subscribe", "symbols": [TICKER], "intervals": ["1m"]}).decode())
+    async with asyncio.timeout(20):
+        while (frame := orjson.loads(await ws.recv()))["type"] != "subscribed":
+            assert frame["type"] != "error", frame
+
+
+async def push_ticks(simulator, prices: list[float], every_s: float = 0.02) -> None:
+    for price in prices:
+        await simulator.push_tick(TICKER, price)
+        await asyncio.sleep(every_s)
+
+
+async def test_a_client_of_another_worker_gets_the_collectors_ticks_and_its_routes_serve_them(cluster, tv_simulator):
+    [collector] = await cluster.add("collector")
+    first, second = await cluster.add("api", "api")
+    assert await collector.leading()
+    async with connect(second.ws_url) as ws:
+        await subscribe(ws)  # reaches the collector through the commands stream
+        prices = [50_000.0 + n for n in range(20)]
+        pushing = asyncio.create_task(push_ticks(tv_simulator, prices))
+        received = await quotes_until(ws, 5)
+        await pushing
+        assert {q["price"] for q in received} <= {*prices, *(q["price"] for q in received[:1])}
+        await asyncio.sleep(0.3)
+        async with httpx.AsyncClient(timeout=10) as client:
+            latest = (await client.get(f"{first.url}/api/v1/quotes/latest/BINANCE/BTCUSDT")).json()
+            everything = (await client.get(f"{first.url}/api/v1/quotes/all")).json()
+            status = (await client.get(f"{first.url}/api/v1/quotes/status")).json()
+            bar = await client.get(f"{first.url}/api/v1/quotes/current-bar/BINANCE/BTCUSDT", params={"interval": "1m"})
+    assert latest["price"] == prices[-1]  # the worker that holds no session serves the collector's quote
+    assert [q["symbol"] for q in everything] == [TICKER]
+    assert status["running"] and [s["symbol"] for s in status["symbols"]] == [TICKER], status
+    assert bar.status_code == 200 and bar.json()["close"] == prices[-1]
+
+
+async def test_a_control_operation_on_a_worker_reaches_the_collector(cluster):
+    await cluster.add("collector")
+    [worker] = await cluster.add("api")
+    async with httpx.AsyncClient(timeout=30) as client:
+        subscribed = await client.post(f"{worker.url}/api/v1/quotes/subscribe", json={"symbols": [TICKER]})
+        assert subscribed.status_code == 200, subscribed.text
+        unknown = await client.post(f"{worker.url}/api/v1/quotes/subscribe", json={"symbols": ["NOPE:NOTHING"]})
+        stopped = await client.post(f"{worker.url}/api/v1/quotes/stop")
+        after = (await client.get(f"{worker.url}/api/v1/quotes/status")).json()
+    assert unknown.status_code == 404, unknown.text  # the collector's SymbolNotFound, as this worker maps it
+    assert stopped.status_code == 200 and not after["running"]
+
+
+async def test_killing_the_leading_collector_hands_its_sessions_to_the_standby(cluster, tv_simulator):
+    await cluster.add("collector", "collector")
+    [worker] = await cluster.add("api")
+    leader = await cluster.leader()
+    async with connect(worker.ws_url) as ws:
+        await subscribe(ws)
+        await push_ticks(tv_simulator, [60_000.0, 60_001.0])
+        await quotes_until(ws, 1)
+        leader.kill()
+        killed = time.monotonic()
+        pushing = asyncio.create_task(push_ticks(tv_simulator, [61_000.0 + n for n in range(2_000)], every_s=0.01))
+        try:
+            [after] = await quotes_until(ws, 1, timeout_s=LEASE_S * 4)
+            while after["price"] < 61_000.0:
+                [after] = await quotes_until(ws, 1, timeout_s=LEASE_S * 4)
+        finally:
+            pushing.cancel()
+        failover_s = time.monotonic() - killed
+    standby = await cluster.leader()
+    assert standby is not leader
+    assert failover_s <= LEASE_S + LEASE_S / 3 + 3.0, failover_s  # the lease, one attempt, resubscribing
