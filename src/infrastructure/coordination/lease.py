@@ -5,10 +5,10 @@ TTL (a compare-and-expire script: only its own key, or the key again if it vanis
 as after a Redis restart without persistence); the others try to take it as often. A holder that was
 killed stops renewing, so its key expires and another takes it within the TTL plus one attempt period.
 
-A holder that cannot renew (Redis unreachable, or the key is someone else's) stops acting as the leader
-before anyone else may take the lease: when the renewal fails, or when a TTL minus one attempt period has
-gone by since its last successful renewal — whichever comes first. Every Redis call is bounded by
-`timeout_s`, below the attempt period, so a hung server cannot keep a lost leader acting.
+A holder that cannot renew stops acting as the leader before anyone else may take the lease: at once when
+the key is someone else's, and when Redis does not answer, as soon as its next attempt could not answer
+before the lease expires (the last renewal + TTL). Every Redis call is bounded by `timeout_s`, so a hung
+server cannot keep a lost leader acting.
 """
 
 import asyncio
@@ -42,24 +42,24 @@ class RedisLease:
         self.key = key
         self.owner = owner
         self.ttl_s = ttl_s
+        self.timeout_s = timeout_s
         self._redis = redis
-        self._timeout_s = timeout_s
         self._ttl_ms = max(1, int(ttl_s * 1000))
 
     async def acquire(self) -> bool:
-        async with asyncio.timeout(self._timeout_s):
+        async with asyncio.timeout(self.timeout_s):
             return bool(await self._redis.set(self.key, self.owner, nx=True, px=self._ttl_ms))
 
     async def renew(self) -> bool:
-        async with asyncio.timeout(self._timeout_s):
+        async with asyncio.timeout(self.timeout_s):
             return bool(await self._redis.eval(_RENEW, 1, self.key, self.owner, self._ttl_ms))
 
     async def release(self) -> None:
-        async with asyncio.timeout(self._timeout_s):
+        async with asyncio.timeout(self.timeout_s):
             await self._redis.eval(_RELEASE, 1, self.key, self.owner)
 
     async def holder(self) -> str | None:
-        async with asyncio.timeout(self._timeout_s):
+        async with asyncio.timeout(self.timeout_s):
             value: Any = await self._redis.get(self.key)
         return None if value is None else value.decode()
 
@@ -118,8 +118,9 @@ class LeaseKeeper:
                 except Exception:  # the holder still holds it: what failed is retried by its own owner
                     log.exception("lease_on_acquired_failed", lease=self._lease.key)
         except (RedisError, OSError, TimeoutError) as error:
-            expired = self._monotonic() - self._renewed_at >= self._lease.ttl_s - self._period_s
-            if self.held and expired:
+            # The next attempt could not confirm the lease before it expires: stop leading now.
+            next_answer = self._monotonic() + self._period_s + self._lease.timeout_s
+            if self.held and next_answer >= self._renewed_at + self._lease.ttl_s:
                 await self._lose(f"not renewed: {type(error).__name__}: {error}")
 
     async def _lose(self, reason: str) -> None:

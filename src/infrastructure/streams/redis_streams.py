@@ -84,7 +84,6 @@ class StreamFollower:
         self._down = False
         self.entries_read = 0
         self.handler_failures = 0
-        self.connected = False
 
     def follow(self, stream: str, handler: Handler, *, from_start: bool = False) -> None:
         """Handle every entry appended to `stream` from now on (`from_start`: every entry it holds, for a
@@ -138,15 +137,18 @@ class StreamFollower:
                 self.handler_failures += 1
                 log.exception("stream_entry_failed", stream=stream, entry=entry_id)
 
+    @property
+    def connected(self) -> bool:
+        """False from a failed read until the next one succeeds."""
+        return not self._down
+
     def _went_down(self, error: BaseException) -> None:
-        self.connected = False
         if not self._down:
             self._down = True
             log.warning("streams_unavailable", error=f"{type(error).__name__}: {error}",
                         detail="following again where it left off once Redis answers")
 
     def _back_up(self) -> None:
-        self.connected = True
         if self._down:
             self._down = False
             log.info("streams_available")
