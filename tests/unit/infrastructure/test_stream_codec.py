@@ -5,6 +5,7 @@ import pytest
 
 from src.app.scale_out.codec import message_codec
 from src.app.scale_out.collector import SubscriptionRecord
+from src.app.scale_out.live import quote_entry, quote_from_entry
 from src.domain.alerts.events import AlertTriggeredEvent
 from src.domain.events import BarCompletedEvent, BarSyncedEvent
 from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
@@ -51,3 +52,11 @@ def test_an_entry_naming_a_type_the_codec_was_not_built_for_is_refused():
     sent = message_codec().encode(BarCompletedEvent(occurred_at=1.0, key=KEY, bar=BAR))
     with pytest.raises(UnknownMessageType, match="BarCompletedEvent"):
         DataclassCodec([SeriesKey, Symbol, Interval, OHLCVBar]).decode(sent)
+
+
+def test_a_quote_entry_of_the_live_stream_comes_back_equal_with_its_forming_bars():
+    forming = (BarUpdate(INSTRUMENT, BAR, closed=False),
+               BarUpdate(INSTRUMENT, OHLCVBar(Interval.D1, 1_699_920_000, 3.0, 4.0, 1.0, 2.0, 0.0), closed=False))
+    tick = QuoteTick(BTC, 1_700_000_101.25, 1.5, cumulative_volume=None, bid=1.4, ask=1.6, change=-0.1,
+                     change_percent=-6.25, delay=900.0)
+    assert quote_from_entry(INSTRUMENT, quote_entry(tick, forming)) == (tick, forming)
