@@ -3,7 +3,8 @@ Redis, the embedded store as its own process and the TradingView simulator (on t
 
 A WebSocket client and the quote routes of an API worker serve the live data of the session the collector
 owns; a control operation made on a worker reaches the collector; killing the leading collector (SIGKILL)
-hands the sessions to the standby within the lease time, and the worker's client gets ticks again."""
+hands the sessions to the standby within the lease time, and the worker's client gets ticks again; killing
+an API worker releases what its WebSocket clients held on the collector."""
 
 import asyncio
 import time
@@ -113,3 +114,19 @@ async def test_killing_the_leading_collector_hands_its_sessions_to_the_standby(c
     standby = await cluster.leader()
     assert standby is not leader
     assert failover_s <= LEASE_S + LEASE_S / 3 + 3.0, failover_s  # the lease, one attempt, resubscribing
+
+
+async def test_the_symbols_of_a_killed_workers_clients_are_released_on_the_collector(cluster, tv_simulator):
+    await cluster.add("collector")
+    doomed, survivor = await cluster.add("api", "api")
+    async with connect(doomed.ws_url) as ws:
+        await subscribe(ws)
+        async with httpx.AsyncClient(timeout=10) as client:
+            held = (await client.get(f"{survivor.url}/api/v1/quotes/status")).json()["symbols"]
+            assert [(s["symbol"], s["holders"]) for s in held] == [(TICKER, 1)]
+            doomed.kill()
+            killed = time.monotonic()
+            async with asyncio.timeout(LEASE_S * 4):
+                while (await client.get(f"{survivor.url}/api/v1/quotes/status")).json()["symbols"]:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+    assert time.monotonic() - killed <= LEASE_S + 2.0  # its presence expired, then the next report released it

@@ -20,6 +20,7 @@ from src.app.scale_out.codec import message_codec
 from src.app.scale_out.collector import ClusterKeys, Collector
 from src.app.scale_out.events import EventBridge
 from src.app.scale_out.live import LiveMirror, LivePublisher
+from src.app.scale_out.presence import Presence
 from src.app.scale_out.remote import RemoteQuoteSessions
 from src.common.lifecycle import Component
 from src.common.settings import Settings
@@ -46,8 +47,10 @@ def scale_out(root: "Root") -> None:
     writer, follower = StreamWriter(streams), StreamFollower(streams)
     bridge = EventBridge(root.event_bus, writer, follower, codec, stream=keys.events, process=process)
     bridge.install()
-    root.lifecycle.add(Component("cluster-streams", start=_both(writer.start, follower.start),
-                                 stop=_both(follower.stop, writer.stop, streams.close), check=_connected(follower)))
+    presence = Presence(streams, prefix=keys.prefix, process=process, ttl_s=settings.collector_lease_s)
+    root.lifecycle.add(Component("cluster-streams", start=_both(presence.start, writer.start, follower.start),
+                                 stop=_both(follower.stop, writer.stop, presence.stop, streams.close),
+                                 check=_connected(follower)))
     quotes = root.slices.get("quotes")
     if quotes is None:
         return
@@ -61,7 +64,7 @@ def scale_out(root: "Root") -> None:
         service.add_listener(publisher)
         lease = RedisLease(streams.redis, keys.lease, process, ttl_s=settings.collector_lease_s,
                            timeout_s=settings.redis_timeout_s)
-        collector = Collector(service, lease, streams, writer, follower, codec, keys=keys, process=process,
+        collector = Collector(service, lease, streams, writer, follower, codec, presence, keys=keys, process=process,
                               status_every_s=settings.cluster_status_every_s,
                               report_status=lambda: publisher.on_status(service.status()))
         root.lifecycle.add(Component("collector", start=collector.start, stop=collector.stop))

@@ -9,19 +9,21 @@ standby.
 
 Taking over: the new holder reads the record its predecessor left and subscribes every holder's symbols
 again (the catch-up backfills the bars missed meanwhile from the source's history), except the holders of
-the predecessor's own WebSocket connections, which died with it. Commands appended while no collector
+WebSocket connections of processes that are gone (`Presence`): a killed collector's own, a killed api
+worker's. While it leads, it releases such holders at each report too. Commands appended while no collector
 led are not served: their requesters' waits end with 503 after `command_timeout_s`.
 """
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from redis.exceptions import RedisError
 
+from src.app.scale_out.presence import Presence
 from src.common.errors import ApplicationError
 from src.domain.errors import DomainError
 from src.domain.market_data import Instrument, Interval
@@ -86,13 +88,14 @@ class SubscriptionRecord:
 
 class Collector:
     def __init__(self, service: QuoteService, lease: RedisLease, streams: RedisStreams, writer: StreamWriter,
-                 follower: StreamFollower, codec: DataclassCodec, *, keys: ClusterKeys, process: str,
-                 status_every_s: float, report_status: Callable[[], None]) -> None:
+                 follower: StreamFollower, codec: DataclassCodec, presence: Presence, *, keys: ClusterKeys,
+                 process: str, status_every_s: float, report_status: Callable[[], None]) -> None:
         self._service = service
         self._streams = streams
         self._writer = writer
         self._follower = follower
         self._codec = codec
+        self._presence = presence
         self._keys = keys
         self._process = process
         self._status_every_s = status_every_s
@@ -152,8 +155,8 @@ class Collector:
             await service.stop()
             return
         await service.start()
-        gone = f"{record.leader}/"  # the predecessor's WebSocket connections died with it
-        holdings = {holder: held for holder, held in record.holdings.items() if not holder.startswith(gone)}
+        gone = await self._gone(record.holdings)
+        holdings = {holder: held for holder, held in record.holdings.items() if holder not in gone}
         results = await asyncio.gather(*(service.subscribe(held, (), holder) for holder, held in holdings.items()),
                                        return_exceptions=True)
         failed = [f"{holder}: {result}" for holder, result in zip(holdings, results, strict=True)
@@ -166,10 +169,22 @@ class Collector:
             await asyncio.sleep(self._status_every_s)
             await self._report()
 
+    async def _gone(self, holders: Iterable[str]) -> set[str]:
+        """The holders of processes that are gone (when Redis cannot tell: none)."""
+        by_process = {holder: holder.partition("/")[0] for holder in holders if "/" in holder}
+        try:
+            gone = await self._presence.gone(by_process.values())
+        except (RedisError, OSError, TimeoutError):
+            return set()
+        return {holder for holder, process in by_process.items() if process in gone}
+
     async def _report(self) -> None:
-        """The status to the API workers, and the record to a successor."""
-        self._report_status()
+        """The status to the API workers, and the record to a successor; holders of processes gone released."""
         service = self._service
+        for holder in await self._gone(service.holdings()):
+            log.info("collector_released_holder_of_gone_process", holder=holder)
+            await service.release(holder)
+        self._report_status()
         record = SubscriptionRecord(self._process, service.running, service.intervals,
                                     {holder: tuple(held) for holder, held in service.holdings().items()})
         try:

@@ -59,9 +59,18 @@ class RedisStreams:
         return [(_text(stream), _text(entry_id), fields) for stream, entries in answer or ()
                 for entry_id, fields in entries]
 
-    async def put(self, key: str, value: bytes) -> None:
+    async def put(self, key: str, value: bytes, *, ttl_s: float | None = None) -> None:
         async with asyncio.timeout(self._timeout_s):
-            await self.redis.set(key, value)
+            await self.redis.set(key, value, px=None if ttl_s is None else max(1, int(ttl_s * 1000)))
+
+    async def delete(self, key: str) -> None:
+        async with asyncio.timeout(self._timeout_s):
+            await self.redis.delete(key)
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        async with asyncio.timeout(self._timeout_s):
+            values: Any = await self.redis.mget(keys)
+        return [None if value is None else bytes(value) for value in values]
 
     async def get(self, key: str) -> bytes | None:
         async with asyncio.timeout(self._timeout_s):
