@@ -34,13 +34,17 @@ async def cluster(tmp_path, own_redis, tv_simulator):
         assert all(code in (0, -15, -9) for code, _ in outputs), outputs
 
 
-async def quotes_until(ws: ClientConnection, wanted: int, timeout_s: float = 15.0) -> list[dict]:
+async def quotes_until(ws: ClientConnection, wanted: int, timeout_s: float = 15.0,
+                       bars: list[dict] | None = None) -> list[dict]:
+    """The next `wanted` quote frames (the bar frames meanwhile go to `bars`)."""
     quotes: list[dict] = []
     async with asyncio.timeout(timeout_s):
         while len(quotes) < wanted:
             frame = orjson.loads(await ws.recv())
             if frame["type"] == "quote":
                 quotes.append(frame)
+            elif frame["type"] == "bar" and bars is not None:
+                bars.append(frame)
     return quotes
 
 
@@ -65,9 +69,13 @@ async def test_a_client_of_another_worker_gets_the_collectors_ticks_and_its_rout
         await subscribe(ws)  # reaches the collector through the commands stream
         prices = [50_000.0 + n for n in range(20)]
         pushing = asyncio.create_task(push_ticks(tv_simulator, prices))
-        received = await quotes_until(ws, 5)
+        bars: list[dict] = []
+        received = await quotes_until(ws, 5, bars=bars)
         await pushing
         assert {q["price"] for q in received} <= {*prices, *(q["price"] for q in received[:1])}
+        # The live bar the collector builds, forming with the ticks it saw.
+        assert bars and all(b["interval"] == "1m" and not b["closed"] for b in bars)
+        assert {b["close"] for b in bars} & set(prices)
         await asyncio.sleep(0.3)
         async with httpx.AsyncClient(timeout=10) as client:
             latest = (await client.get(f"{first.url}/api/v1/quotes/latest/BINANCE/BTCUSDT")).json()
