@@ -11,6 +11,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
@@ -28,6 +29,7 @@ from src.features.quotes.service import QuoteService, QuoteStatus
 from src.features.quotes.sessions import RoutedQuoteSessions
 from src.features.quotes.ws import QuoteHub
 from src.infrastructure.coordination.lease import RedisLease
+from src.infrastructure.streams.codec import DataclassCodec
 from src.infrastructure.streams.redis_streams import RedisStreams, StreamFollower, StreamWriter
 
 if TYPE_CHECKING:
@@ -52,34 +54,62 @@ def scale_out(root: "Root") -> None:
                                  stop=_both(follower.stop, writer.stop, presence.stop, streams.close),
                                  check=_connected(follower)))
     quotes = root.slices.get("quotes")
-    if quotes is None:
-        return
-    service, hub, sessions = (quotes.exposed[name] for name in ("service", "hub", "sessions"))
-    assert isinstance(service, QuoteService) and isinstance(hub, QuoteHub)
-    assert isinstance(sessions, RoutedQuoteSessions)
     collector = None
-    if "collector" in settings.roles:
-        publisher = LivePublisher(writer, codec, stream=keys.live, process=process,
-                                  publishing=lambda: collector is not None and collector.leading)
-        service.add_listener(publisher)
-        lease = RedisLease(streams.redis, keys.lease, process, ttl_s=settings.collector_lease_s,
-                           timeout_s=settings.redis_timeout_s)
-        collector = Collector(service, lease, streams, writer, follower, codec, presence, keys=keys, process=process,
-                              status_every_s=settings.cluster_status_every_s,
-                              report_status=lambda: publisher.on_status(service.status()))
-        root.lifecycle.add(Component("collector", start=collector.start, stop=collector.stop))
-    if settings.serves_api:
-        mirror = LiveMirror(codec, process=process, stale_after_s=3 * settings.cluster_status_every_s,
-                            idle=_idle_status(service))
-        mirror.add_listener(hub)
-        follower.follow(keys.live, mirror.deliver)
-        remote = RemoteQuoteSessions(writer, follower, codec, mirror, keys=keys, process=process,
-                                     timeout_s=settings.collector_command_timeout_s)
-        remote.install()
-        leading = collector
-        sessions.attach_remote(remote, is_local=lambda: leading is not None and leading.leading, process=process)
+    if quotes is not None:
+        service, hub, sessions = (quotes.exposed[name] for name in ("service", "hub", "sessions"))
+        assert isinstance(service, QuoteService) and isinstance(hub, QuoteHub)
+        assert isinstance(sessions, RoutedQuoteSessions)
+        parts = _Parts(settings, streams, writer, follower, codec, keys, process)
+        if "collector" in settings.roles:
+            collector = _collector(parts, service, presence)
+            root.lifecycle.add(Component("collector", start=collector.start, stop=collector.stop))
+        if settings.serves_api:
+            _serve_the_collectors_data(parts, service, hub, sessions, collector)
     _observe(root, bridge, writer, follower, collector)
     log.debug("scale_out_wired", process=process, roles=sorted(settings.roles))
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """What every piece of a process's part in the deployment shares."""
+
+    settings: Settings
+    streams: RedisStreams
+    writer: StreamWriter
+    follower: StreamFollower
+    codec: DataclassCodec
+    keys: ClusterKeys
+    process: str
+
+
+def _collector(parts: _Parts, service: QuoteService, presence: Presence) -> Collector:
+    """Contends for the collector lease; while it leads, its service's live data goes on the live stream."""
+    settings, collector = parts.settings, None
+    publisher = LivePublisher(parts.writer, parts.codec, stream=parts.keys.live, process=parts.process,
+                              publishing=lambda: collector is not None and collector.leading)
+    service.add_listener(publisher)
+    lease = RedisLease(parts.streams.redis, parts.keys.lease, parts.process, ttl_s=settings.collector_lease_s,
+                       timeout_s=settings.redis_timeout_s)
+    collector = Collector(service, lease, parts.streams, parts.writer, parts.follower, parts.codec, presence,
+                          keys=parts.keys, process=parts.process, status_every_s=settings.cluster_status_every_s,
+                          report_status=lambda: publisher.on_status(service.status()))
+    return collector
+
+
+def _serve_the_collectors_data(parts: _Parts, service: QuoteService, hub: QuoteHub, sessions: RoutedQuoteSessions,
+                               collector: Collector | None) -> None:
+    """The live stream mirrored for the hub and the reads; control operations sent to the collector whenever
+    this process is not the collector itself."""
+    settings = parts.settings
+    mirror = LiveMirror(parts.codec, process=parts.process, stale_after_s=3 * settings.cluster_status_every_s,
+                        idle=_idle_status(service))
+    mirror.add_listener(hub)
+    parts.follower.follow(parts.keys.live, mirror.deliver)
+    remote = RemoteQuoteSessions(parts.writer, parts.follower, parts.codec, mirror, keys=parts.keys,
+                                 process=parts.process, timeout_s=settings.collector_command_timeout_s)
+    remote.install()
+    sessions.attach_remote(remote, is_local=lambda: collector is not None and collector.leading,
+                           process=parts.process)
 
 
 def _observe(root: "Root", bridge: EventBridge, writer: StreamWriter, follower: StreamFollower,
