@@ -14,6 +14,7 @@ import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from src.domain.market_data import Interval
 from tests.fixtures.cluster import Cluster, tv_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -138,3 +139,45 @@ async def test_the_symbols_of_a_killed_workers_clients_are_released_on_the_colle
                 while (await client.get(f"{survivor.url}/api/v1/quotes/status")).json()["symbols"]:  # noqa: ASYNC110
                     await asyncio.sleep(0.1)
     assert time.monotonic() - killed <= LEASE_S + 2.0  # its presence expired, then the next report released it
+
+
+async def tick_every(simulator, every_s: float) -> None:
+    n = 0
+    while True:
+        await simulator.push_tick(TICKER, 70_000.0 + (n % 50) * 3.5)
+        n += 1
+        await asyncio.sleep(every_s)
+
+
+async def test_no_bar_is_lost_or_doubled_across_a_collector_failover(cluster, tv_simulator):
+    """The bar forming when the collector dies is seeded again by the standby from the source's history and
+    closed by it; the bar before it was closed by the dead one. Every minute is stored once, as the simulator
+    (which applied every tick) has it."""
+    await cluster.add("collector", "collector")
+    [worker] = await cluster.add("api")
+    leader = await cluster.leader()
+    async with httpx.AsyncClient(timeout=30) as client:
+        subscribed = await client.post(f"{worker.url}/api/v1/quotes/subscribe",
+                                       json={"symbols": [TICKER], "intervals": ["1m"]})
+        assert subscribed.status_code == 200, subscribed.text
+        ticking = asyncio.create_task(tick_every(tv_simulator, 0.1))
+        try:
+            minute_end = (time.time() // 60 + 2) * 60  # the minute after the one subscribed in
+            await asyncio.sleep(minute_end - 15 - time.time())  # the kill, 15 s before its end
+            leader.kill()
+            killed_in = int(minute_end - 60)
+            await asyncio.sleep(minute_end + 2.0 + 4.0 - time.time())  # its grace, then the write
+        finally:
+            ticking.cancel()
+        assert (await cluster.leader()) is not leader
+        body = (await client.get(f"{worker.url}/api/v1/market-data/ohlcv/BINANCE/BTCUSDT",
+                                 params={"interval": "1m", "limit": 10})).json()
+        failed = (await client.get(f"{worker.url}/api/v1/quotes/status")).json()["catch_ups_failed"]
+    stored = {bar["timestamp"]: bar for bar in body["bars"]}
+    assert len(stored) == len(body["bars"])  # none doubled
+    source = {int(row[0]): row for row in tv_simulator.market.history(TICKER, Interval.M1)}
+    for minute in (killed_in - 60, killed_in):  # closed by the dead collector (its subscribe minute); by its successor
+        bar = stored.get(minute)
+        assert bar is not None, f"the bar of {minute} was lost: {sorted(stored)}"
+        assert [bar[f] for f in ("open", "high", "low", "close", "volume")] == list(source[minute][1:6]), (minute, bar)
+    assert failed == 0  # the successor's catch-up from the last stored bar

@@ -14,15 +14,17 @@ decodes a tick only when one of its clients wants the symbol or a read asks for 
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import orjson
+import structlog
 
 from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
 from src.domain.realtime.aggregator import BarUpdate
 from src.features.quotes.service import CurrentBar, QuoteListener, QuoteStatus
-from src.infrastructure.streams.codec import DataclassCodec
+from src.infrastructure.streams.codec import DataclassCodec, plain_scalar
 from src.infrastructure.streams.redis_streams import Fields, StreamWriter
+
+log = structlog.get_logger("scale_out.live")
 
 ORIGIN, KIND, INSTRUMENT, DATA = "o", "k", "i", "d"
 QUOTE, BAR_CLOSED, STATUS = b"q", b"b", b"s"
@@ -38,22 +40,27 @@ class LivePublisher:
         self._stream = stream
         self._process = process.encode()
         self._publishing = publishing
+        self.failures = 0
 
     def wants(self, instrument: Instrument) -> bool:
         return self._publishing()
 
     def on_quote(self, instrument: Instrument, tick: QuoteTick, forming: Sequence[BarUpdate]) -> None:
-        self._writer.put(self._stream, {ORIGIN: self._process, KIND: QUOTE, INSTRUMENT: str(instrument),
-                                        DATA: quote_entry(tick, forming)})
+        self._put(QUOTE, lambda: quote_entry(tick, forming), {INSTRUMENT: str(instrument)})
 
     def on_bar_closed(self, update: BarUpdate) -> None:
-        self._put(BAR_CLOSED, update)
+        self._put(BAR_CLOSED, lambda: self._codec.encode(update))
 
     def on_status(self, status: QuoteStatus) -> None:
-        self._put(STATUS, status)
+        self._put(STATUS, lambda: self._codec.encode(status))
 
-    def _put(self, kind: bytes, data: Any) -> None:
-        self._writer.put(self._stream, {ORIGIN: self._process, KIND: kind, DATA: self._codec.encode(data)})
+    def _put(self, kind: bytes, encode: Callable[[], bytes], extra: dict[str, str] | None = None) -> None:
+        """Never raises: the collector's tick path and catch-ups call it, and go on whatever happens here."""
+        try:
+            self._writer.put(self._stream, {ORIGIN: self._process, KIND: kind, DATA: encode(), **(extra or {})})
+        except Exception:
+            self.failures += 1
+            log.exception("live_entry_not_published", kind=kind.decode())
 
 
 class LiveMirror:
@@ -165,7 +172,7 @@ def quote_entry(tick: QuoteTick, forming: Sequence[BarUpdate]) -> bytes:
     bars = [(b.interval.code, b.time, b.open, b.high, b.low, b.close, b.volume, b.partial)
             for b in (update.bar for update in forming)]
     return orjson.dumps((tick.time, tick.price, tick.cumulative_volume, tick.bid, tick.ask, tick.change,
-                         tick.change_percent, tick.delay, bars))
+                         tick.change_percent, tick.delay, bars), default=plain_scalar)
 
 
 def quote_from_entry(instrument: Instrument, data: bytes) -> tuple[QuoteTick, tuple[BarUpdate, ...]]:

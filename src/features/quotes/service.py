@@ -340,7 +340,7 @@ class QuoteService:
         for interval in self._intervals:
             with contextlib.suppress(Exception):  # a store outage: only the forming bar is seeded
                 stored = await self._bars.read(SeriesKey(instrument.symbol, interval, instrument.source), limit=1)
-                last[interval] = stored.time[-1] if len(stored) else None
+                last[interval] = int(stored.time[-1]) if len(stored) else None  # not numpy's: it goes upstream as JSON
         return last.get
 
     def _catch_up(self, session: _SourceSession, instrument: Instrument,

@@ -25,7 +25,7 @@ class DataclassCodec:
         self._types = {cls.__name__: cls for cls in types}
 
     def encode(self, value: Any) -> bytes:
-        return orjson.dumps(self._plain(value))
+        return orjson.dumps(self._plain(value), default=plain_scalar)
 
     def decode(self, data: bytes | str) -> Any:
         return self._object(orjson.loads(data))
@@ -60,3 +60,11 @@ class DataclassCodec:
         if issubclass(cls, Enum):
             return cls[plain[VALUE]]
         return cls(**{key: self._object(item) for key, item in plain.items() if key != TYPE})
+
+
+def plain_scalar(value: Any) -> Any:
+    """orjson's `default`: a numpy scalar (a bar's volume from a pandas frame, say) as the Python number."""
+    item = getattr(value, "item", None)
+    if item is None:
+        raise TypeError(f"not serializable: {type(value).__name__}")
+    return item()

@@ -60,3 +60,13 @@ def test_a_quote_entry_of_the_live_stream_comes_back_equal_with_its_forming_bars
     tick = QuoteTick(BTC, 1_700_000_101.25, 1.5, cumulative_volume=None, bid=1.4, ask=1.6, change=-0.1,
                      change_percent=-6.25, delay=900.0)
     assert quote_from_entry(INSTRUMENT, quote_entry(tick, forming)) == (tick, forming)
+
+
+def test_numpy_numbers_of_bars_read_from_a_frame_travel_as_plain_numbers():
+    import numpy as np
+
+    bar = OHLCVBar(Interval.M1, 1_700_000_040, np.float64(1.0), 2.0, 0.5, 1.5, np.int64(7))
+    codec = message_codec()
+    assert codec.decode(codec.encode(BarUpdate(INSTRUMENT, bar, closed=True))).bar.volume == 7
+    tick = QuoteTick(BTC, 1_700_000_041.0, 1.5)
+    assert quote_from_entry(INSTRUMENT, quote_entry(tick, [BarUpdate(INSTRUMENT, bar, closed=False)]))[1][0].bar == bar
