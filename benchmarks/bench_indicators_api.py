@@ -67,7 +67,7 @@ async def _median_ms(action: Callable[[], Awaitable[object]], rounds: int) -> fl
 
 async def _store_figures(data_dir: Path) -> dict[str, float]:
     store = MongoStore(None, data_dir=data_dir)
-    bars_repository = MongoOHLCVRepository(await store.start(), collection_per_series=True)
+    bars_repository = MongoOHLCVRepository(await store.start())
     try:
         await bars_repository.ensure_indexes()
         bars = _bars()

@@ -18,7 +18,7 @@ from pathlib import Path
 from src.app.root import Overrides, Root, bootstrap
 from src.common.settings import Settings
 from src.domain.market_data import Instrument, QuoteTick, Symbol
-from src.infrastructure.scheduling.locks import InProcessJobLock
+from src.infrastructure.scheduling.job_store import InProcessJobStore
 from tests.fakes import (
     FakeClock,
     FakeDeadLetterRepository,
@@ -44,7 +44,7 @@ def _root(feed: FakeQuoteFeed, redis_url: str | None) -> Root:
     return bootstrap(settings, Overrides(
         clock=FakeClock(T0), providers=[fake_provider("tradingview", quotes=feed)], bars=FakeOHLCVRepository(),
         sync_status=FakeSyncStatusRepository(), symbols=FakeSymbolRepository(),
-        dead_letters=FakeDeadLetterRepository(), job_lock=InProcessJobLock(),
+        dead_letters=FakeDeadLetterRepository(), job_store=InProcessJobStore(),
     ))
 
 

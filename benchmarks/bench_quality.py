@@ -11,8 +11,13 @@ zero-volume run, a flat run); median of 7 rounds.
 (10 symbols, 8 intervals) with `check_closed_bar` on every closed bar (a tail per series, a baseline of
 typical scales), and that rate divided by the rate without checks, measured alternately in the same
 run; best of 5 each.
+`agg_ticks_per_s_with_quality_slice` and `agg_quality_slice_overhead_ratio`: the same ticks with every closed
+bar handed to the quality slice's live path (`LiveQuality.on_closed`, as the `BarCompletedEvent` subscriber
+does: its tail per series, the calendar lookup, the checks; the store in memory, touched only on findings),
+on an event loop; best of 3 each, against the aggregator alone on the same loop.
 """
 
+import asyncio
 import statistics
 import time
 from collections import deque
@@ -20,14 +25,22 @@ from collections import deque
 import numpy as np
 
 from benchmarks.bench_aggregator import INTERVALS, Tick, make_ticks
+from src.common import cache_keys
+from src.domain.market_data import BarColumns, SessionCalendar
 from src.domain.market_data.bar import OHLCVBar
 from src.domain.market_data.interval import Interval
 from src.domain.market_data.series import SeriesKey
+from src.domain.quality import ReconciliationPolicy
 from src.domain.quality.live import LiveBaseline, check_closed_bar
 from src.domain.quality.model import CheckContext, QualityThresholds, SeriesColumns
 from src.domain.quality.report import run_checks
+from src.domain.quality.series import SeriesQuality, Span
 from src.domain.quality.spikes import MoveScales
 from src.domain.realtime.aggregator import BarAggregator, BarUpdate
+from src.features.quality.live import LiveQuality
+from src.features.quality.monitor import QualityConfig, QualityMonitor
+from src.features.quality.observed import QualityFigures
+from src.infrastructure.cache.memory_cache import MemoryCache
 
 BARS = 100_000
 LIVE_BARS = 20_000
@@ -118,6 +131,86 @@ def _aggregator_rates(rounds: int = 5) -> tuple[float, float]:
     return len(ticks) / min(with_checks), len(ticks) / min(without_checks)
 
 
+# Every series as if fully checked before (typical scales, with volume): the live path runs every rule.
+_CHECKED = SeriesQuality(checked_at=START, scales=MoveScales(0.0, 0.0005, 0.001), has_volume=True)
+
+
+class _MemoryStore:
+    """The quality records and bars the live path reads, in memory (this measures the checks, not a store)."""
+
+    def __init__(self) -> None:
+        self.records: dict[SeriesKey, SeriesQuality] = {}
+
+    async def get(self, key: SeriesKey) -> SeriesQuality | None:
+        return self.records.get(key, _CHECKED)
+
+    async def save(self, key: SeriesKey, quality: SeriesQuality) -> None:
+        self.records[key] = quality
+
+    async def list(self) -> list[tuple[SeriesKey, SeriesQuality]]:
+        return list(self.records.items())
+
+    async def excluded_spans(self, key: SeriesKey) -> tuple[Span, ...]:
+        return ()
+
+    async def read(self, key: SeriesKey, **options: object) -> BarColumns:
+        return BarColumns.empty(key)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.at = 0.0
+
+    def now(self) -> float:
+        return self.at
+
+
+_ALWAYS_OPEN = SessionCalendar.always_open()
+
+
+async def _always_open(key: SeriesKey) -> SessionCalendar:
+    return _ALWAYS_OPEN
+
+
+def _live_quality(clock: _Clock) -> LiveQuality:
+    from src.common.event_bus import EventBus
+
+    store = _MemoryStore()
+    config = QualityConfig(thresholds=THRESHOLDS, policy=ReconciliationPolicy.KEEP_LIVE, history_size=10,
+                           max_flags=10_000, max_bars=1)
+    cache = MemoryCache(generation_of=cache_keys.series_generation)
+    monitor = QualityMonitor(bars=store, store=store, providers=None, cache=cache, event_bus=EventBus(),  # type: ignore[arg-type]
+                             clock=clock, hours_of=None, config=config, figures=QualityFigures())  # type: ignore[arg-type]
+    return LiveQuality(monitor, store, EventBus(), clock, _always_open)  # type: ignore[arg-type]
+
+
+async def _aggregate_on_loop(ticks: list[Tick], with_slice: bool) -> float:
+    clock = _Clock()
+    live = _live_quality(clock) if with_slice else None
+    aggregator = BarAggregator(INTERVALS, source="tradingview")
+    next_timer = int(ticks[0][1]) + 1
+    started = time.perf_counter()
+    for symbol, t, price, total in ticks:
+        closed = aggregator.on_tick(symbol, t, price, total)
+        if t >= next_timer:
+            closed = [*aggregator.close_due(next_timer), *closed]
+            next_timer = int(t) + 1
+        if closed and live is not None:
+            clock.at = t
+            for update in closed:
+                await live.on_closed(update.key, update.bar)
+    return time.perf_counter() - started
+
+
+def _slice_rates(rounds: int = 3) -> tuple[float, float]:
+    ticks = make_ticks()
+    with_slice, alone = [], []
+    for _ in range(rounds):
+        alone.append(asyncio.run(_aggregate_on_loop(ticks, with_slice=False)))
+        with_slice.append(asyncio.run(_aggregate_on_loop(ticks, with_slice=True)))
+    return len(ticks) / min(with_slice), len(ticks) / min(alone)
+
+
 def run() -> dict[str, float]:
     series = make_series()
     expected = START + 60 * np.arange(BARS, dtype=np.int64)
@@ -131,7 +224,10 @@ def run() -> dict[str, float]:
     baseline = LiveBaseline.of(report)
     closed = _median_seconds(lambda: _close_bars(bars, baseline), rounds=5)
     with_checks, without_checks = _aggregator_rates()
+    with_slice, slice_baseline = _slice_rates()
     return {
+        "agg_ticks_per_s_with_quality_slice": float(round(with_slice)),
+        "agg_quality_slice_overhead_ratio": round(with_slice / slice_baseline, 3),
         "agg_ticks_per_s_with_quality": float(round(with_checks)),
         "agg_quality_overhead_ratio": round(with_checks / without_checks, 3),
         "quality_checks_100k_bars_ms": round(checks * 1e3, 2),

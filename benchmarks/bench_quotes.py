@@ -23,7 +23,7 @@ from src.app.root import Overrides, Root, bootstrap
 from src.common.settings import Settings
 from src.domain.market_data import Symbol
 from src.infrastructure.http.websocket_protocol import BoundedWebSocketProtocol
-from src.infrastructure.scheduling.locks import InProcessJobLock
+from src.infrastructure.scheduling.job_store import InProcessJobStore
 from src.providers.tradingview import TradingViewConfig, tradingview_provider
 from tests.fakes import (
     FakeCache,
@@ -100,7 +100,7 @@ def _root(sim: TradingViewSimulator) -> Root:
     return bootstrap(settings, Overrides(
         providers=[provider], bars=FakeOHLCVRepository(), sync_status=FakeSyncStatusRepository(),
         symbols=FakeSymbolRepository(), symbol_metadata=FakeSymbolMetadataRepository(),
-        dead_letters=FakeDeadLetterRepository(), job_lock=InProcessJobLock(),
+        dead_letters=FakeDeadLetterRepository(), job_store=InProcessJobStore(),
         cache=FakeCache(),
     ))
 

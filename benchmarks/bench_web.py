@@ -19,7 +19,6 @@ the module returns no figure. A missing or stale build is built first when Node.
 """
 
 import asyncio
-import gzip
 import shutil
 import statistics
 import subprocess
@@ -34,7 +33,7 @@ from benchmarks.bench_market_data import SimulatorThread
 from simulators.tradingview.market import DEFAULT_SYMBOLS
 from simulators.tradingview.server import TradingViewSimulator
 from src.app.web import WEB_DIST
-from tests.e2e.web.browser import CHROMIUM, CHROMIUM_ARGS, missing_for_browser_tests
+from tests.e2e.web.browser import CHROMIUM, CHROMIUM_ARGS, js_gzip_kb, missing_for_browser_tests
 
 LOADS = 7
 BARS = 5_000
@@ -61,11 +60,6 @@ def _ready_to_measure() -> bool:
         subprocess.run(["make", "--no-print-directory", "web"], cwd=WEB_DIST.parents[1], check=True,
                        stdout=subprocess.DEVNULL)
     return missing_for_browser_tests() is None
-
-
-def js_gzip_kb() -> float:
-    scripts = sorted((WEB_DIST / "assets").glob("*.js"))
-    return round(sum(len(gzip.compress(p.read_bytes(), compresslevel=9)) for p in scripts) / 1024, 1)
 
 
 class ChartedSymbolSimulator(SimulatorThread):

@@ -19,6 +19,7 @@ from src.common.ports import (
 from src.domain.identity import ApiKey, RefreshToken, User
 from src.domain.market_data import Instrument, Interval, OHLCVBar, SeriesKey, Symbol
 from src.domain.market_data.trading_hours import SymbolMetadata, TradingHours
+from src.domain.quality.series import SeriesQuality
 from src.domain.sync.status import SyncState
 
 
@@ -218,6 +219,28 @@ class FakeSymbolMetadataRepository:
         self.metadata[metadata.instrument] = metadata
 
 
+class FakeQualityRepository:
+    """Each series' quality record, as saved (the list drops flags and history, as the store's does)."""
+
+    def __init__(self) -> None:
+        self.records: dict[SeriesKey, SeriesQuality] = {}
+        self.saves = 0
+
+    async def get(self, key: SeriesKey) -> SeriesQuality | None:
+        return self.records.get(key)
+
+    async def save(self, key: SeriesKey, quality: SeriesQuality) -> None:
+        self.saves += 1
+        self.records[key] = quality
+
+    async def list(self) -> list[tuple[SeriesKey, SeriesQuality]]:
+        return [(key, replace(q, flags=(), history=())) for key, q in self.records.items()]
+
+    async def excluded_spans(self, key: SeriesKey) -> tuple[tuple[int, int], ...]:
+        record = self.records.get(key)
+        return record.excluded_spans() if record is not None else ()
+
+
 class FakeDeadLetterRepository:
     def __init__(self) -> None:
         self.letters: list[DeadLetter] = []
@@ -228,15 +251,26 @@ class FakeDeadLetterRepository:
     async def list(self, limit: int = 100) -> list[DeadLetter]:
         return list(reversed(self.letters))[:limit]
 
+    async def get(self, delivery_id: str) -> DeadLetter | None:
+        return next((letter for letter in self.letters if letter.delivery_id == delivery_id), None)
+
+    async def remove(self, letter: DeadLetter) -> None:
+        self.letters = [kept for kept in self.letters if kept != letter]
+
 
 class FakeWebhookSender:
     """Records what would be delivered."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict, float, str | None]] = []
+        self.redelivered: list[DeadLetter] = []
 
-    def send(self, event_type, data, *, occurred_at, correlation_id) -> None:
+    async def send(self, event_type, data, *, occurred_at, correlation_id) -> None:
         self.sent.append((event_type, data, occurred_at, correlation_id))
+
+    async def redeliver(self, letter) -> bool:
+        self.redelivered.append(letter)
+        return True
 
 
 class FakeCache:

@@ -9,7 +9,7 @@ from src.common.ports import Provider
 from src.common.settings import Settings
 from src.domain.events import BarCompletedEvent, BarSyncedEvent, SyncFailedEvent
 from src.domain.market_data import Instrument, Interval, SeriesKey, Symbol
-from src.infrastructure.scheduling.locks import InProcessJobLock
+from src.infrastructure.scheduling.job_store import InProcessJobStore
 from tests.fakes import (
     FakeApiKeyRepository,
     FakeCache,
@@ -19,6 +19,7 @@ from tests.fakes import (
     FakeOHLCVRepository,
     FakePasswordHasher,
     FakeProvider,
+    FakeQualityRepository,
     FakeQuoteFeed,
     FakeRefreshTokenRepository,
     FakeRunOwner,
@@ -54,15 +55,16 @@ class World:
         self.api_keys = FakeApiKeyRepository()
         self.refresh_tokens = FakeRefreshTokenRepository()
         self.console = FakeConsole()
+        self.quality = FakeQualityRepository()
         values: dict[str, Any] = {"scheduler_enabled": False, **settings}
         self.root: Root = bootstrap(Settings(**values), Overrides(
             clock=self.clock, providers=[fake_provider(SOURCE, self.provider, self.feed), *more_providers],
             bars=self.bars,
             sync_status=self.sync_status, symbols=self.symbols, symbol_metadata=self.symbol_metadata,
             dead_letters=self.dead_letters,
-            job_lock=InProcessJobLock(), cache=self.cache, webhooks=self.webhooks, run_owner=self.owner,
+            job_store=InProcessJobStore(), cache=self.cache, webhooks=self.webhooks, run_owner=self.owner,
             users=self.users, api_keys=self.api_keys, refresh_tokens=self.refresh_tokens,
-            passwords=FakePasswordHasher(), console=self.console,
+            passwords=FakePasswordHasher(), console=self.console, quality=self.quality,
         ))
         self.mediator = self.root.mediator
         self.event_bus = self.root.event_bus

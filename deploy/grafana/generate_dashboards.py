@@ -94,8 +94,7 @@ SYNCS = Dashboard("pocketquant-syncs", "PocketQuant / Syncs", "Syncs by outcome,
     Panel("Sync duration p95", (Query(quantile(0.95, "sync_duration_seconds_bucket", "interval"), "{{interval}}"),),
           "s", future=("sync_duration_seconds_bucket",)),
     Panel("Scheduled job runs by outcome", (
-        Query(f"sum by (job_name, outcome) (increase(job_runs_total{{{R}}}[1h]))", "{{job_name}} {{outcome}}"),),
-          future=("job_runs_total",)),
+        Query(f"sum by (job_name, outcome) (increase(job_runs_total{{{R}}}[1h]))", "{{job_name}} {{outcome}}"),)),
 ))
 
 LIVE = Dashboard("pocketquant-live", "PocketQuant / Live data", "Ticks turned into live bars, and the WebSocket "
@@ -156,13 +155,18 @@ ALERTS = Dashboard("pocketquant-alerts", "PocketQuant / Alerts", "The Prometheus
 ))
 
 QUALITY = Dashboard("pocketquant-quality", "PocketQuant / Data quality", "Checks of stored and live bars: "
-                    "anomalies by check, scores, flagged bars.", (
+                    "anomalies by check, scores, flagged bars, reconciliations of live bars.", (
     Panel("Anomalies found by check", (Query(f"sum by (check) (increase(quality_anomalies_total{{{R}}}[1h]))",
-                                             "{{check}}"),), future=("quality_anomalies_total",)),
+                                             "{{check}}"),)),
     Panel("Lowest quality score", (Query(f"min by (source) (quality_score{{{R}}})", "{{source}}"),),
-          "percentunit", future=("quality_score",)),
-    Panel("Bars flagged per second", (Query(rate("quality_flagged_bars_total"), "flagged"),), "ops",
-          future=("quality_flagged_bars_total",)),
+          description="Each source's score (0-100): its series' latest scores weighted by their bars."),
+    Panel("Bars flagged per second", (Query(rate("quality_flagged_bars_total"), "flagged"),), "ops"),
+    Panel("Worst series", (Query(f"bottomk(10, min by (series) (quality_series_score{{{R}}}))", "{{series}}"),),
+          description="The ten lowest series scores (0-100)."),
+    Panel("Live bars differing from the source", (
+        Query(f"sum (increase(quality_live_bars_differing_total{{{R}}}[1h]))", "differing"),
+        Query(f"sum (increase(quality_reconciliations_total{{{R}}}[1h]))", "reconciliations"),
+    ), description="Per hour: live-built bars that differed from the source's bars, and reconciliations run."),
 ))
 
 DASHBOARDS = (HTTP, SYNCS, LIVE, PROVIDERS, CACHE, ALERTS, QUALITY)

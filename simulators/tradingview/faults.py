@@ -17,3 +17,6 @@ class Faults:
     close_after_unanswered: int | None = 6
     reject_upgrade: int | None = None  # answer the WebSocket upgrade with this HTTP status (403/429)
     tick_rate: float = 0.0  # generated ticks per second per symbol (0: only pushed ticks)
+    # The history records each trade at its price times (1 + this): bars built live from the quotes and the
+    # history's bars of the same periods then disagree by that much (reconciliation of live bars).
+    history_drift: float = 0.0

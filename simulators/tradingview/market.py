@@ -233,10 +233,12 @@ class Market:
             }
         return fields
 
-    def apply_tick(self, ticker: str, price: float, cumulative_volume: float | None,
-                   when: float) -> tuple[dict[str, Any], dict[tuple[Resolution, bool], tuple[int, bool]]]:
+    def apply_tick(
+        self, ticker: str, price: float, cumulative_volume: float | None, when: float, recorded: float | None = None,
+    ) -> tuple[dict[str, Any], dict[tuple[Resolution, bool], tuple[int, bool]]]:
         """Apply a trade: returns the changed quote fields and, per generated (interval, extended) history
-        whose sessions hold `when`, the index of the bar it touched and whether that bar is new."""
+        whose sessions hold `when`, the index of the bar it touched and whether that bar is new. The history
+        records the trade at `recorded` (default: its price)."""
         quote = self.quote(ticker)
         previous = self._prev_volume.get(ticker, quote["volume"])
         if cumulative_volume is None:
@@ -256,7 +258,8 @@ class Market:
         for (key_ticker, interval, extended), rows in self._history.items():
             opened = bar_open(spec, interval, when, extended) if key_ticker == ticker else None
             if opened is not None:
-                touched[(interval, extended)] = self._apply_to_bars(spec, opened, rows, price, traded)
+                touched[(interval, extended)] = self._apply_to_bars(spec, opened, rows,
+                                                                    price if recorded is None else recorded, traded)
         return changed, touched
 
     @staticmethod

@@ -133,7 +133,8 @@ class TradingViewSimulator:
         it trades now (a delayed symbol's trade times run its delay behind the clock)."""
         if when is None:
             when = self.clock() - self.market.specs[ticker].delay
-        changed, touched = self.market.apply_tick(ticker, price, cumulative_volume, when)
+        changed, touched = self.market.apply_tick(ticker, price, cumulative_volume, when,
+                                                  recorded=price * (1 + self.faults.history_drift))
         for client in list(self.clients):
             messages = client.live_updates(ticker, touched)
             if changed:

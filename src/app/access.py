@@ -65,6 +65,14 @@ def route_access(settings: Settings) -> dict[RouteKey, Access]:
         ("GET", "/api/v1/features/sets"): READ,
         ("GET", "/api/v1/features/{exchange}/{symbol}"): READ,
         ("GET", "/api/v1/features/{exchange}/{symbol}/latest"): READ,
+        # --- data quality: checks and reconciliations write like a sync does; a flag's verdict is a trader's
+        ("GET", "/api/v1/quality"): READ,
+        ("GET", "/api/v1/quality/{exchange}/{symbol}"): READ,
+        ("POST", "/api/v1/quality/{exchange}/{symbol}/check"): Permission.RUN_SYNCS,
+        ("POST", "/api/v1/quality/{exchange}/{symbol}/reconcile"): Permission.RUN_SYNCS,
+        ("POST", "/api/v1/quality/{exchange}/{symbol}/flags"): Permission.RUN_SYNCS,
         # --- webhooks
         ("GET", "/api/v1/webhooks/dead-letters"): Permission.READ_WEBHOOK_DELIVERIES,
+        ("POST", "/api/v1/webhooks/dead-letters/{delivery_id}/redeliver"): Permission.REDELIVER_WEBHOOKS,
+        ("POST", "/api/v1/webhooks/dead-letters/redeliver"): Permission.REDELIVER_WEBHOOKS,
     }

@@ -19,6 +19,7 @@ from src.common.ports import (
     OHLCVRepository,
     OperatorConsole,
     PasswordHasher,
+    QualityRepository,
     RefreshTokenRepository,
     RunOwner,
     Secrets,
@@ -58,5 +59,6 @@ class Core:
     secrets: Secrets
     console: OperatorConsole
     symbol_metadata: SymbolMetadataRepository
+    quality: QualityRepository  # each series' quality record: scores, checks, anomaly flags
     calendars: SymbolCalendars  # each instrument's trading calendar, from its stored metadata
     client_limits: ClientLimits  # the HTTP edge's per-client buckets, for the WebSocket

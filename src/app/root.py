@@ -32,6 +32,7 @@ from src.common.ports import (
     OperatorConsole,
     PasswordHasher,
     Provider,
+    QualityRepository,
     RefreshTokenRepository,
     RunOwner,
     SymbolMetadataRepository,
@@ -72,13 +73,15 @@ from src.infrastructure.mongo.connection import MongoStore
 from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
 from src.infrastructure.mongo.migrations import StoreMigrations
 from src.infrastructure.mongo.ohlcv_repository import MongoOHLCVRepository
+from src.infrastructure.mongo.quality_repository import MongoQualityRepository
 from src.infrastructure.mongo.symbol_metadata_repository import MongoSymbolMetadataRepository
 from src.infrastructure.mongo.symbol_repository import MongoSymbolRepository
 from src.infrastructure.mongo.sync_status_repository import MongoSyncStatusRepository
+from src.infrastructure.mongo.webhook_outbox import MongoWebhookOutbox
 from src.infrastructure.notify.webhooks import WebhookDispatcher
 from src.infrastructure.observability.metrics import Metrics
 from src.infrastructure.process_owner import ProcessOwner
-from src.infrastructure.scheduling.locks import JobLock, MongoJobLock
+from src.infrastructure.scheduling.job_store import JobStore, MongoJobStore
 from src.infrastructure.scheduling.scheduler import JobScheduler
 from src.infrastructure.timezones import time_zone_rules
 
@@ -97,7 +100,7 @@ class Overrides:
     symbols: SymbolRepository | None = None
     symbol_metadata: SymbolMetadataRepository | None = None
     dead_letters: DeadLetterRepository | None = None
-    job_lock: JobLock | None = None
+    job_store: JobStore | None = None
     cache: Cache | None = None
     webhooks: WebhookSender | None = None
     run_owner: RunOwner | None = None
@@ -106,11 +109,12 @@ class Overrides:
     refresh_tokens: RefreshTokenRepository | None = None
     passwords: PasswordHasher | None = None  # tests pass a fast one: Argon2 costs tens of ms on purpose
     console: OperatorConsole | None = None
+    quality: QualityRepository | None = None
 
     @property
     def replaces_the_store(self) -> bool:
-        adapters = (self.bars, self.sync_status, self.symbols, self.symbol_metadata, self.dead_letters, self.job_lock,
-                    self.users, self.api_keys, self.refresh_tokens)
+        adapters = (self.bars, self.sync_status, self.symbols, self.symbol_metadata, self.dead_letters, self.job_store,
+                    self.users, self.api_keys, self.refresh_tokens, self.quality)
         return all(adapter is not None for adapter in adapters)
 
 
@@ -149,7 +153,8 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
     guards = SourceGuards(settings, redis)
     lifecycle = Lifecycle(stop_timeout_s=settings.component_stop_timeout_s)
     dead_letters = given.dead_letters or MongoDeadLetterStore(_database(store))
-    scheduler = JobScheduler(given.job_lock or MongoJobLock(_database(store)["job_locks"]))
+    scheduler = JobScheduler(given.job_store or MongoJobStore(_database(store)["scheduled_jobs"]),
+                             on_run=lambda job, outcome: metrics.job_runs.labels(job, outcome).inc())
     clock = given.clock or SystemClock()
     users = given.users or MongoUserRepository(_database(store))
     api_keys = given.api_keys or MongoApiKeyRepository(_database(store))
@@ -170,7 +175,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         symbols=given.symbols or MongoSymbolRepository(_database(store)),
         dead_letters=dead_letters,
         cache=given.cache or _cache(settings, redis),
-        webhooks=given.webhooks or _webhooks(settings, dead_letters, metrics),
+        webhooks=given.webhooks or _webhooks(settings, store, dead_letters, metrics),
         health=lifecycle,
         jobs=scheduler,
         run_owner=given.run_owner or ProcessOwner(),
@@ -183,6 +188,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         secrets=secrets,
         console=given.console or StderrConsole(),
         symbol_metadata=symbol_metadata,
+        quality=given.quality or MongoQualityRepository(_database(store)),
         calendars=SymbolCalendars(providers, symbol_metadata, clock, _zone_rules,
                                   max_age_s=settings.symbol_metadata_max_age_s),
         client_limits=EdgeClientLimits(limiter, TrustedProxies(settings.trusted_proxies),
@@ -288,13 +294,15 @@ def _cache(settings: Settings, redis: Redis | None) -> Cache:
     )
 
 
-def _webhooks(settings: Settings, dead_letters: DeadLetterRepository, metrics: Metrics) -> WebhookDispatcher | None:
+def _webhooks(settings: Settings, store: MongoStore | None, dead_letters: DeadLetterRepository,
+              metrics: Metrics) -> WebhookDispatcher | None:
     if not settings.webhook_urls:
         return None
     secret = settings.webhook_secret.get_secret_value().encode() if settings.webhook_secret else None
     return WebhookDispatcher(
         settings.webhook_urls,
         secret=secret,
+        outbox=MongoWebhookOutbox(_database(store)),
         timeout_s=settings.webhook_timeout_s,
         max_attempts=settings.webhook_max_attempts,
         backoff_base_s=settings.webhook_backoff_base_s,
@@ -352,8 +360,9 @@ async def _prepare_store(root: Root) -> None:
     bars = root.core.bars if isinstance(root.core.bars, MongoOHLCVRepository) else None
     await StoreMigrations(root.store.database, bars).run()
     core = root.core
+    outbox = core.webhooks.outbox if isinstance(core.webhooks, WebhookDispatcher) else None
     for repository in (core.bars, core.sync_status, core.symbols, core.dead_letters, core.users, core.api_keys,
-                       core.refresh_tokens):
+                       core.refresh_tokens, outbox):
         ensure = getattr(repository, "ensure_indexes", None)
         if ensure is not None:
             await ensure()
@@ -385,6 +394,9 @@ def _observe(root: Root) -> None:
     for parts in root.slices.values():
         for counter in parts.counters:
             metrics.observe_counter(counter.name, counter.documentation, counter.read)
+        for labeled in parts.labeled:
+            observe = metrics.observe_labeled_gauge if labeled.gauge else metrics.observe_labeled_counter
+            observe(labeled.name, labeled.documentation, labeled.label, labeled.read)
     syncs = metrics.syncs
     core.event_bus.subscribe(BarSyncedEvent, lambda _: syncs.labels(outcome="completed").inc(), local_only=True)
     core.event_bus.subscribe(SyncFailedEvent, lambda e: syncs.labels(outcome=_failure_outcome(e.error_type)).inc(),

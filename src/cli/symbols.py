@@ -110,6 +110,8 @@ def _say_tracked(console: Console, tracked: dict[str, Any]) -> None:
     label = f"{tracked['source']} {tracked['exchange']}:{tracked['symbol']}"
     if tracked.get("active") and tracked.get("intervals"):
         console.print(f"tracking {label} at {' '.join(tracked['intervals'])}", highlight=False)
+        if first_syncs := [s["interval"] for s in tracked.get("first_syncs", ())]:
+            console.print(f"syncing {' '.join(first_syncs)} now (see `pocketquant status`)", highlight=False)
     else:
         console.print(f"no longer tracking {label}", highlight=False)
 

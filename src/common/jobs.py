@@ -8,7 +8,8 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Every:
-    """Runs every `seconds`, the first time one period after the scheduler starts."""
+    """Runs every `seconds`, the first time one period after the job is first scheduled (its schedule is kept
+    in the job store, across restarts)."""
 
     seconds: float
 
@@ -30,3 +31,19 @@ class JobSpec:
     name: str
     trigger: Trigger
     run: Callable[[], Awaitable[Any]]  # returns a summary with an `outcome` attribute, or anything
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    """What a job that works through many series did: how many, how many failed, the first errors."""
+
+    series: int
+    succeeded: int
+    failed: int
+    errors: tuple[str, ...]
+
+    @property
+    def outcome(self) -> str:
+        if self.failed == 0:
+            return "ok"
+        return "failed" if self.succeeded == 0 else "partial"

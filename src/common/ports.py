@@ -9,6 +9,7 @@ from src.domain.identity import ApiKey, Principal, RefreshToken, User
 from src.domain.market_data import Instrument, Interval, OHLCVBar, QuoteTick, SeriesKey, Symbol
 from src.domain.market_data.columns import BarColumns as BarColumns  # noqa: PLC0414 - re-exported for the port users
 from src.domain.market_data.trading_hours import SymbolMetadata, TradingHours
+from src.domain.quality.series import SeriesQuality, Span
 from src.domain.sync.status import SyncState, SyncStatus
 
 
@@ -87,6 +88,23 @@ class OHLCVRepository(Protocol):
         ...
 
     async def ensure_indexes(self) -> None: ...
+
+
+class QualityRepository(Protocol):
+    """Each series' quality record (`SeriesQuality`: results, score, flags, score history), one document per
+    series: never a document per bar."""
+
+    async def get(self, key: SeriesKey) -> SeriesQuality | None: ...
+
+    async def save(self, key: SeriesKey, quality: SeriesQuality) -> None: ...
+
+    async def list(self) -> list[tuple[SeriesKey, SeriesQuality]]:
+        """Every series' record without its flags and history (the summary's read)."""
+        ...
+
+    async def excluded_spans(self, key: SeriesKey) -> tuple[Span, ...]:
+        """The bars `exclude_flagged=true` leaves out of the series (`SeriesQuality.excluded_spans`)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,10 +283,10 @@ class JobRunner(Protocol):
     def names(self) -> list[str]: ...
 
     async def run(self, name: str) -> Any:
-        """Run the named job now under its lock; the returned run has outcome and detail."""
+        """Run the named job now unless a run of it holds it; the returned run has outcome and detail."""
         ...
 
-    def status(self) -> list[dict[str, Any]]: ...
+    async def status(self) -> list[dict[str, Any]]: ...
 
 
 # --- real-time quotes ----------------------------------------------------------------------------
@@ -336,10 +354,61 @@ class DeadLetterRepository(Protocol):
         """Newest first."""
         ...
 
+    async def get(self, delivery_id: str) -> DeadLetter | None: ...
+
+    async def remove(self, letter: DeadLetter) -> None:
+        """This letter; not a newer one of the same delivery (redelivered and failed again meanwhile)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxDelivery:
+    """One webhook delivery to one URL, kept until it is delivered or dead-lettered."""
+
+    delivery_id: str
+    url: str
+    event_type: str
+    body: bytes
+    correlation_id: str | None
+    created_at: float  # epoch seconds
+    next_attempt_at: float
+    attempts: int = 0  # made so far
+    last_error: str | None = None
+
+
+class WebhookOutbox(Protocol):
+    """Durable deliveries: written before the first attempt, leased by the process attempting one (a lease
+    that outlives a dead process expires), removed once delivered or dead-lettered."""
+
+    async def add(self, deliveries: Sequence[OutboxDelivery]) -> None: ...
+
+    async def claim_due(self, owner: str, now: float, lease_s: float, limit: int) -> list[OutboxDelivery]:
+        """Lease up to `limit` due deliveries (the earliest due first) to `owner`."""
+        ...
+
+    async def retry_later(self, delivery: OutboxDelivery, owner: str) -> None:
+        """Store its attempts, error and next attempt time, and release it."""
+        ...
+
+    async def remove(self, delivery_id: str) -> None:
+        """Delivered or dead-lettered: whoever holds it now, nothing is left to attempt."""
+        ...
+
+    async def release(self, owner: str) -> None:
+        """Every lease of `owner` (at shutdown): its deliveries are due again at once."""
+        ...
+
+    async def pending(self) -> int: ...
+
 
 class WebhookSender(Protocol):
-    def send(self, event_type: str, data: dict[str, Any], *, occurred_at: float, correlation_id: str | None) -> None:
-        """Deliver in the background to every configured URL; returns at once."""
+    async def send(self, event_type: str, data: dict[str, Any], *, occurred_at: float,
+                   correlation_id: str | None) -> None:
+        """Write one delivery per configured URL to the outbox; they are delivered in the background."""
+        ...
+
+    async def redeliver(self, letter: DeadLetter) -> bool:
+        """Queue a dead letter again (attempts from zero); False when its URL is no longer configured."""
         ...
 
 

@@ -4,7 +4,15 @@ never at import; slices read the fields they need from the `Settings` the root h
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
@@ -132,6 +140,28 @@ class Settings(BaseSettings):
     collector_lease_s: float = Field(default=5.0, ge=1.0)
     collector_command_timeout_s: float = Field(default=15.0, gt=0)  # an API worker waits this long for the collector
 
+    # --- Data quality (issue 19): each check's threshold (`QualityThresholds`, its fields prefixed `quality_`),
+    # what a series keeps, and the reconciliation of live-built bars with the source's.
+    quality_max_invalid_bars: int = Field(default=0, ge=0)
+    quality_max_missing_bars: int = Field(default=0, ge=0)
+    quality_max_stale_periods: int = Field(default=3, ge=0)
+    quality_spike_z: float = Field(default=10.0, gt=0)
+    quality_spike_range_multiple: float = Field(default=10.0, gt=0)
+    quality_spike_neighbours: int = Field(default=5, ge=1, le=50)
+    quality_spike_revert_bars: int = Field(default=3, ge=1, le=50)
+    quality_spike_revert_fraction: float = Field(default=0.5, gt=0)
+    quality_zero_volume_run_bars: int = Field(default=30, ge=1)
+    quality_flat_run_bars: int = Field(default=30, ge=1)
+    quality_future_tolerance_periods: int = Field(default=1, ge=0)
+    quality_reconcile_price_tolerance: float = Field(default=1e-6, ge=0)
+    quality_reconcile_volume_tolerance: float = Field(default=0.01, ge=0)
+    quality_reconcile_policy: Literal["keep_live", "replace_with_source"] = "keep_live"
+    quality_history_size: int = Field(default=500, ge=1, le=10_000)  # score history kept per series
+    quality_max_flags: int = Field(default=10_000, ge=1, le=50_000)  # flags kept per series (one document)
+    quality_max_bars: int = Field(default=500_000, ge=1)  # a full check reads at most the newest this many
+    quality_check_every_s: float = Field(default=900.0, gt=0)  # the scheduled check of every series
+    quality_check_concurrency: int = Field(default=2, ge=1, le=64)  # series checked at once after syncs
+
     # --- HTTP edge (issue 7). Lists come from the environment as JSON, e.g. CORS_ORIGINS='["https://a"]'.
     rate_limit_enabled: bool = True
     rate_limit_capacity: int = Field(default=200, ge=1)
@@ -175,6 +205,12 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None  # the first admin's; unset: a one-time password printed at first start
     health_public: bool = True  # /health without credentials (load balancers, probes)
     metrics_public: bool = False  # /metrics without credentials (otherwise: any authenticated role)
+
+    @model_validator(mode="after")
+    def _quality_spike_windows(self) -> "Settings":
+        if self.quality_spike_revert_bars > self.quality_spike_neighbours:
+            raise ValueError("quality_spike_revert_bars must be at most quality_spike_neighbours")
+        return self
 
     @field_validator("live_bar_intervals")
     @classmethod

@@ -19,6 +19,7 @@ class BarSyncedEvent(DomainEvent):
     bars_written: int
     first_bar_time: int | None
     last_bar_time: int | None
+    bars_rejected: int = 0  # the source's bars that could not be stored (at no bar open of the calendar)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -37,6 +37,7 @@ async def test_track_untrack_and_list_symbols(cli, service):
     tracked = await cli("symbols", "track", "BINANCE:BTCUSDT", "-i", "1m", "-i", "1d", "--url", service.url)
     assert tracked.exit_code == 0, tracked.output
     assert "tracking tradingview BINANCE:BTCUSDT at 1m 1d" in tracked.stdout
+    assert "syncing 1m 1d now" in tracked.stdout
     listed = json.loads((await cli("symbols", "list", "--url", service.url, "--json")).stdout)
     assert [(s["symbol"], s["intervals"]) for s in listed] == [("BTCUSDT", ["1m", "1d"])]
     partly = await cli("symbols", "untrack", "BINANCE:BTCUSDT", "-i", "1m", "--url", service.url, "--json")

@@ -64,8 +64,8 @@ class ServiceProcess:
 def service_env(tmp: Path, **settings: str) -> dict[str, str]:
     """The environment of a service process: the developer's deployment variables removed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "REDIS_", "TRADINGVIEW_"))}
-    env.update(DATA_DIR=str(tmp / "data"), LOG_FORMAT="json", SCHEDULER_ENABLED="false",
-               RATE_LIMIT_CAPACITY="100000", TRADINGVIEW_REQUESTS_PER_S="1000", **settings)
+    env.update({"DATA_DIR": str(tmp / "data"), "LOG_FORMAT": "json", "SCHEDULER_ENABLED": "false",
+                "RATE_LIMIT_CAPACITY": "100000", "TRADINGVIEW_REQUESTS_PER_S": "1000", **settings})
     return env
 
 

@@ -21,6 +21,7 @@ import websockets
 from src.app.access import route_access
 from src.app.http import _route_keys, http_app
 from src.app.slices import SLICES
+from src.common.ports import DeadLetter
 from src.domain.identity import Permission, Role, allows
 from src.domain.market_data import Instrument, Interval, Symbol
 from src.features.identity import messages as m
@@ -140,6 +141,13 @@ def _tracked(service: Service, kind: str) -> Call:
     return Call("/api/v1/market-data/symbols/BINANCE/BTCUSDT")
 
 
+def _dead_letter(service: Service, kind: str) -> Call:
+    delivery_id = f"{next(service.names):032x}"
+    letter = DeadLetter(delivery_id, "http://127.0.0.1:9/hook", "bar.synced", b"{}", 5, "HTTP 500", None, 1.0)
+    service.run(service.world.dead_letters.add(letter))
+    return Call(f"/api/v1/webhooks/dead-letters/{delivery_id}/redeliver")
+
+
 def _own_key(service: Service, kind: str) -> Call:
     owner = service.users.get(kind, "admin")
     created = service.send(m.CreateApiKeyCommand(service.admin(), "to revoke", owner=owner))
@@ -173,6 +181,26 @@ def _with_a_quote(path: str) -> Example:
         service.run(service.world.feed.push(QuoteTick(BTC, now, 100.0, 1.0)))
         return Call(path, params={"interval": "1m"} if "current-bar" in path else {})
     return example
+
+
+def _owing_reconciliation(service: Service, kind: str) -> Call:
+    monitor = service.world.exposed("quality", "monitor")
+    service.run(monitor.save_live(_series(), lambda quality: quality.live_started(1_700_000_000 + 40 * 60)))
+    return Call("/api/v1/quality/BINANCE/BTCUSDT/reconcile", params={"interval": "1m"})
+
+
+def _an_open_flag(service: Service, kind: str) -> Call:
+    from dataclasses import replace
+
+    from src.domain.quality import Anomaly, AnomalyFlag, Severity
+    from src.domain.quality.series import SeriesQuality
+
+    bar_time = 1_700_000_000 + 10 * 60
+    flag = AnomalyFlag.raised(Anomaly(check="price_spikes", severity=Severity.ERROR, bar_time=bar_time), bar_time)
+    records = service.world.quality.records
+    records[_series()] = replace(records.get(_series()) or SeriesQuality(), flags=(flag,))
+    return Call("/api/v1/quality/BINANCE/BTCUSDT/flags", {"check": "price_spikes", "bar_time": bar_time,
+                                                          "verdict": "confirmed"}, {"interval": "1m"})
 
 
 SERIES_BODY = {"exchange": "BINANCE", "symbol": "BTCUSDT", "interval": "1m", "n_bars": 10}
@@ -228,6 +256,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/quotes/status"): lambda s, k: Call("/api/v1/quotes/status"),
     ("WS", "/api/v1/ws/quotes"): lambda s, k: Call("/api/v1/ws/quotes"),
     ("GET", "/api/v1/webhooks/dead-letters"): lambda s, k: Call("/api/v1/webhooks/dead-letters"),
+    ("POST", "/api/v1/webhooks/dead-letters/{delivery_id}/redeliver"): _dead_letter,
+    ("POST", "/api/v1/webhooks/dead-letters/redeliver"): lambda s, k: Call("/api/v1/webhooks/dead-letters/redeliver"),
     ("GET", "/api/v1/indicators"): lambda s, k: Call("/api/v1/indicators"),
     ("GET", "/api/v1/indicators/{exchange}/{symbol}"): lambda s, k: Call(
         "/api/v1/indicators/BINANCE/BTCUSDT", params={"interval": "1m", "indicators": "sma:5"}),
@@ -238,6 +268,13 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         "/api/v1/features/BINANCE/BTCUSDT", params={"interval": "1m"}),
     ("GET", "/api/v1/features/{exchange}/{symbol}/latest"): lambda s, k: Call(
         "/api/v1/features/BINANCE/BTCUSDT/latest", params={"interval": "1m"}),
+    ("GET", "/api/v1/quality"): lambda s, k: Call("/api/v1/quality"),
+    ("GET", "/api/v1/quality/{exchange}/{symbol}"): lambda s, k: Call(
+        "/api/v1/quality/BINANCE/BTCUSDT", params={"interval": "1m", "limit": "5"}),
+    ("POST", "/api/v1/quality/{exchange}/{symbol}/check"): lambda s, k: Call(
+        "/api/v1/quality/BINANCE/BTCUSDT/check", params={"interval": "1m"}),
+    ("POST", "/api/v1/quality/{exchange}/{symbol}/reconcile"): _owing_reconciliation,
+    ("POST", "/api/v1/quality/{exchange}/{symbol}/flags"): _an_open_flag,
 }
 # Refusals a handler adds to the route's permission (the map allows the route; the rule is finer).
 HANDLER_REFUSALS = {(("POST", "/api/v1/api-keys"), "api_key"): 403}  # API keys cannot create API keys

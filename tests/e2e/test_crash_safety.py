@@ -143,7 +143,7 @@ async def _syncing(api: httpx.AsyncClient) -> bool:
 async def test_two_processes_on_one_store_keep_each_others_runs(services, sim):
     first = await services("first")
     async with httpx.AsyncClient(base_url=first.url, timeout=60) as a:
-        sim.faults.delay = 0.4
+        sim.faults.delay = 1.5  # the run must outlast the second process's start on a busy machine
         assert (await a.post("/api/v1/market-data/sync/background", json={**BTC, "n_bars": 20_000})).is_success
         await until(lambda: _syncing(a), 10, "the first process syncing")
         second = await services("second")  # its start-up recovery must leave the live run alone

@@ -203,6 +203,21 @@ async def test_symbols_track_search_untrack(api):
     assert (await api.delete("/api/v1/market-data/symbols/BINANCE/BTCUSDT")).status_code == 404
 
 
+async def test_a_newly_tracked_symbol_gets_its_data_at_once(api):
+    tracked = (await api.post("/api/v1/market-data/symbols", json={**BTC, "intervals": ["4h"]})).json()
+    [first] = tracked["first_syncs"]
+    assert (first["interval"], first["status"]) == ("4h", "pending")
+    status_url = "/api/v1/market-data/sync-status/BINANCE/BTCUSDT/4h"
+    for _ in range(200):  # no job runs: the sync tracking started fills the series
+        status = (await api.get(status_url)).json()
+        if status["status"] == "completed":
+            break
+        await asyncio.sleep(0.05)
+    assert status["status"] == "completed" and status["bars_written"] == 500
+    assert (await api.get(OHLCV, params={"interval": "4h", "limit": 1000})).json()["count"] == 500
+    assert (await api.get("/api/v1/jobs")).json()[0]["last_run"] is None
+
+
 async def test_scheduled_jobs_run_on_demand_and_report_their_outcome(api):
     await api.post("/api/v1/market-data/symbols", json={**BTC, "intervals": ["1h", "4h"]})
     await api.post("/api/v1/market-data/symbols", json={"exchange": "NASDAQ", "symbol": "AAPL", "intervals": ["1d"]})
@@ -213,8 +228,10 @@ async def test_scheduled_jobs_run_on_demand_and_report_their_outcome(api):
     assert daily["outcome"] == "ok" and daily["detail"]["series"] == 2
     jobs = {j["name"]: j for j in (await api.get("/api/v1/jobs")).json()}
     assert jobs["sync_all_symbols"]["last_run"]["outcome"] == "ok"
-    assert jobs["sync_daily_data"]["next_run"] is not None
+    assert jobs["sync_daily_data"]["next_run"] is not None and jobs["sync_daily_data"]["running"] is False
     assert (await api.post("/api/v1/jobs/nope/run")).status_code == 404
+    metrics = (await api.get("/metrics")).text
+    assert 'job_runs_total{job_name="sync_all_symbols",outcome="ok"} 1.0' in metrics
 
 
 async def test_health_names_each_component(api):

@@ -1,61 +1,68 @@
 import { describe, expect, it } from "vitest";
-import { columnsOf, paneOf, parseSpec, pointsOf, rowsOf, specText } from "../src/core/indicators";
+import { IndicatorCatalog, PRESETS, isSpec, pointsOf, tableOf } from "../src/core/indicators";
+import reference from "./fixtures/indicators.json";
 
-const columns = (text: string) => columnsOf(parseSpec(text)!);
+// The service's own catalog and its readings of specs (tests/unit/web/test_indicator_fixture.py keeps them current).
+const catalog = IndicatorCatalog.of(reference.catalog);
 
-describe("indicator columns", () => {
-  it("are named like the API names them: output, then each parameter", () => {
-    expect(columns("sma:20")).toEqual(["sma_20"]);
-    expect(columns("ema:12")).toEqual(["ema_12"]);
-    expect(columns("bb:20:2")).toEqual(["bb_upper_20_2", "bb_middle_20_2", "bb_lower_20_2"]);
-    expect(columns("rsi:14")).toEqual(["rsi_14"]);
-    expect(columns("macd:12:26:9")).toEqual(["macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9"]);
+describe("IndicatorCatalog.parse", () => {
+  it("reads every spec as the service reads it: normalised text and columns, or refused", () => {
+    for (const example of reference.examples) {
+      const parsed = catalog.parse(example.spec);
+      expect(isSpec(parsed), example.spec).toBe(example.valid);
+      if (isSpec(parsed)) expect([parsed.text, parsed.columns], example.spec).toEqual([example.text, example.columns]);
+    }
   });
 
-  it("keep a fractional parameter's decimals and name a parameterless indicator by its output", () => {
-    expect(columns("bb:20:2.5")).toEqual(["bb_upper_20_2.5", "bb_middle_20_2.5", "bb_lower_20_2.5"]);
-    expect(columns("vwap")).toEqual(["vwap"]);
-  });
-});
-
-describe("parseSpec", () => {
-  it("refuses unknown indicators and bad parameters", () => {
-    expect(parseSpec("foo:3")).toBeNull();
-    expect(parseSpec("sma:x")).toBeNull();
-    expect(parseSpec("sma:-5")).toBeNull();
+  it("names the columns of every default spec exactly as the catalog lists them", () => {
+    const defaults = reference.catalog.indicators.flatMap((i) => i.defaults);
+    expect(defaults.length).toBeGreaterThan(10);
+    for (const d of defaults) {
+      const parsed = catalog.parse(d.spec);
+      expect(isSpec(parsed) && parsed.columns, d.spec).toEqual(d.columns);
+    }
   });
 
-  it("reads what it writes", () => {
-    for (const text of ["sma:20", "bb:20:2", "macd:12:26:9", "vwap"]) expect(specText(parseSpec(text)!)).toBe(text);
+  it("takes a bare name as its parameters' defaults, and says what is wrong otherwise", () => {
+    expect(catalog.parse("rsi")).toMatchObject({ text: "rsi:14", columns: ["rsi_14"] });
+    expect(catalog.parse("macd")).toMatchObject({ text: "macd:12:26:9" });
+    expect(catalog.parse("foo:3")).toEqual({ problem: expect.stringContaining("unknown indicator 'foo'") });
+    expect(catalog.parse("sma:1")).toEqual({ problem: "sma: period must be within 2..5000, got 1" });
+    expect(catalog.parse("sma:20.5")).toEqual({ problem: "sma: period must be an integer, got 20.5" });
   });
-});
 
-describe("paneOf", () => {
-  it("draws moving averages and bands over the price and oscillators in panes of their own", () => {
-    expect(["sma:20", "ema:12", "bb:20:2", "vwap"].map((t) => paneOf(parseSpec(t)!))).toEqual(["price", "price", "price", "price"]);
-    expect(paneOf(parseSpec("rsi:14")!)).toBe("rsi:14");
-    expect(paneOf(parseSpec("macd:12:26:9")!)).toBe("macd:12:26:9");
-  });
-});
-
-describe("pointsOf", () => {
-  it("leaves out the rows before warm-up (null) and keeps each value at its bar's time", () => {
-    const rows = [
-      { time: "a", timestamp: 60, sma_2: null },
-      { time: "b", timestamp: 120, sma_2: 1.5 },
-      { time: "c", timestamp: 180, sma_2: 2.5 },
-    ];
-    expect(pointsOf(rows, "sma_2")).toEqual([{ time: 120, value: 1.5 }, { time: 180, value: 2.5 }]);
-    expect(pointsOf(rows, "ema_2")).toEqual([]);
+  it("offers every preset the service knows", () => {
+    expect(PRESETS.map((t) => catalog.parse(t)).filter(isSpec).map((s) => s.text)).toEqual(PRESETS);
+    expect(IndicatorCatalog.of({}).parse("sma:20")).toMatchObject({ problem: expect.any(String) });
   });
 });
 
-describe("rowsOf", () => {
-  it("reads a bare array or the rows of an envelope", () => {
-    const rows = [{ timestamp: 1 }];
-    expect(rowsOf(rows)).toBe(rows);
-    expect(rowsOf({ source: "tradingview", rows })).toBe(rows);
-    expect(rowsOf({ count: 1, values: rows })).toBe(rows);
-    expect(rowsOf({ nothing: true })).toEqual([]);
+describe("panes", () => {
+  it("draws moving averages, bands and VWAP over the price, volume's average over the volume, oscillators alone", () => {
+    const pane = (t: string) => {
+      const parsed = catalog.parse(t);
+      return isSpec(parsed) ? parsed.pane : null;
+    };
+    expect(["sma:20", "ema:12", "bb:20:2", "vwap"].map(pane)).toEqual(["price", "price", "price", "price"]);
+    expect(pane("volume_sma:20")).toBe("volume");
+    expect(["rsi:14", "macd:12:26:9", "stoch:14:3:3"].map(pane)).toEqual(["rsi:14", "macd:12:26:9", "stoch:14:3:3"]);
+  });
+});
+
+describe("tableOf and pointsOf", () => {
+  it("read the service's table and leave out the rows before warm-up (null)", () => {
+    const body = {
+      source: "tradingview", exchange: "X", symbol: "Y", interval: "1m", indicators: ["sma:2"], columns: ["sma_2"], count: 3,
+      rows: [
+        { time: "1970-01-01T00:01:00Z", timestamp: 60, sma_2: null },
+        { time: "1970-01-01T00:02:00Z", timestamp: 120, sma_2: 1.5 },
+        { time: "1970-01-01T00:03:00Z", timestamp: 180, sma_2: 2.5 },
+      ],
+    };
+    const table = tableOf(body);
+    expect(table.columns).toEqual(["sma_2"]);
+    expect(pointsOf(table.rows, "sma_2")).toEqual([{ time: 120, value: 1.5 }, { time: 180, value: 2.5 }]);
+    expect(pointsOf(table.rows, "ema_2")).toEqual([]);
+    expect(tableOf(null)).toEqual({ columns: [], rows: [] });
   });
 });

@@ -46,7 +46,7 @@ describe("progressText", () => {
     expect(progressText(s, Date.parse("2024-01-01T01:00:00Z"))).toBe("error · 3 s · 0 bars written · timeout");
   });
 
-  it("shows a server's progress fraction when it sends one", () => {
-    expect(progressText(status("syncing", { requested_at: null, progress: 0.42 }), 0)).toBe("syncing · 42 % · 0 bars written");
+  it("says nothing about bars before a pending run starts", () => {
+    expect(progressText(status("pending", { requested_at: "2024-01-01T00:00:00Z" }), Date.parse("2024-01-01T00:00:02Z"))).toBe("pending · 2 s");
   });
 });

@@ -39,6 +39,7 @@ class Permission(StrEnum):
     MANAGE_QUOTES = "manage the quotes session"
     RUN_JOBS = "run jobs"
     READ_WEBHOOK_DELIVERIES = "read webhook deliveries"
+    REDELIVER_WEBHOOKS = "redeliver webhook dead letters"
     MANAGE_USERS = "manage users"
     MANAGE_ALL_API_KEYS = "manage every API key"
     MANAGE_ALL_ALERTS = "manage every alert"

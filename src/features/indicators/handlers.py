@@ -31,7 +31,7 @@ _NEWEST = Window(limit=1)
 
 
 def _window_parts(window: Window) -> tuple[object, ...]:
-    return window.start, window.end, window.limit
+    return window.start, window.end, window.limit, int(window.exclude_flagged)
 
 
 @lru_cache(maxsize=1024)

@@ -6,6 +6,10 @@ warm-up in bars or, for session-anchored ones, enough bars to reach back past th
 (an intraday session of length L holds at most ceil(L / interval) bars before a bar), whichever is more.
 A calendar whose sessions break inside a trading day can hold more (each break may cut a bar short): when
 the bars read do not reach back past the session's open, twice as many are read, until they do.
+
+With `exclude_flagged`, the bars open or confirmed quality flags cover are left out of the asked bars and
+of the warm-up alike, as if they were never stored (the warm-up still reaches `count` bars: more are read
+while flags cut it short).
 """
 
 import math
@@ -21,12 +25,18 @@ from src.domain.indicators import Columns, Warmup
 from src.domain.indicators.columns import IntArray
 from src.domain.market_data import SeriesKey
 from src.domain.market_data.calendar import SessionCalendar
+from src.domain.quality.series import Span, outside
 from src.features.indicators.sessions import calendar_of, session_ids, session_open, utc_offsets
 
 _DTYPES = {"time": np.int64, "open": np.float64, "high": np.float64, "low": np.float64, "close": np.float64,
            "volume": np.float64, "partial": np.int8}
 type Arrays = dict[str, npt.NDArray[np.generic]]
 CalendarFor = Callable[[SeriesKey], Awaitable[SessionCalendar]]
+ExcludedOf = Callable[[SeriesKey], Awaitable[tuple[Span, ...]]]
+
+
+async def nothing_excluded(key: SeriesKey) -> tuple[Span, ...]:
+    return ()
 
 
 async def always_open(key: SeriesKey) -> SessionCalendar:
@@ -48,6 +58,7 @@ class Window:
     start: int | None = None
     end: int | None = None
     limit: int | None = None
+    exclude_flagged: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,30 +88,43 @@ class History:
         return self.arrays[name][self.first:]
 
 
+def _unflagged(arrays: Arrays, spans: tuple[Span, ...]) -> Arrays:
+    if not spans:
+        return arrays
+    keep = outside(arrays["time"], spans)  # type: ignore[arg-type]
+    return {name: column[keep] for name, column in arrays.items()}
+
+
 class SeriesReader:
-    def __init__(self, bars: OHLCVRepository, calendar_for: CalendarFor = always_open) -> None:
+    def __init__(self, bars: OHLCVRepository, calendar_for: CalendarFor = always_open,
+                 excluded_of: ExcludedOf = nothing_excluded) -> None:
         self._bars = bars
         self.calendar_for = calendar_for
+        self._excluded_of = excluded_of
 
     async def read(self, key: SeriesKey, window: Window, needed: Warmup) -> History:
         calendar = await self.calendar_for(key)
-        asked = as_arrays(await self._bars.read(key, start=window.start, end=window.end, limit=window.limit))
+        spans = await self._excluded_of(key) if window.exclude_flagged else ()
+        asked = _unflagged(as_arrays(await self._bars.read(key, start=window.start, end=window.end,
+                                                            limit=window.limit)), spans)
         if not len(asked["time"]):
             return History(key, calendar, asked, 0)
-        earlier = await self._earlier(key, calendar, needed, int(asked["time"][0]))
+        earlier = await self._earlier(key, calendar, needed, int(asked["time"][0]), spans)
         if earlier is None:
             return History(key, calendar, asked, 0)
         joined = {name: np.concatenate((earlier[name], asked[name])) for name in asked}
         return History(key, calendar, joined, len(earlier["time"]))
 
     async def _earlier(
-        self, key: SeriesKey, calendar: SessionCalendar, needed: Warmup, first_time: int
+        self, key: SeriesKey, calendar: SessionCalendar, needed: Warmup, first_time: int, spans: tuple[Span, ...]
     ) -> Arrays | None:
         """The warm-up bars before `first_time` (None when none are needed)."""
-        count, reach = warmup_bars(key, calendar, needed, first_time)
+        wanted, reach = warmup_bars(key, calendar, needed, first_time)
+        count = wanted
         while count:
-            earlier = as_arrays(await self._bars.read(key, end=first_time - 1, limit=count))
-            if len(earlier["time"]) < count or earlier["time"][0] < reach:
+            read = as_arrays(await self._bars.read(key, end=first_time - 1, limit=count))
+            earlier = _unflagged(read, spans)
+            if len(read["time"]) < count or (len(earlier["time"]) >= wanted and earlier["time"][0] < reach):
                 return earlier
             count *= 2
         return None

@@ -21,12 +21,12 @@ from src.features.indicators.schemas import (
     FeaturesParams,
     IndicatorsParams,
     LatestFeaturesParams,
-    SeriesParams,
     TableBody,
 )
 from src.features.indicators.serialization import MEDIA_TYPES, TableFormat
 from src.features.shared.dependencies import MediatorDep, mediator_of
 from src.features.shared.query_models import openapi_parameters, parse_query
+from src.features.shared.series_params import SeriesParams
 
 router = APIRouter(prefix="/api/v1", tags=["indicators and features"])
 _TABLE_CONTENT: dict[int | str, dict[str, Any]] = {

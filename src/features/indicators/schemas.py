@@ -3,15 +3,13 @@
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from src.domain.market_data import Interval, SeriesKey, Symbol
 from src.features.indicators.reading import Window
-from src.features.shared.fields import DEFAULT_SOURCE, IntervalCode
+from src.features.shared.series_params import SeriesParams
 
 DEFAULT_LIMIT = 1_000  # without a limit or a range, the newest this many bars
 MAX_LIMIT = 100_000
-_SOURCE = r"^[a-z][a-z0-9_]{0,31}$"
 
 
 def _epoch(moment: datetime | None) -> int | None:
@@ -20,28 +18,20 @@ def _epoch(moment: datetime | None) -> int | None:
     return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
-class SeriesParams(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    source: str = Field(default=DEFAULT_SOURCE, pattern=_SOURCE, description="data source")
-    interval: IntervalCode = Field(default="1d", description="bar interval, e.g. 1m, 1h, 1d, 1M")
-
-    def series_key(self, exchange: str, symbol: str) -> SeriesKey:
-        return SeriesKey(Symbol(exchange, symbol), Interval.parse(self.interval), self.source)
-
-
 class WindowParams(SeriesParams):
     limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT,
                               description=f"the newest N bars ({DEFAULT_LIMIT:,} without a range)")
     start: datetime | None = Field(default=None, description="ISO 8601 or epoch seconds, inclusive")
     end: datetime | None = Field(default=None, description="ISO 8601 or epoch seconds, inclusive")
     format: Literal["json", "csv", "parquet"] = "json"
+    exclude_flagged: bool = Field(default=False, description="compute without the bars that have an open or "
+                                  "confirmed quality flag (warm-up included)")
 
     def window(self) -> Window:
         limit = self.limit
         if limit is None and self.start is None and self.end is None:
             limit = DEFAULT_LIMIT
-        return Window(_epoch(self.start), _epoch(self.end), limit)
+        return Window(_epoch(self.start), _epoch(self.end), limit, self.exclude_flagged)
 
 
 class IndicatorsParams(WindowParams):

@@ -3,6 +3,7 @@
 from typing import Protocol
 
 from src.common.calendars import SymbolCalendars
+from src.common.ports import QualityRepository
 from src.domain.events import BarCompletedEvent, BarSyncedEvent
 from src.domain.features import feature_set
 from src.domain.indicators import parse_specs
@@ -19,10 +20,12 @@ from src.features.shared.slice import Slice, SliceParts
 class IndicatorsDeps(SharedDeps, Protocol):
     @property
     def calendars(self) -> SymbolCalendars: ...
+    @property
+    def quality(self) -> QualityRepository: ...  # the bars quality flags cover, for `exclude_flagged`
 
 
 def build(d: IndicatorsDeps) -> SliceParts:
-    reader = SeriesReader(d.bars, d.calendars.calendar_of)
+    reader = SeriesReader(d.bars, d.calendars.calendar_of, d.quality.excluded_spans)
     live = LiveIndicators(reader, parse_specs(d.settings.live_indicators),
                           [feature_set(version) for version in d.settings.live_feature_sets])
     return SliceParts(

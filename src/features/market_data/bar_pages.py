@@ -12,6 +12,10 @@ Rules (tests in tests/unit/market_data/test_pages.py and tests/e2e/test_ohlcv_fo
   stored interval by `domain.market_data.resample`; only whole target bars are served: a target bar whose
   source bars the range or the read cut is left to the neighbouring page. The source bars read are bounded
   (`MAX_RESAMPLE_SOURCE_BARS`), so a resampled page may hold fewer than `limit` bars and point to the next.
+* **Flagged bars.** With `exclude_flagged`, the bars open or confirmed quality flags cover are left out
+  after the page is planned: a page holds at most `limit` bars, fewer where flags cover some, and its
+  cursor is where it would be without them, so paging visits every bar once. A resampled page is built
+  from the finer series without its flagged bars.
 * **Caching.** Pages of at most `cacheable_bars` bars are rendered whole and cached (the bytes with their
   meta data); larger pages are streamed and never cached, so no body larger than the near cache goes to
   Redis. At most `max_downloads` streamed pages run at once in this worker; another gets `Overloaded`.
@@ -28,6 +32,7 @@ from src.common.errors import InvalidRequest, NotFound, Overloaded
 from src.common.ports import OHLCVRepository
 from src.domain.market_data import BarColumns, Interval, SeriesKey, SessionCalendar
 from src.domain.market_data.resample import can_resample, finer_sources, resample
+from src.domain.quality.series import Span, outside
 from src.features.market_data.messages import GetBarsQuery
 from src.features.market_data.serialization import Encoder, JsonColumns, encoder, pieces_of
 
@@ -37,6 +42,7 @@ TEXT_SLICE_BARS = 1_024  # bars of JSON or CSV encoded at once on the event loop
 _PERIOD_SECONDS = {Interval.D1: 86_400, Interval.W1: 7 * 86_400, Interval.MN1: 28 * 86_400}
 
 type CalendarOf = Callable[[SeriesKey], Awaitable[SessionCalendar]]
+type ExcludedOf = Callable[[SeriesKey], Awaitable[tuple[Span, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +124,10 @@ class Plan:
 
 
 class PageRenderer:
-    def __init__(self, bars: OHLCVRepository, calendar_of: CalendarOf) -> None:
+    def __init__(self, bars: OHLCVRepository, calendar_of: CalendarOf, excluded_of: ExcludedOf) -> None:
         self._bars = bars
         self._calendar_of = calendar_of
+        self._excluded_of = excluded_of
 
     async def source(self, query: GetBarsQuery) -> Interval:
         """The interval read: the asked one, `resample_from`, or the coarsest stored finer interval; NotFound
@@ -143,12 +150,13 @@ class PageRenderer:
         """The page with a stream of its bytes; `url` (without a cursor) leads to the next page."""
         source = await self.source(query)
         codec = encoder(query.format, query.key)
+        spans = await self._excluded_of(replace(query.key, interval=source)) if query.exclude_flagged else ()
         if source is query.key.interval:
             plan = await self._plan(query)
-            pieces = self._stored(query, plan, codec.whole)
+            pieces = _unflagged(self._stored(query, plan, codec.whole), spans)
             cursor = plan.next_cursor
         else:
-            columns, cursor = await self._resampled(query, source)
+            columns, cursor = await self._resampled(query, source, spans)
             pieces = _iterate(pieces_of(columns, len(columns) if codec.whole else PIECE_BARS))
         next_url = f"{url}&{cursor[0]}={cursor[1]}" if cursor else None
         resampled = source if source is not query.key.interval else None
@@ -172,7 +180,8 @@ class PageRenderer:
             return
         yield BarColumns.concat(query.key, [piece async for piece in stream])
 
-    async def _resampled(self, query: GetBarsQuery, source: Interval) -> tuple[BarColumns, tuple[str, int] | None]:
+    async def _resampled(self, query: GetBarsQuery, source: Interval,
+                         spans: tuple[Span, ...]) -> tuple[BarColumns, tuple[str, int] | None]:
         target, calendar = query.key.interval, await self._calendar_of(query.key)
         lo, hi = query.start or 0, query.end
         if hi is not None:  # read the whole target bar the range ends in
@@ -181,7 +190,8 @@ class PageRenderer:
         budget = min(MAX_RESAMPLE_SOURCE_BARS, (query.limit + 1) * _ratio(source, target))
         read = await self._bars.read(replace(query.key, interval=source), start=lo, end=hi, limit=budget,
                                      oldest_first=query.oldest_first)
-        built = await asyncio.to_thread(resample, read, target, calendar)  # numpy work, off the event loop
+        kept = _without_flagged(read, spans)
+        built = await asyncio.to_thread(resample, kept, target, calendar)  # numpy work, off the event loop
         built = built.between(lo, query.end if query.end is not None else 1 << 62)
         if len(read) == budget and len(built):  # the read stopped inside a target bar: leave it out
             built = built.last(len(built) - 1) if not query.oldest_first else built.first(len(built) - 1)
@@ -206,6 +216,18 @@ def cacheable_bars(query: GetBarsQuery) -> int:
         return query.limit
     step = query.key.interval.seconds if query.key.interval.is_intraday else _PERIOD_SECONDS[query.key.interval]
     return min(query.limit, max(0, (query.end - query.start) // step + 1))
+
+
+async def _unflagged(pieces: AsyncIterator[BarColumns], spans: tuple[Span, ...]) -> AsyncIterator[BarColumns]:
+    async for piece in pieces:
+        yield _without_flagged(piece, spans)
+
+
+def _without_flagged(piece: BarColumns, spans: tuple[Span, ...]) -> BarColumns:
+    if not spans:
+        return piece
+    keep = outside(piece.time, spans)
+    return piece.map(lambda column: column[keep])
 
 
 async def _iterate(pieces: Iterable[BarColumns]) -> AsyncIterator[BarColumns]:

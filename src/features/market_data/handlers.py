@@ -22,7 +22,14 @@ from src.domain.market_data import SeriesKey
 from src.domain.market_data.coverage import calendar_coverage
 from src.domain.market_data.trading_hours import SymbolMetadata
 from src.domain.sync.status import SyncState
-from src.features.market_data.bar_pages import BarsPage, CalendarOf, DownloadGate, PageRenderer, cacheable_bars
+from src.features.market_data.bar_pages import (
+    BarsPage,
+    CalendarOf,
+    DownloadGate,
+    ExcludedOf,
+    PageRenderer,
+    cacheable_bars,
+)
 from src.features.market_data.messages import (
     BulkSyncCommand,
     GetBarsQuery,
@@ -105,9 +112,9 @@ class GetBarsHandler:
 
     def __init__(
         self, bars: OHLCVRepository, cache: Cache, providers: ProviderRegistry, *, calendar_of: CalendarOf,
-        cacheable_bars: int, max_downloads: int,
+        excluded_of: ExcludedOf, cacheable_bars: int, max_downloads: int,
     ) -> None:
-        self._renderer = PageRenderer(bars, calendar_of)
+        self._renderer = PageRenderer(bars, calendar_of, excluded_of)
         self._cache = cache
         self._providers = providers
         self._cacheable = cacheable_bars
@@ -119,6 +126,7 @@ class GetBarsHandler:
             key = cache_keys.ohlcv_query(
                 query.key, query.limit, query.start, query.end, "desc" if query.descending else "asc",
                 query.format, "oldest" if query.oldest_first else "newest", query.resample_from, query.auto_resample,
+                int(query.exclude_flagged),
             )
             packed: bytes = await self._cache.get_or_set(key, cache_keys.OHLCV_QUERY_TTL_S, lambda: self._whole(query))
             return BarsPage.unpacked(packed)
@@ -169,15 +177,21 @@ class GetSyncStatusHandler:
 class TrackedSymbolView:
     tracked: TrackedSymbol
     metadata: SymbolMetadata | None
+    first_syncs: tuple[SyncState, ...] = ()  # the background syncs tracking started
 
 
 class TrackSymbolHandler:
+    """Newly tracked intervals (and those of a symbol tracked again) get their first sync at once, in the
+    background, instead of waiting for the next scheduled run."""
+
     def __init__(self, providers: ProviderRegistry, symbols: SymbolRepository, clock: Clock,
-                 calendars: SymbolCalendars) -> None:
+                 calendars: SymbolCalendars, first_sync: StartBackgroundSyncHandler, first_sync_bars: int) -> None:
         self._providers = providers
         self._symbols = symbols
         self._clock = clock
         self._calendars = calendars
+        self._first_sync = first_sync
+        self._first_sync_bars = first_sync_bars
 
     async def __call__(self, command: TrackSymbolCommand) -> TrackedSymbolView:
         instrument = command.instrument
@@ -199,7 +213,12 @@ class TrackSymbolHandler:
             updated_at=now,
         )
         await self._symbols.save(tracked)
-        return TrackedSymbolView(tracked, metadata)
+        synced_already = existing.intervals if existing and existing.active else ()
+        new_series = [SeriesKey(instrument.symbol, i, instrument.source) for i in intervals if i not in synced_already]
+        return TrackedSymbolView(tracked, metadata, tuple([await self._start_sync(key) for key in new_series]))
+
+    async def _start_sync(self, key: SeriesKey) -> SyncState:
+        return await self._first_sync(StartBackgroundSyncCommand(key, self._first_sync_bars))
 
 
 class UntrackSymbolHandler:

@@ -1,8 +1,7 @@
 """Scheduled syncs. Each job builds commands and sends them through the Mediator like a route does;
 a failing series is recorded in its sync status and the summary, never stopping the rest."""
 
-from dataclasses import dataclass
-
+from src.common.jobs import JobSummary
 from src.common.mediator import Mediator
 from src.common.ports import SymbolRepository
 from src.domain.market_data import Interval, SeriesKey
@@ -11,20 +10,6 @@ from src.features.market_data.messages import BulkSyncCommand, SyncSymbolCommand
 
 ALL_SYMBOLS_BARS = 500
 DAILY_BARS = 10
-
-
-@dataclass(frozen=True, slots=True)
-class JobSummary:
-    series: int
-    succeeded: int
-    failed: int
-    errors: tuple[str, ...]
-
-    @property
-    def outcome(self) -> str:
-        if self.failed == 0:
-            return "ok"
-        return "failed" if self.succeeded == 0 else "partial"
 
 
 def _summary(results: list[BulkItemResult]) -> JobSummary:

@@ -61,7 +61,8 @@ class GetBarsQuery:
     """One page of a series: at most `limit` bars within [start, end] (inclusive, epoch seconds), taken from
     the newest end, or from the oldest with `oldest_first`; output newest first with `descending`.
     `resample_from` builds the page from that finer stored interval; `auto_resample` picks one when the
-    asked interval is not stored. The result is a `BarsPage`."""
+    asked interval is not stored. `exclude_flagged` leaves out the bars that open or confirmed quality flags cover
+(of the series read: the finer one when resampling). The result is a `BarsPage`."""
 
     key: SeriesKey
     limit: int
@@ -72,6 +73,7 @@ class GetBarsQuery:
     oldest_first: bool = False
     resample_from: Interval | None = None
     auto_resample: bool = True
+    exclude_flagged: bool = False  # leave out the bars open or confirmed quality flags cover
     url: str = ""  # this page's address without a cursor; the next page's is it plus `&after=` or `&before=`
 
 

@@ -141,11 +141,11 @@ async def list_symbols(mediator: MediatorDep, include_inactive: bool = False) ->
 @router.post("/symbols", status_code=status.HTTP_201_CREATED, responses=UPSTREAM_ERRORS)
 async def track_symbol(body: TrackRequest, mediator: MediatorDep) -> TrackedSymbolBody:
     """Track the symbol's intervals (its trading hours are fetched from the source); `extended_hours` chooses
-    the session its series follow."""
+    the session its series follow. Newly tracked intervals start syncing at once, in the background."""
     intervals = tuple(Interval.parse(code) for code in body.intervals)
     instrument = Instrument(body.source, Symbol(body.exchange, body.symbol))
     view = await mediator.send(TrackSymbolCommand(instrument, intervals, body.extended_hours))
-    return TrackedSymbolBody.of(view.tracked, view.metadata)
+    return TrackedSymbolBody.of(view.tracked, view.metadata, view.first_syncs)
 
 
 @router.get("/symbols/{exchange}/{symbol}/sessions", responses=UPSTREAM_ERRORS)

@@ -191,14 +191,19 @@ class TrackedSymbolBody(BaseModel):
     created_at: str | None
     updated_at: str | None
     sessions: SessionsBody | None = Field(default=None, description="the symbol's trading hours, once fetched")
+    first_syncs: list[SyncStatusBody] = Field(
+        default=[], description="tracking: the background syncs started for the newly tracked intervals (poll "
+        "`/api/v1/market-data/sync-status/{exchange}/{symbol}/{interval}` for their progress)")
 
     @classmethod
-    def of(cls, t: TrackedSymbol, metadata: SymbolMetadata | None = None) -> "TrackedSymbolBody":
+    def of(cls, t: TrackedSymbol, metadata: SymbolMetadata | None = None,
+           first_syncs: tuple[SyncState, ...] = ()) -> "TrackedSymbolBody":
         return cls(
             source=t.source, exchange=t.symbol.exchange, symbol=t.symbol.code, description=t.description, type=t.type,
             currency=t.currency, active=t.active, intervals=[i.code for i in t.intervals],
             created_at=iso_utc_or_none(t.created_at), updated_at=iso_utc_or_none(t.updated_at),
             sessions=SessionsBody.of(metadata) if metadata is not None else None,
+            first_syncs=[SyncStatusBody.of(state) for state in first_syncs],
         )
 
 
@@ -267,6 +272,7 @@ class OhlcvParams(BaseModel):
     format: Literal["json", "csv", "arrow", "parquet"] = "json"
     layout: Literal["rows", "columns"] = Field(default="rows", description="json only: rows, or compact columns")
     resample_from: IntervalCode | None = Field(default=None, description="build the bars from this stored interval")
+    exclude_flagged: bool = Field(default=False, description="leave out bars with an open or confirmed quality flag")
 
     @model_validator(mode="after")
     def _consistent(self) -> "OhlcvParams":
@@ -296,13 +302,14 @@ class OhlcvParams(BaseModel):
         limit = self.limit or (MAX_PAGE_BARS[self.bars_format] if ranged else DEFAULT_PAGE_BARS)
         resample_from = Interval.parse(self.resample_from) if self.resample_from else None
         return GetBarsQuery(key, limit, start, end, self.order == "desc", self.bars_format, oldest_first,
-                            resample_from, url=self._url(path, limit))
+                            resample_from, exclude_flagged=self.exclude_flagged, url=self._url(path, limit))
 
     def _url(self, path: str, limit: int) -> str:
         """This page's address without its cursor, every parameter spelled out."""
         params = {"source": self.source, "interval": self.interval, "limit": limit, "start": _epoch(self.start),
                   "end": _epoch(self.end), "order": self.order, "format": self.format,
-                  "layout": self.layout if self.layout != "rows" else None, "resample_from": self.resample_from}
+                  "layout": self.layout if self.layout != "rows" else None, "resample_from": self.resample_from,
+                  "exclude_flagged": "true" if self.exclude_flagged else None}
         return f"{path}?{urlencode({k: v for k, v in params.items() if v is not None})}"
 
 

@@ -193,7 +193,7 @@ class SeriesSync:
         await self._bus.publish(BarSyncedEvent(
             occurred_at=self._clock.now(), correlation_id=get_correlation_id(), key=key,
             bars_fetched=tally.fetched, bars_written=tally.written, first_bar_time=tally.first,
-            last_bar_time=tally.last,
+            last_bar_time=tally.last, bars_rejected=tally.rejected,
         ))
         return SyncResult(key, SyncStatus.COMPLETED, tally.fetched, tally.written, tally.first, tally.last,
                           tally.rejected, tally.rejection, tally.removed)

@@ -5,10 +5,10 @@ from typing import Protocol
 from src.common.calendars import SymbolCalendars
 from src.common.jobs import Cron, Every, JobSpec
 from src.common.lifecycle import Component
-from src.common.ports import RunOwner, SymbolRepository, SyncStatusRepository
+from src.common.ports import QualityRepository, RunOwner, SymbolRepository, SyncStatusRepository
 from src.features.market_data import handlers as h
 from src.features.market_data import messages as m
-from src.features.market_data.jobs import SyncAllSymbolsJob, SyncDailyDataJob
+from src.features.market_data.jobs import ALL_SYMBOLS_BARS, SyncAllSymbolsJob, SyncDailyDataJob
 from src.features.market_data.routes import router
 from src.features.market_data.series_sync import SeriesSync
 from src.features.market_data.source_gates import SourceGates
@@ -29,21 +29,26 @@ class MarketDataDeps(SharedDeps, Protocol):
     def run_owner(self) -> RunOwner: ...
     @property
     def calendars(self) -> SymbolCalendars: ...
+    @property
+    def quality(self) -> QualityRepository: ...  # the bars quality flags cover, for `exclude_flagged`
 
 
 def build(d: MarketDataDeps) -> SliceParts:
     runs = SyncRuns(grace_s=d.settings.sync_drain_timeout_s)
     sync = SeriesSync(d.providers, d.bars, d.sync_status, d.cache, d.event_bus, d.clock, d.run_owner,
                       lease_s=d.settings.sync_lease_s, hours_of=d.calendars.refreshed)
+    background_sync = h.StartBackgroundSyncHandler(sync, runs)
     return SliceParts(
         handlers={
             m.SyncSymbolCommand: h.SyncSymbolHandler(sync, runs),
-            m.StartBackgroundSyncCommand: h.StartBackgroundSyncHandler(sync, runs),
+            m.StartBackgroundSyncCommand: background_sync,
             m.BulkSyncCommand: h.BulkSyncHandler(sync, runs, SourceGates(d.settings.sync_bulk_concurrency)),
-            m.TrackSymbolCommand: h.TrackSymbolHandler(d.providers, d.symbols, d.clock, d.calendars),
+            m.TrackSymbolCommand: h.TrackSymbolHandler(d.providers, d.symbols, d.clock, d.calendars, background_sync,
+                                                     ALL_SYMBOLS_BARS),
             m.UntrackSymbolCommand: h.UntrackSymbolHandler(d.symbols, d.clock),
             m.GetBarsQuery: h.GetBarsHandler(
                 d.bars, d.cache, d.providers, calendar_of=d.calendars.calendar_of,
+                excluded_of=d.quality.excluded_spans,
                 cacheable_bars=min(d.settings.ohlcv_cache_max_bars, d.settings.cache_near_max_bytes // BYTES_PER_BAR),
                 max_downloads=d.settings.ohlcv_max_downloads,
             ),

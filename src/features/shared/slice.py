@@ -28,6 +28,18 @@ class Counter:
     read: Callable[[], float]
 
 
+@dataclass(frozen=True, slots=True)
+class LabeledMetric:
+    """A counter (exported as `<name>_total`) or a gauge the slice keeps per value of one label, read when
+    metrics are scraped."""
+
+    name: str
+    documentation: str
+    label: str
+    read: Callable[[], dict[str, float]]
+    gauge: bool = False
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SliceParts:
     handlers: Mapping[type, Handler] = field(default_factory=dict)
@@ -35,6 +47,7 @@ class SliceParts:
     jobs: Sequence[JobSpec] = ()
     components: Sequence[Component] = ()
     counters: Sequence[Counter] = ()
+    labeled: Sequence[LabeledMetric] = ()
     # The slice's own long-lived objects, named, for tests that drive them directly through the root
     # (e.g. a timer pass of the quote service); never read by other slices.
     exposed: Mapping[str, object] = field(default_factory=dict)

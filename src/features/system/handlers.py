@@ -31,11 +31,11 @@ class ListJobsHandler:
         self._jobs = jobs
 
     async def __call__(self, query: ListJobsQuery) -> list[dict[str, Any]]:
-        return self._jobs.status()
+        return await self._jobs.status()
 
 
 class RunJobHandler:
-    """Runs a job now, under the same cross-worker lock as scheduled runs."""
+    """Runs a job now, unless a run of it (scheduled or not, in any process) holds it."""
 
     def __init__(self, jobs: JobRunner) -> None:
         self._jobs = jobs

@@ -35,7 +35,7 @@ async def list_jobs(mediator: MediatorDep) -> list[JobBody]:
 
 @router.post("/api/v1/jobs/{name}/run", responses={404: {"description": "no job of that name"}})
 async def run_job(name: Annotated[str, Path(pattern=r"^[a-z0-9_]{1,64}$")], mediator: MediatorDep) -> RunJobBody:
-    """Run a job now (under the same cross-worker lock as scheduled runs)."""
+    """Run a job now; skipped while a run of it (scheduled or not, in any process) holds it."""
     run = await mediator.send(RunJobCommand(name))
     return RunJobBody(name=name, outcome=run.outcome, started_at=run.started_at, finished_at=run.finished_at,
                       detail=run.detail)

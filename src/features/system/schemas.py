@@ -27,6 +27,7 @@ class JobBody(BaseModel):
     name: str
     trigger: str
     next_run: float | None
+    running: bool  # a run holds the job now (in any process)
     last_run: JobRunBody | None
 
 

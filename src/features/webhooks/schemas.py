@@ -7,6 +7,11 @@ from src.common.redaction import redact_text, redact_url
 from src.common.time_format import iso_utc
 
 
+class RedeliveryBody(BaseModel):
+    redelivered: int
+    not_redelivered: int  # their URL is no longer configured
+
+
 class DeadLetterBody(BaseModel):
     delivery_id: str
     url: str  # credentials in it are redacted, also for letters stored before redaction existed

@@ -1,12 +1,12 @@
 """The webhooks slice: with URLs configured, `bar.synced` and `bar.completed` events are delivered
-signed to each; failed deliveries become dead letters listed here."""
+signed to each through a durable outbox; failed deliveries become dead letters, listed and redelivered here."""
 
 from typing import Protocol
 
 from src.common.ports import DeadLetterRepository, WebhookSender
 from src.features.shared.slice import Slice, SliceParts
-from src.features.webhooks.handlers import ListDeadLettersHandler
-from src.features.webhooks.messages import ListDeadLettersQuery
+from src.features.webhooks import handlers as h
+from src.features.webhooks import messages as m
 from src.features.webhooks.routes import router
 from src.features.webhooks.subscribers import webhook_subscribers
 
@@ -19,8 +19,13 @@ class WebhooksDeps(Protocol):
 
 
 def build(d: WebhooksDeps) -> SliceParts:
+    redelivery = h.DeadLetterRedelivery(d.dead_letters, d.webhooks)
     return SliceParts(
-        handlers={ListDeadLettersQuery: ListDeadLettersHandler(d.dead_letters)},
+        handlers={
+            m.ListDeadLettersQuery: h.ListDeadLettersHandler(d.dead_letters),
+            m.RedeliverDeadLetterCommand: h.RedeliverDeadLetterHandler(d.dead_letters, redelivery),
+            m.RedeliverDeadLettersCommand: h.RedeliverDeadLettersHandler(d.dead_letters, redelivery),
+        },
         subscribers=webhook_subscribers(d.webhooks) if d.webhooks is not None else {},
     )
 

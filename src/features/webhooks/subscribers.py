@@ -1,10 +1,11 @@
-"""EventBus subscribers that hand events to the webhook sender (delivery happens in the background)."""
+"""EventBus subscribers that hand events to the webhook sender: written to its outbox, delivered in the background."""
 
 from collections.abc import Callable
 from typing import Any
 
 from src.common.ports import WebhookSender
 from src.domain.events import BarCompletedEvent, BarSyncedEvent, DomainEvent
+from src.domain.quality import DataQualityIssueEvent
 from src.features.webhooks import payloads
 
 
@@ -19,13 +20,14 @@ class DeliverWebhooks:
         self.event_type = event_type
         self._to_data = to_data
 
-    def __call__(self, event: DomainEvent) -> None:
-        self._sender.send(self.event_type, self._to_data(event), occurred_at=event.occurred_at,
-                          correlation_id=event.correlation_id)
+    async def __call__(self, event: DomainEvent) -> None:
+        await self._sender.send(self.event_type, self._to_data(event), occurred_at=event.occurred_at,
+                                correlation_id=event.correlation_id)
 
 
 def webhook_subscribers(sender: WebhookSender) -> dict[type, list[DeliverWebhooks]]:
     return {
         BarSyncedEvent: [DeliverWebhooks(sender, "bar.synced", payloads.bar_synced)],
         BarCompletedEvent: [DeliverWebhooks(sender, "bar.completed", payloads.bar_completed)],
+        DataQualityIssueEvent: [DeliverWebhooks(sender, "quality.issue", payloads.quality_issue)],
     }

@@ -28,6 +28,15 @@ class MongoDeadLetterStore:
         cursor = self._letters.find({}).sort("failed_at", DESCENDING).limit(limit)
         return [_from_doc(doc) async for doc in cursor]
 
+    @translate_errors
+    async def get(self, delivery_id: str) -> DeadLetter | None:
+        doc = await self._letters.find_one({"_id": delivery_id})
+        return None if doc is None else _from_doc(doc)
+
+    @translate_errors
+    async def remove(self, letter: DeadLetter) -> None:
+        await self._letters.delete_one({"_id": letter.delivery_id, "failed_at": letter.failed_at})
+
 
 def _to_doc(letter: DeadLetter) -> dict[str, Any]:
     return {

@@ -60,6 +60,7 @@ CHUNKS = "ohlcv_chunks"
 DIRECTORY = "ohlcv_directory"
 FETCH_BATCH = 8  # chunks fetched at once by a read, at most
 FETCH_BARS = 64_000  # ... and about this many bars: a month of 1m bars is fetched alone
+DECODE_IN_THREAD_BARS = 20_000  # below this, a worker thread costs more than the decode it would move
 _FAR_FUTURE = 1 << 62
 
 type Directory = list[ChunkEntry]
@@ -354,10 +355,10 @@ class MongoOHLCVRepository:
                 if remaining is None and entries:  # no limit: read the next batch while this one is used
                     following = entries[:_batch_size(entries, None, nominal_bars(key.interval))]
                     ahead = asyncio.ensure_future(self._fetch(key, [e.start for e in following]))
-                for doc in docs:
-                    piece = decode(key, doc).between(lo, hi)
+                for decoded in await _decoded(key, docs, lo, hi):
+                    piece = decoded
                     if remaining is not None:
-                        piece = piece.last(remaining) if newest_first else piece.first(remaining)
+                        piece = decoded.last(remaining) if newest_first else decoded.first(remaining)
                         remaining -= len(piece)
                     yield piece
         finally:
@@ -400,6 +401,18 @@ class MongoOHLCVRepository:
             inner = {doc["first"]: runs(decode_times(doc).tolist(), key.interval) for doc in docs}
         stretches = [stretch for _, first, last in entries for stretch in inner.get(first, [(first, last)])]
         return gaps_between(stretches, key.interval)
+
+
+async def _decoded(key: SeriesKey, docs: list[dict[str, Any]], lo: int, hi: int) -> list[BarColumns]:
+    """The documents' bars within [lo, hi]. A large batch is decoded in a worker thread: numpy and Zstandard
+    release the GIL, so decoding runs beside the event loop and the embedded store's fetch of the next batch,
+    and other requests of this worker are not held up by it."""
+    def decode_all() -> list[BarColumns]:
+        return [decode(key, doc).between(lo, hi) for doc in docs]
+
+    if sum(int(doc.get("n", 0)) for doc in docs) < DECODE_IN_THREAD_BARS:
+        return decode_all()
+    return await asyncio.to_thread(decode_all)
 
 
 def _columns_of(key: SeriesKey, bars: Sequence[OHLCVBar] | BarColumns) -> BarColumns:

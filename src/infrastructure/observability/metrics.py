@@ -106,6 +106,9 @@ class Metrics:
         )
         # Market data (counted from BarSyncedEvent / SyncFailedEvent by the root)
         self.syncs = Counter("syncs", "Symbol syncs by outcome", ["outcome"], registry=r)
+        # Scheduled jobs (the scheduler reports each run it finishes)
+        self.job_runs = Counter("job_runs", "Scheduled job runs this process finished, by job and outcome "
+                                "(ok, partial, failed, error, interrupted)", ["job_name", "outcome"], registry=r)
         # Webhooks
         self.webhook_deliveries = Counter(
             "webhook_deliveries", "Webhook deliveries by outcome (delivered, retried, dead_letter)",

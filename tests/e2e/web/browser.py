@@ -1,5 +1,6 @@
 """Debian's Chromium as the web app's tests and benchmark launch it, and what they need before they can."""
 
+import gzip
 import importlib.util
 import shutil
 from pathlib import Path
@@ -12,6 +13,17 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
+
+
+# The app's JavaScript, gzipped, may grow to this (KiB) before someone decides it is worth it (67 KiB today:
+# Lightweight Charts is most of it).
+JS_GZIP_BUDGET_KB = 80.0
+
+
+def js_gzip_kb() -> float:
+    """The built app's JavaScript as a browser downloads it gzip-compressed (level 9), in KiB."""
+    scripts = sorted((WEB_DIST / "assets").glob("*.js"))
+    return round(sum(len(gzip.compress(p.read_bytes(), compresslevel=9)) for p in scripts) / 1024, 1)
 
 
 def missing_for_browser_tests() -> str | None:

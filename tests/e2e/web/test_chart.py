@@ -1,6 +1,6 @@
 """The Chart page in Chromium against the service and the TradingView simulator: search and open a symbol,
 every stored bar drawn, live bars (forming bar in place, closed bar appended), reconnects, scrolling back
-into older history, indicator toggles."""
+into older history along the service's cursor, indicator toggles with the service's values."""
 
 import time
 
@@ -43,6 +43,15 @@ async def test_live_ticks_move_the_forming_bar_in_place_and_a_closed_bar_appends
     moved = await wait_chart(page, "d.lastClose === '99'")
     assert (moved["newest"], moved["bars"]) == (str(T0), first["bars"])  # the same bar, updated in place
 
+    # A chart opened in the middle of the bar draws it from the subscription's snapshot, before any new tick.
+    newest_stored = (await api.get(OHLCV, params={"interval": "1m", "limit": 1})).json()["bars"][-1]["timestamp"]
+    assert newest_stored < T0  # the forming bar is not in the history the page loads
+    late = await page.context.new_page()
+    await late.goto(chart_url(api, "1m"))
+    joined = await wait_chart(late, f"d.subscribed === '1' && d.newest === '{T0}'")
+    assert joined["lastClose"] == "99"
+    await late.close()
+
     await tv_simulator.push_tick(TICKER, 101.0, when=T0 + 61)  # closes the T0 minute
     closed = await wait_chart(page, f"Number(d.closedBars) >= 1 && d.newest === '{T0 + 60}'")
     assert int(closed["bars"]) == int(first["bars"]) + 1
@@ -74,6 +83,8 @@ async def test_a_dropped_socket_reconnects_shows_it_and_keeps_the_chart_live(api
 
 async def test_scrolling_left_loads_older_bars_until_the_first_one(api, page):
     await sync(api, "1m", 6_500)  # more than the 5,000 bars of the first page
+    pages: list[str] = []
+    page.on("request", lambda r: pages.append(r.url) if "/ohlcv/" in r.url else None)
     await page.goto(chart_url(api, "1m"))
     first = await wait_chart(page, "d.ready === 'true'")
     assert first["bars"] == "5000"
@@ -94,52 +105,51 @@ async def test_scrolling_left_loads_older_bars_until_the_first_one(api, page):
 
     assert int(loaded["oldest"]) < int(first["oldest"])
     assert int(loaded["bars"]) == await stored_count(api, "1m") >= 6_500
+    # the older page is the one the service linked to: its cursor is the first page's oldest bar
+    assert len(pages) == 2 and f"before={first['oldest']}" in pages[1]
     await screenshot(page, "chart-scrolled-back")
 
 
-async def test_indicator_toggles_stay_hidden_while_the_service_has_no_indicators_route(api, page):
-    await sync(api, "1h", 100)
-    probe = await api.get("/api/v1/indicators/BINANCE/BTCUSDT", params={"interval": "1h", "indicators": "sma:20"})
-    if probe.status_code != 404:
-        pytest.skip("this service computes indicators: the toggles are covered by the next test")
-    await page.goto(chart_url(api, "1h"))
-    await wait_chart(page, "d.ready === 'true'")
-    await page.wait_for_selector(".indicators[data-available='no']", state="attached")
-    assert await page.locator(".indicators").is_hidden()
-
-
-async def test_an_indicator_toggle_draws_the_served_values_and_the_crosshair_shows_them(api, page):
-    """The indicators API (issue 16) is not in this service yet: the browser's network layer answers its
-    route with SMA values computed here from the stored bars, in the planned row shape."""
-    await sync(api, "1h", 200)
-    bars = (await api.get(OHLCV, params={"interval": "1h", "limit": 200})).json()["bars"]
+async def test_indicator_toggles_draw_the_services_values_over_the_price_and_in_panes_of_their_own(api, page):
+    await sync(api, "1h", 300)
+    bars = (await api.get(OHLCV, params={"interval": "1h", "limit": 300})).json()["bars"]
     closes = [b["close"] for b in bars]
-    rows = [
-        {"time": b["time"], "timestamp": b["timestamp"], "sma_20": None if i < 19 else sum(closes[i - 19:i + 1]) / 20}
-        for i, b in enumerate(bars)
-    ]
-    served = []
-
-    async def indicators(route):
-        if "/api/v1/indicators/" not in route.request.url:
-            return await route.fallback()
-        served.append(route.request.url)
-        await route.fulfill(json={"source": "tradingview", "exchange": "BINANCE", "symbol": "BTCUSDT", "rows": rows})
-
-    await page.route("**/api/v1/indicators/**", indicators)
+    sma20 = {b["time"]: sum(closes[i - 19:i + 1]) / 20 for i, b in enumerate(bars) if i >= 19}  # the reference
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/indicators/" in r.url else None)
     await page.goto(chart_url(api, "1h"))
     await wait_chart(page, "d.ready === 'true'")
     await page.wait_for_selector(".indicators[data-available='yes']")
-    await page.check(".indicators input[data-spec='sma:20']")
-    assert any("indicators=sma%3A20" in url or "indicators=sma:20" in url for url in served[1:])
 
+    await page.check(".indicators input[data-spec='sma:20']")
+    drawn = await wait_chart(page, "(d.lines || '').includes('sma_20@0:')")
+    assert drawn["lines"] == f"sma_20@0:{len(sma20)}" and drawn["panes"] == "2"  # price and volume
+    assert any("indicators=sma%3A20" in url for url in asked)
     box = await page.locator(".chart").bounding_box()
-    await page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.4)
+    await page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.3)
     legend = page.locator(".legend-indicator")
     await legend.first.wait_for()
     text = await legend.first.inner_text()
-    assert text.startswith("sma_20")
-    hovered_time = await page.inner_text(".legend-time")
-    expected = next(r["sma_20"] for r in rows if r["time"].replace("T", " ").replace(":00Z", " UTC") == hovered_time)
-    assert float(text.split()[-1].replace(",", "")) == pytest.approx(expected, abs=0.01)
-    await screenshot(page, "chart-indicator")
+    hovered = await page.inner_text(".legend-time")
+    expected = next(v for t, v in sma20.items() if t.replace("T", " ").replace(":00Z", " UTC") == hovered)
+    assert text.startswith("sma_20") and float(text.split()[-1].replace(",", "")) == pytest.approx(expected, abs=0.01)
+
+    await page.check(".indicators input[data-spec='rsi:14']")
+    await page.check(".indicators input[data-spec='macd:12:26:9']")
+    drawn = await wait_chart(page, "d.panes === '4' && (d.lines || '').split(' ').length === 5")
+    lines = dict(item.split("@") for item in drawn["lines"].split())
+    assert {c: p.split(":")[0] for c, p in lines.items()} == {
+        "sma_20": "0", "rsi_14": "2", "macd_12_26_9": "3", "macd_signal_12_26_9": "3", "macd_hist_12_26_9": "3",
+    }
+    await page.fill(".custom-spec", "ema:30")
+    await page.press(".custom-spec", "Enter")
+    await wait_chart(page, "(d.lines || '').includes('ema_30@0:')")
+    await screenshot(page, "chart-indicators")
+
+    await page.uncheck(".indicators input[data-spec='rsi:14']")
+    drawn = await wait_chart(page, "d.panes === '3' && !(d.lines || '').includes('rsi_14')")
+    assert "macd_12_26_9@2:" in drawn["lines"]
+    await page.fill(".custom-spec", "sma:1")
+    await page.press(".custom-spec", "Enter")
+    assert "period must be within" in await page.inner_text(".indicator-message")
+    assert page.log.violations == []

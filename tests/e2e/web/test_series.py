@@ -6,8 +6,9 @@ import time
 
 import pytest
 
+from src.domain.market_data import Interval
 from tests.e2e.web.conftest import screenshot
-from tests.e2e.web.helpers import BTC, TICKER, eventually, sync
+from tests.e2e.web.helpers import BTC, OHLCV, TICKER, eventually, sync
 
 pytestmark = pytest.mark.e2e
 T0 = (int(time.time()) // 86_400 + 2) * 86_400
@@ -67,16 +68,52 @@ async def test_sync_now_runs_a_sync_to_completion_and_shows_its_coverage(api, pa
     await screenshot(page, "series-synced")
 
 
-async def test_repair_asks_for_a_refreshing_sync_and_reports_how_it_ended(api, page):
+async def test_repair_fetches_the_whole_window_again_where_sync_now_keeps_stored_bars(api, page, tv_simulator):
+    rows = tv_simulator.market.history(TICKER, Interval.H1)
     await sync(api, "1h", 200)
+    revised = list(rows[-100])
+    revised[4] = revised[3]  # the source revised an old bar's close
+    rows[-100] = revised
     await page.goto(f"{api.base_url}/#/series")
+    await page.fill("input[aria-label='Bars per sync']", "200")
+    progress = f"{row('1h')} .progress"
+
+    async with page.expect_request("**/sync/background") as started:
+        await page.click(f"{row('1h')} button[data-action='sync']")
+    assert "refresh" not in json.loads((await started.value).post_data)
+    await page.wait_for_function(f"() => document.querySelector(\"{progress}\")?.textContent.startsWith('completed')")
+    assert await stored_close(api, revised[0]) != revised[4]  # stored and complete: not asked again
+
     async with page.expect_request("**/sync/background") as started:
         await page.click(f"{row('1h')} button[data-action='repair']")
     assert json.loads((await started.value).post_data)["refresh"] is True
-    # A service with the repair option runs it to completion; one without it refuses the field (422).
-    await page.wait_for_selector(f"{row('1h')} .progress:is([data-status='completed'], [data-status='unsupported'])")
-    text = await page.inner_text(f"{row('1h')} .progress")
-    assert text.startswith("repair: completed") or text.startswith("repair needs a newer server")
+    repaired = f"() => document.querySelector(\"{progress}\")?.textContent.startsWith('repair: completed')"
+    await page.wait_for_function(repaired)
+    assert await stored_close(api, revised[0]) == revised[4]
+    assert written(await page.inner_text(progress)) >= 1
+
+
+async def stored_close(api, timestamp: int) -> float:
+    bars = (await api.get(OHLCV, params={"interval": "1h", "start": timestamp, "end": timestamp})).json()["bars"]
+    return bars[0]["close"]
+
+
+def written(progress: str) -> int:
+    """The count of "… · 1,234 bars written" in a progress line."""
+    return int(next(p for p in progress.split(" · ") if p.endswith("bars written")).split()[0].replace(",", ""))
+
+
+async def test_a_failing_sync_shows_its_error_on_the_row(api, page, tv_simulator):
+    await api.post("/api/v1/market-data/symbols", json={**BTC, "intervals": ["1h"]})
+    await page.goto(f"{api.base_url}/#/series")
+    tv_simulator.faults.series_error = "invalid parameters"  # the source refuses every series request
+    await page.click(f"{row('1h')} button[data-action='sync']")
+    await page.wait_for_selector(f"{row('1h')}[data-status='error'] .progress[data-status='error']", timeout=30_000)
+    shown = await page.inner_text(f"{row('1h')} .progress")
+    status = (await api.get("/api/v1/market-data/sync-status/BINANCE/BTCUSDT/1h")).json()
+    assert status["status"] == "error" and shown.startswith("error") and status["error"] in shown
+    assert await page.inner_text(f"{row('1h')} .status") == "error"
+    await screenshot(page, "series-error")
 
 
 async def test_track_then_untrack_a_symbol(api, page):

@@ -1,6 +1,6 @@
 """The app's frame in Chromium and over HTTP: served at `/` under a strict Content-Security-Policy with
-long-cached hashed assets, a page explaining how to build it when it is not built, the login page on a 401
-with the token kept in memory only, and the Alerts page on a service without alerts."""
+long-cached hashed assets, a page explaining how to build it when it is not built, and the Alerts page on a
+service without alerts (the login flow is in `test_login.py`)."""
 
 import re
 from pathlib import Path
@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from src.app.web import CONTENT_SECURITY_POLICY, mount_web_app
+from tests.e2e.web.browser import JS_GZIP_BUDGET_KB, js_gzip_kb
 from tests.e2e.web.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
@@ -35,6 +36,10 @@ async def test_root_serves_the_app_under_a_strict_csp_with_immutable_hashed_asse
     assert (await api.get("/health")).status_code in (200, 503)  # the API is untouched by the mount
 
 
+def test_the_apps_javascript_stays_within_its_budget(browser_ready):
+    assert 0 < js_gzip_kb() <= JS_GZIP_BUDGET_KB
+
+
 async def test_without_a_build_root_says_how_to_enable_the_app(tmp_path: Path):
     app = FastAPI()
     mount_web_app(app, tmp_path / "dist")
@@ -57,47 +62,6 @@ async def test_the_web_dist_dir_setting_names_the_build_an_installed_service_ser
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
         page = await client.get("/")
     assert page.status_code == 200 and "built elsewhere" in page.text
-
-
-async def test_a_401_brings_the_login_page_and_the_token_stays_in_memory(api, page):
-    """Auth (issue 14) is not in this service yet: the browser's network layer plays its two answers — a 401
-    for a request without a token, and a token for the right password."""
-    seen_tokens: list[str | None] = []
-
-    async def guarded(route):
-        token = route.request.headers.get("authorization")
-        seen_tokens.append(token)
-        if token != "Bearer e2e-token":
-            return await route.fulfill(status=401, json={"type": "about:blank", "status": 401, "detail": "sign in"},
-                                       headers={"content-type": "application/problem+json"})
-        await route.fallback()
-
-    async def login(route):
-        body = route.request.post_data_json
-        ok = body == {"username": "ada", "password": "correct horse"}
-        await route.fulfill(status=200 if ok else 401, json={"access_token": "e2e-token"} if ok else {"detail": "no"})
-
-    await page.route("**/api/v1/market-data/sync-status", guarded)
-    await page.route("**/api/v1/auth/login", login)
-    await page.goto(f"{api.base_url}/#/series")
-    await page.wait_for_selector(".login-form")
-    assert "#/login?next=" in page.url
-    await screenshot(page, "login")
-
-    await page.fill("input[name=username]", "ada")
-    await page.fill("input[name=password]", "wrong")
-    await page.click(".login-form button")
-    await page.wait_for_selector(".login-message:has-text('Sign-in failed')")
-    await page.fill("input[name=password]", "correct horse")
-    await page.click(".login-form button")
-    await page.wait_for_selector(".series-page")
-    await page.wait_for_function("() => document.querySelector('.series-table').childElementCount > 0")
-
-    assert seen_tokens[0] is None and seen_tokens[-1] == "Bearer e2e-token"
-    assert page.url.endswith("#/series") and "e2e-token" not in page.url
-    stored = await page.evaluate("() => [localStorage.length, sessionStorage.length, document.cookie]")
-    assert stored == [0, 0, ""]
-    assert await page.is_visible("header button:has-text('Sign out')")
 
 
 async def test_the_alerts_page_says_when_the_service_has_no_alerts_api(api, page):

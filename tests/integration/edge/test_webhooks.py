@@ -10,10 +10,13 @@ import orjson
 import pytest
 from aiohttp import web
 
+from src.common.ports import DeadLetter
+from src.common.redaction import redact_url
 from src.domain.events import BarSyncedEvent
+from src.infrastructure.mongo.dead_letter_repository import MongoDeadLetterStore
+from src.infrastructure.mongo.webhook_outbox import MongoWebhookOutbox
 from src.infrastructure.notify.signing import verify
 from src.infrastructure.notify.webhooks import WebhookDispatcher
-from tests.fakes import FakeDeadLetterRepository
 from tests.fixtures.servers import free_port
 
 from .conftest import BAR_KEY
@@ -162,30 +165,106 @@ async def test_timeouts_are_retried(edge_server, receiver):
     assert "Timeout" in letters[0].error
 
 
-async def test_stop_cancels_pending_deliveries_after_the_drain_timeout(receiver):
+def dispatcher_on(mongo_db, receiver: Receiver, **options) -> WebhookDispatcher:
+    settings = {"secret": b"k", "backoff_base_s": 0.02, "max_attempts": 3, "timeout_s": 1.0, **options}
+    return WebhookDispatcher([receiver.url], outbox=MongoWebhookOutbox(mongo_db),
+                             dead_letters=MongoDeadLetterStore(mongo_db), **settings)
+
+
+async def test_stop_cancels_attempts_after_the_drain_timeout_and_leaves_them_in_the_outbox(mongo_db, receiver):
     receiver.delay_s = 1.0
-    dispatcher = WebhookDispatcher([receiver.url], secret=b"k", drain_timeout_s=0.1,
-                                   dead_letters=FakeDeadLetterRepository())
+    dispatcher = dispatcher_on(mongo_db, receiver, drain_timeout_s=0.1)
     await dispatcher.start()
-    dispatcher.send("bar.synced", {"n": 1}, occurred_at=1.0, correlation_id="wh-stop")
+    await dispatcher.send("bar.synced", {"n": 1}, occurred_at=1.0, correlation_id="wh-stop")
     await receiver.wait_for(1)
     started = time.monotonic()
     await dispatcher.stop()
     assert time.monotonic() - started < 1.0
-    assert dispatcher.pending == 0
-    [letter] = await dispatcher.dead_letters.list()
-    assert letter.error == "cancelled at shutdown"
+    assert dispatcher.in_flight == 0 and await dispatcher.dead_letters.list() == []
+    [left] = await dispatcher.outbox.claim_due("next-process", time.time(), 10, limit=5)  # released: due at once
+    assert left.correlation_id == "wh-stop"
+    assert left.delivery_id == receiver.received[0][0]["X-PocketQuant-Delivery"]
 
 
-async def test_stop_waits_for_deliveries_that_finish_in_time(receiver):
+async def test_stop_waits_for_deliveries_that_finish_in_time(mongo_db, receiver):
     receiver.delay_s = 0.1
-    dispatcher = WebhookDispatcher([receiver.url], secret=b"k", drain_timeout_s=2,
-                                   dead_letters=FakeDeadLetterRepository())
+    dispatcher = dispatcher_on(mongo_db, receiver, drain_timeout_s=2)
     await dispatcher.start()
-    dispatcher.send("bar.synced", {"n": 1}, occurred_at=1.0, correlation_id="wh-drain")
+    await dispatcher.send("bar.synced", {"n": 1}, occurred_at=1.0, correlation_id="wh-drain")
+    await receiver.wait_for(1)
     await dispatcher.stop()
     assert len(receiver.received) == 1
-    assert await dispatcher.dead_letters.list() == []
+    assert await dispatcher.dead_letters.list() == [] and await dispatcher.outbox.pending() == 0
+
+
+async def test_a_delivery_is_written_before_any_attempt_and_sent_once_a_dispatcher_runs(mongo_db, receiver):
+    idle = dispatcher_on(mongo_db, receiver)  # not started: nothing is attempted
+    await idle.send("bar.synced", {"n": 1}, occurred_at=1.0, correlation_id="wh-later")
+    assert await idle.outbox.pending() == 1 and receiver.received == []
+    running = dispatcher_on(mongo_db, receiver)
+    await running.start()
+    try:
+        await receiver.wait_for(1)
+    finally:
+        await running.stop()
+    assert orjson.loads(receiver.received[0][1])["correlation_id"] == "wh-later"
+    assert await running.outbox.pending() == 0
+
+
+async def test_two_dispatchers_on_one_outbox_deliver_each_delivery_once(mongo_db, receiver):
+    dispatchers = [dispatcher_on(mongo_db, receiver, poll_s=0.05) for _ in range(2)]
+    for dispatcher in dispatchers:
+        await dispatcher.start()
+    try:
+        for n in range(40):
+            await dispatchers[n % 2].send("bar.synced", {"n": n}, occurred_at=1.0, correlation_id=f"wh-{n}")
+        await receiver.wait_for(40)
+        await asyncio.sleep(0.3)
+    finally:
+        for dispatcher in dispatchers:
+            await dispatcher.stop()
+    ids = [headers["X-PocketQuant-Delivery"] for headers, _ in receiver.received]
+    assert len(ids) == len(set(ids)) == 40
+    assert sorted(orjson.loads(body)["data"]["n"] for _, body in receiver.received) == list(range(40))
+
+
+async def test_a_dead_letter_redelivered_over_http_reaches_the_receiver_with_its_id(edge_server, receiver):
+    receiver.statuses = [500, 500, 500, 200]
+    server = start(edge_server, receiver)
+    await server_publish_one(server, "wh-again")
+    deadline = time.monotonic() + 5
+    while not (letters := await server_dead_letters(server)):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+    [letter] = letters
+    async with httpx.AsyncClient(base_url=server.url, timeout=5) as client:
+        missing = await client.post(f"/api/v1/webhooks/dead-letters/{'0' * 32}/redeliver")
+        assert missing.status_code == 404
+        queued = await client.post(f"/api/v1/webhooks/dead-letters/{letter.delivery_id}/redeliver")
+        assert queued.status_code == 202 and queued.json()["delivery_id"] == letter.delivery_id
+        await receiver.wait_for(4)
+        assert (await client.get("/api/v1/webhooks/dead-letters")).json() == []
+    headers, body = receiver.received[-1]
+    assert headers["X-PocketQuant-Delivery"] == letter.delivery_id and body == letter.body
+
+
+async def test_redeliver_all_queues_the_letters_of_configured_urls_and_keeps_the_others(edge_server, receiver):
+    server = start(edge_server, receiver)
+    dead_letters = server.root.core.dead_letters
+    letters = [DeadLetter(f"{n:032x}", receiver.url, "bar.synced", orjson.dumps({"n": n}), 3, "HTTP 500", None,
+                          float(n)) for n in range(3)]
+    gone = DeadLetter("f" * 32, "http://127.0.0.1:9/removed", "bar.synced", b"{}", 3, "HTTP 500", None, 9.0)
+    for letter in (*letters, gone):
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(dead_letters.add(letter), server.loop))
+    async with httpx.AsyncClient(base_url=server.url, timeout=5) as client:
+        conflict = await client.post(f"/api/v1/webhooks/dead-letters/{gone.delivery_id}/redeliver")
+        assert conflict.status_code == 409
+        report = await client.post("/api/v1/webhooks/dead-letters/redeliver")
+        assert report.status_code == 202 and report.json() == {"redelivered": 3, "not_redelivered": 1}
+        await receiver.wait_for(3)
+        left = (await client.get("/api/v1/webhooks/dead-letters")).json()
+    assert [letter["delivery_id"] for letter in left] == [gone.delivery_id]
+    assert sorted(orjson.loads(body)["n"] for _, body in receiver.received) == [0, 1, 2]
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -205,3 +284,22 @@ async def server_publish_one(server, correlation_id: str = "wh-1") -> None:
 async def server_dead_letters(server) -> list:
     store = server.root.core.dead_letters
     return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(store.list(), server.loop))
+
+
+async def test_a_dead_letter_of_a_url_with_credentials_is_redelivered_to_the_configured_url(mongo_db, receiver):
+    url = receiver.url.replace("http://", "http://hook-user:hook-pass@")
+    dispatcher = WebhookDispatcher([url], secret=b"k", outbox=MongoWebhookOutbox(mongo_db),
+                                   dead_letters=MongoDeadLetterStore(mongo_db))
+    letter = DeadLetter("a" * 32, redact_url(url), "bar.synced", b'{"n": 1}', 3, "HTTP 500", "wh-cred", 1.0)
+    assert "hook-pass" not in letter.url
+    assert await dispatcher.redeliver(letter)
+    assert not await dispatcher.redeliver(DeadLetter("b" * 32, "http://elsewhere/hook", "bar.synced", b"{}", 3,
+                                                     "HTTP 500", None, 1.0))
+    await dispatcher.start()
+    try:
+        await receiver.wait_for(1)
+    finally:
+        await dispatcher.stop()
+    headers, body = receiver.received[0]
+    assert headers["Authorization"].startswith("Basic ") and body == b'{"n": 1}'
+    assert headers["X-PocketQuant-Delivery"] == "a" * 32

@@ -21,7 +21,7 @@ from src.domain.events import BarCompletedEvent
 from src.domain.market_data import Instrument, Interval, OHLCVBar, SeriesKey, Symbol
 from src.features.quotes.service import QuoteService
 from src.features.quotes.ws import QuoteHub
-from src.infrastructure.scheduling.locks import InProcessJobLock
+from src.infrastructure.scheduling.job_store import InProcessJobStore
 from src.providers.tradingview import TradingViewClient, tradingview_provider
 from tests.fakes import (
     FakeCache,
@@ -83,7 +83,7 @@ async def live(tv_simulator, tv_config) -> AsyncIterator[Live]:
     root = bootstrap(settings, Overrides(
         clock=clock, providers=[provider], bars=bars, cache=cache, sync_status=FakeSyncStatusRepository(),
         symbols=FakeSymbolRepository(), symbol_metadata=FakeSymbolMetadataRepository(),
-        dead_letters=FakeDeadLetterRepository(), job_lock=InProcessJobLock(),
+        dead_letters=FakeDeadLetterRepository(), job_store=InProcessJobStore(),
     ))
     completed: list[BarCompletedEvent] = []
     root.event_bus.subscribe(BarCompletedEvent, completed.append)

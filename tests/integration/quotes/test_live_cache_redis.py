@@ -10,7 +10,7 @@ from src.common import cache_keys
 from src.common.settings import Settings
 from src.domain.market_data import Instrument, Interval, QuoteTick, Symbol
 from src.infrastructure.cache import codec
-from src.infrastructure.scheduling.locks import InProcessJobLock
+from src.infrastructure.scheduling.job_store import InProcessJobStore
 from tests.fakes import (
     FakeClock,
     FakeDeadLetterRepository,
@@ -39,7 +39,7 @@ async def test_200_symbols_ticking_in_bursts_write_every_key_in_batches_without_
     root = bootstrap(settings, Overrides(
         clock=FakeClock(T0), providers=[fake_provider("tradingview", quotes=feed)], bars=FakeOHLCVRepository(),
         sync_status=FakeSyncStatusRepository(), symbols=FakeSymbolRepository(),
-        dead_letters=FakeDeadLetterRepository(), job_lock=InProcessJobLock(),
+        dead_letters=FakeDeadLetterRepository(), job_store=InProcessJobStore(),
     ))
     service = root.slices["quotes"].exposed["service"]
     probe = Redis.from_url(redis_server.url)

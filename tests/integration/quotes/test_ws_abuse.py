@@ -22,7 +22,7 @@ from src.app.root import Overrides, Root, bootstrap
 from src.common.settings import Settings
 from src.domain.market_data import Instrument, Symbol
 from src.infrastructure.http.websocket_protocol import BoundedWebSocketProtocol
-from src.infrastructure.scheduling.locks import InProcessJobLock
+from src.infrastructure.scheduling.job_store import InProcessJobStore
 from src.providers.tradingview import tradingview_provider
 from tests.fakes import (
     FakeCache,
@@ -66,7 +66,7 @@ async def abuse(tv_simulator, tv_config) -> AsyncIterator[Abuse]:
     root = bootstrap(settings, Overrides(
         providers=[tradingview_provider(tv_config)], bars=FakeOHLCVRepository(), cache=FakeCache(),
         sync_status=FakeSyncStatusRepository(), symbols=FakeSymbolRepository(),
-        dead_letters=FakeDeadLetterRepository(), job_lock=InProcessJobLock(),
+        dead_letters=FakeDeadLetterRepository(), job_store=InProcessJobStore(),
     ))
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.bind(("127.0.0.1", 0))

@@ -112,8 +112,8 @@ async def test_a_failing_store_read_while_seeding_leaves_the_bar_writer_and_othe
     world.bars.read = broken
     await world.event_bus.publish(BarCompletedEvent(key=KEY, bar=bar, occurred_at=world.clock.now()))
     assert updates == [] and world.events[-1].bar == bar  # the bus isolated the failure
-    [failed] = world.event_bus.history[-1].failed
-    assert "UpdateIndicatorsOnBarCompleted" in failed
+    failed = world.event_bus.history[-1].failed  # the quality checks read the store too
+    assert any("UpdateIndicatorsOnBarCompleted" in name for name in failed)
 
 
 def test_column_helper_reads_nulls_as_nan():

@@ -95,3 +95,24 @@ async def test_stored_bar_rows_have_the_one_public_bar_shape(world):
     bars = await _synced(world, count=4)
     body = orjson.loads(await _body(world, GetBarsQuery(KEY, limit=4)))
     assert body["bars"] == [orjson.loads(orjson.dumps(bar_fields(bar))) for bar in bars]
+
+
+async def test_tracking_syncs_the_new_intervals_at_once_without_waiting_for_a_job(world):
+    bars = world.provider.add_history(BTC, Interval.M1, int(world.clock.now()) - 30 * 60, 30)
+    view = await world.mediator.send(TrackSymbolCommand(instrument(BTC), (Interval.M1,)))
+    [started] = view.first_syncs
+    assert started.key == KEY and started.status == "pending"
+    await world.exposed("market_data", "sync_runs").stop()  # waits for the background run to finish
+    assert sorted(world.stored(BTC, Interval.M1)) == [bar.time for bar in bars]
+    [status] = await world.mediator.send(GetSyncStatusQuery(exchange="BINANCE"))
+    assert status.state.status == "completed" and status.state.bars_written == 30
+
+
+async def test_tracking_again_syncs_only_the_intervals_not_yet_tracked(world):
+    world.provider.add_history(BTC, Interval.M1, int(world.clock.now()) - 30 * 60, 30)
+    await world.mediator.send(TrackSymbolCommand(instrument(BTC), (Interval.M1,)))
+    view = await world.mediator.send(TrackSymbolCommand(instrument(BTC), (Interval.M1, Interval.D1)))
+    assert [state.key.interval for state in view.first_syncs] == [Interval.D1]
+    await world.mediator.send(UntrackSymbolCommand(instrument(BTC)))
+    view = await world.mediator.send(TrackSymbolCommand(instrument(BTC), (Interval.M1,)))  # tracked again
+    assert [state.key.interval for state in view.first_syncs] == [Interval.M1]

@@ -139,12 +139,12 @@ async def test_a_repair_deletes_grid_stamped_bars_and_leaves_exactly_the_sources
 
 
 async def test_tracking_shows_the_sessions_and_extended_hours_switch_the_calendar_and_the_request(world):
+    times = opens(date(2023, 11, 27), date(2023, 11, 27), start="0400", end="2000")
+    source(world, times)
     view = await world.mediator.send(TrackSymbolCommand(INSTRUMENT, (H1,), extended_hours=True))
     assert view.metadata.follows_extended and view.metadata.session.session == "0400-2000"
     [listed] = await world.mediator.send(ListSymbolsQuery())
     assert listed.metadata.extended_hours and listed.metadata.regular.holidays == "20231123"
-    times = opens(date(2023, 11, 27), date(2023, 11, 27), start="0400", end="2000")
-    source(world, times)
     await sync(world, len(times))
     hours = world.provider.hours[-1]
     assert hours.extended and hours.calendar.bar_of(times[0], H1) == times[0]  # 04:00 New York

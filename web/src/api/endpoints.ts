@@ -80,18 +80,11 @@ export function startSync(api: Api, s: SeriesRef, interval: string, options: Syn
 
 export const indicatorsUrl = (s: SeriesRef) => `${API}/indicators/${path(s)}`;
 
+/** The indicators catalog: names, parameters with defaults and bounds, outputs. */
 export const listIndicators = (api: Api) => api.get<unknown>(`${API}/indicators`);
 
 export function fetchIndicators(api: Api, s: SeriesRef, interval: string, specs: readonly string[], range: Query) {
   return api.get<unknown>(indicatorsUrl(s), { source: s.source, interval, indicators: specs.join(","), ...range });
 }
-
-export interface LoginAnswer {
-  readonly access_token: string;
-  readonly refresh_token?: string;
-}
-
-export const login = (api: Api, username: string, password: string) =>
-  api.post<LoginAnswer>(`${API}/auth/login`, { username, password });
 
 export const listAlerts = (api: Api) => api.get<unknown>(`${API}/alerts`);

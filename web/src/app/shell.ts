@@ -1,6 +1,7 @@
 /**
- * The app: a header (pages, connection indicator, sign-out), the current page below it, and the router that
- * swaps pages when the URL fragment changes. A 401 from any request sends the user to the login page.
+ * The app: a header (pages, connection indicator, who is signed in, sign-out), the current page below it, and
+ * the router that swaps pages when the URL fragment changes. A 401 that renewing the token cannot cure sends
+ * the user to the login page (and closes the live socket, which carried the old session).
  */
 
 import { Api } from "../api/client";
@@ -25,11 +26,19 @@ function socketUrl(): string {
 
 export function startApp(root: HTMLElement): void {
   const api = new Api();
-  const socket = new ReconnectingSocket(socketUrl(), () => api.accessToken);
+  const socket = new ReconnectingSocket(socketUrl(), {
+    token: () => api.freshAccessToken(),
+    refused: async () => {
+      if (await api.renew()) return true;
+      api.requireLogin();
+      return false;
+    },
+  });
   const context: AppContext = { api, socket, navigate: (page, params = {}) => (location.hash = formatRoute(page, params)) };
   const links = NAV.map(([page, label]) => h("a", { class: "nav-link", text: label, data: { page }, attrs: { href: formatRoute(page) } }));
-  const signOut = h("button", { class: "link hidden", text: "Sign out" });
-  const header = h("header", { class: "app-header" }, h("span", { class: "brand", text: "PocketQuant" }), h("nav", {}, ...links), h("span", { class: "spacer" }), connectionIndicator(socket), signOut);
+  const user = h("span", { class: "user hidden" });
+  const signOut = h("button", { class: "link hidden", text: "Sign out", data: { action: "sign-out" } });
+  const header = h("header", { class: "app-header" }, h("span", { class: "brand", text: "PocketQuant" }), h("nav", {}, ...links), h("span", { class: "spacer" }), connectionIndicator(socket), user, signOut);
   const main = h("main", { class: "app-main" });
   const tradingView = h("a", { text: "TradingView", attrs: { href: "https://www.tradingview.com/", rel: "noopener noreferrer", target: "_blank" } });
   const footer = h("footer", { class: "app-footer" }, "Charts by ", tradingView, " Lightweight Charts™ · API docs at ", h("a", { text: "/api/v1/docs", attrs: { href: "/api/v1/docs" } }));
@@ -42,15 +51,20 @@ export function startApp(root: HTMLElement): void {
     current = PAGES[route.page](context, route.params);
     main.replaceChildren(current.element);
     for (const link of links) link.classList.toggle("active", link.dataset.page === route.page);
-    signOut.classList.toggle("hidden", api.accessToken === null);
   };
+  api.onSession((session) => {
+    user.textContent = session?.username ? `${session.username}${session.role ? ` · ${session.role}` : ""}` : "";
+    user.classList.toggle("hidden", session === null);
+    signOut.classList.toggle("hidden", session === null);
+    if (session === null) socket.stop();
+  });
   api.onUnauthorized(() => {
+    socket.stop();
     const here = parseRoute(location.hash);
     if (here.page !== "login") context.navigate("login", { next: location.hash });
   });
-  signOut.addEventListener("click", () => {
-    api.signOut();
-    socket.stop();
+  signOut.addEventListener("click", async () => {
+    await api.logOut();
     context.navigate("login");
   });
   window.addEventListener("hashchange", show);

@@ -14,12 +14,12 @@ export interface SyncStatusBody {
   readonly finished_at: string | null;
   readonly bars_written: number;
   readonly error: string | null;
-  readonly progress?: number | null;
   readonly coverage?: {
     readonly first_bar_time: string | null;
     readonly last_bar_time: string | null;
     readonly bar_count: number;
     readonly missing_bars: number;
+    readonly misplaced_bars?: number;
     readonly gaps: ReadonlyArray<readonly [string, string]>;
   } | null;
 }
@@ -36,7 +36,6 @@ export function progressText(status: SyncStatusBody, nowMs: number): string {
   const since = Date.parse(status.started_at ?? status.requested_at ?? "");
   const until = status.finished_at ? Date.parse(status.finished_at) : nowMs;
   if (Number.isFinite(since)) parts.push(`${Math.max(0, Math.round((until - since) / 1000))} s`);
-  if (typeof status.progress === "number") parts.push(`${Math.round(status.progress * 100)} %`);
   if (status.status !== "pending") parts.push(`${status.bars_written.toLocaleString("en-US")} bars written`);
   if (status.error) parts.push(status.error);
   return parts.join(" · ");

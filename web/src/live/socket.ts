@@ -2,6 +2,12 @@
  * One WebSocket to `/api/v1/ws/quotes` that reconnects by itself (backoff in `core/backoff`) and restores its
  * subscriptions after every reconnect. Listeners hear frames and state changes; the state carries the
  * number of reconnects so the connection indicator can show them.
+ *
+ * Authentication: with a signed-in user, the first message on every connection is
+ * `{"action": "auth", "token": ...}` (browsers cannot set headers, and a token never goes in the URL), sent
+ * before the subscriptions. Its answer — `authenticated`, or an error from a service that takes no in-band
+ * authentication or has authentication off — is the next frame and is consumed here. A close with 4401
+ * (token refused) renews the token and reconnects, or stops when the session is over.
  */
 
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay, failuresAfter } from "../core/backoff";
@@ -22,6 +28,18 @@ export interface Subscription {
 
 export type Frame = Record<string, unknown> & { readonly type: string };
 
+export interface SocketAuth {
+  /** The access token to authenticate with; null without a session (or with authentication off). */
+  token(): Promise<string | null>;
+  /** The service refused the token (close 4401): renew it; false when the session is over. */
+  refused(): Promise<boolean>;
+}
+
+export const NO_AUTH: SocketAuth = { token: async () => null, refused: async () => false };
+
+/** The close code of a socket whose credentials did not hold. */
+export const UNAUTHENTICATED = 4401;
+
 /** What the socket needs from its surroundings; the browser's by default, fakes in tests. */
 export interface SocketEnvironment {
   open(url: string): WebSocket;
@@ -41,6 +59,9 @@ export const BROWSER: SocketEnvironment = {
 
 export class ReconnectingSocket {
   private socket: WebSocket | null = null;
+  /** Set once the socket may carry subscriptions (after its auth message, if any). */
+  private ready = false;
+  private awaitingAuthAnswer = false;
   private subscriptions = new Map<string, Subscription>();
   private failures = 0;
   private openedAt: number | null = null;
@@ -53,7 +74,7 @@ export class ReconnectingSocket {
 
   constructor(
     private readonly url: string,
-    private readonly token: () => string | null,
+    private readonly auth: SocketAuth,
     private readonly env: SocketEnvironment = BROWSER,
     private readonly policy: BackoffPolicy = DEFAULT_BACKOFF,
   ) {}
@@ -91,6 +112,7 @@ export class ReconnectingSocket {
     this.timer = null;
     this.socket?.close(1000);
     this.socket = null;
+    this.ready = false;
     this.setState({ phase: "closed", retryInMs: null });
   }
 
@@ -113,16 +135,19 @@ export class ReconnectingSocket {
     this.setState({ phase: "connecting", retryInMs: null });
     const socket = this.env.open(this.url);
     this.socket = socket;
-    socket.onopen = () => this.opened(socket);
+    this.ready = false;
+    socket.onopen = () => void this.opened(socket);
     socket.onmessage = (event: MessageEvent) => this.received(event.data);
-    socket.onclose = () => this.closed(socket);
+    socket.onclose = (event: CloseEvent) => void this.closed(socket, event?.code);
   }
 
-  private opened(socket: WebSocket): void {
-    if (socket !== this.socket) return;
+  private async opened(socket: WebSocket): Promise<void> {
+    const token = await this.auth.token();
+    if (socket !== this.socket || socket.readyState !== 1) return;
     const reopened = this.state.reconnects > 0;
     this.openedAt = this.env.now();
-    const token = this.token();
+    this.ready = true;
+    this.awaitingAuthAnswer = token !== null;
     if (token !== null) this.send({ action: "auth", token });
     for (const subscription of this.subscriptions.values()) this.send({ action: "subscribe", ...subscription });
     this.setState({ phase: "open", retryInMs: null });
@@ -137,16 +162,23 @@ export class ReconnectingSocket {
     } catch {
       return;
     }
-    if (typeof frame === "object" && frame !== null && typeof (frame as Frame).type === "string") {
-      for (const listener of this.frameListeners) listener(frame as Frame);
+    if (typeof frame !== "object" || frame === null || typeof (frame as Frame).type !== "string") return;
+    const type = (frame as Frame).type;
+    if (this.awaitingAuthAnswer) {
+      this.awaitingAuthAnswer = false;
+      if (type === "authenticated" || type === "error") return;
     }
+    for (const listener of this.frameListeners) listener(frame as Frame);
   }
 
-  private closed(socket: WebSocket): void {
+  private async closed(socket: WebSocket, code: number | undefined): Promise<void> {
     if (socket !== this.socket || this.stopped) return;
     this.socket = null;
+    this.ready = false;
     const upMs = this.openedAt === null ? null : this.env.now() - this.openedAt;
     this.openedAt = null;
+    if (code === UNAUTHENTICATED && !(await this.auth.refused())) return this.stop();
+    if (this.stopped || this.socket !== null) return;
     this.failures = failuresAfter(this.failures, upMs, this.policy);
     const delay = Math.round(backoffDelay(this.failures, this.policy, this.env.random()));
     this.setState({ phase: "waiting", retryInMs: delay, reconnects: this.state.reconnects + 1 });
@@ -154,7 +186,7 @@ export class ReconnectingSocket {
   }
 
   private send(message: Record<string, unknown>): void {
-    if (this.socket !== null && this.socket.readyState === 1) this.socket.send(JSON.stringify(message));
+    if (this.ready && this.socket !== null && this.socket.readyState === 1) this.socket.send(JSON.stringify(message));
   }
 
   private setState(change: Partial<SocketState>): void {

@@ -8,7 +8,7 @@ import { type SeriesRef, barsUrl, fetchBars, parseTicker, startSync, syncStatus,
 import { applyLiveBar, barOf, type ApiBar } from "../../core/bars";
 import { formatCount, formatTime } from "../../core/format";
 import { INTERVALS, type IntervalCode, isInterval } from "../../core/intervals";
-import { HistoryPager, type Page, type PageRequest, olderLinkOf } from "../../core/paging";
+import { HistoryPager, type Page, olderLinkOf } from "../../core/paging";
 import { pollUntilFinished, progressText } from "../../core/sync";
 import type { Frame } from "../../live/socket";
 import { h } from "../../ui/dom";
@@ -69,7 +69,7 @@ class ChartSession {
     this.title = `${ticker(series)} · ${interval} · ${series.source}`;
     this.element = h("div", { class: "chart-area" }, this.legend.element, this.chartBox, this.status);
     this.view = new ChartView(this.chartBox);
-    this.pager = new HistoryPager((request) => this.fetchPage(request), PAGE_BARS);
+    this.pager = new HistoryPager((url) => this.fetchPage(url));
     this.indicators = new IndicatorPanel(context.api, series, interval, this.view, () => this.loadedRange());
     this.view.onHover((hover) => this.legend.show(this.title, hover.time === null ? this.newestHover() : hover));
     this.view.onNearStart(() => void this.loadOlder());
@@ -97,9 +97,9 @@ class ChartSession {
     this.view.dispose();
   }
 
-  private async fetchPage(request: PageRequest): Promise<Page> {
-    const url = "url" in request ? request.url : barsUrl(this.series, this.interval);
-    const { body, response } = await fetchBars(this.context.api, url, "params" in request ? request.params : {});
+  /** The newest page (`url` null) or one the service linked to. */
+  private async fetchPage(url: string | null): Promise<Page> {
+    const { body, response } = await fetchBars(this.context.api, url ?? barsUrl(this.series, this.interval), url === null ? { limit: PAGE_BARS } : {});
     return { bars: body.bars.map(barOf), olderUrl: olderLinkOf(response.headers.get("Link"), body) };
   }
 
@@ -136,8 +136,14 @@ class ChartSession {
       this.chartBox.dataset.subscribed = String(this.subscribed);
       return;
     }
-    if (frame.type !== "bar" || frame.symbol !== ticker(this.series)) return;
-    if (frame.interval !== this.interval || frame.source !== this.series.source) return;
+    if (frame.symbol !== ticker(this.series) || frame.source !== this.series.source) return;
+    if (frame.type === "bar") return this.onBar(frame);
+    // Right after `subscribed`: the forming bars the service holds, so the chart has them before the next tick.
+    if (frame.type === "snapshot" && Array.isArray(frame.bars)) for (const bar of frame.bars as Frame[]) this.onBar(bar);
+  }
+
+  private onBar(frame: Frame): void {
+    if (frame.interval !== this.interval) return;
     const bar = barOf(frame as unknown as ApiBar);
     this.view.live(applyLiveBar(this.pager.bars, bar), bar);
     this.liveUpdates += 1;

@@ -3,8 +3,9 @@
  * lines on the price pane (overlays) or in panes of their own (oscillators).
  *
  * Partial bars (not covering their whole period) are drawn hollow and faded. The container element carries
- * what is drawn as data attributes (`data-bars`, `data-oldest`, `data-newest`, `data-last-close`), read
- * from the chart's own series, for people inspecting the page and for the browser tests.
+ * what is drawn as data attributes (`data-bars`, `data-oldest`, `data-newest`, `data-last-close`, `data-panes`,
+ * `data-lines`: each indicator line as `column@pane:points`), read from the chart's own series, for people
+ * inspecting the page and for the browser tests.
  */
 
 import {
@@ -109,7 +110,13 @@ export class ChartView {
     const historical = outcome === "replace-older";
     this.candles.update(candleOf(bar), historical);
     this.volume.update(volumeOf(bar), historical);
-    this.describe();
+    // What the update changed, without reading every drawn bar back on each tick.
+    const drawn = this.element.dataset;
+    if (outcome === "append") drawn.bars = String(Number(drawn.bars) + 1);
+    if (outcome !== "replace-older") {
+      drawn.newest = String(bar.time);
+      drawn.lastClose = String(bar.close);
+    }
   }
 
   setLine(column: string, pane: string, points: readonly Point[]): void {
@@ -120,9 +127,10 @@ export class ChartView {
       line = this.chart.addSeries(LineSeries, { color, lineWidth: 1, priceLineVisible: false, title: column }, this.paneIndex(pane));
       this.lines.set(column, line);
       this.paneNames.set(column, pane);
-      if (pane !== "price") line.getPane().setStretchFactor(0.3);
+      if (pane !== "price" && pane !== "volume") line.getPane().setStretchFactor(0.3);
     }
     line.setData(data);
+    this.describeLines();
   }
 
   /** Removes lines; Lightweight Charts drops a pane left empty by itself. */
@@ -133,6 +141,7 @@ export class ChartView {
       this.lines.delete(column);
       this.paneNames.delete(column);
     }
+    this.describeLines();
   }
 
   fitRecent(bars: number): void {
@@ -144,9 +153,10 @@ export class ChartView {
     this.chart.remove();
   }
 
-  /** The index of the pane named `pane`: 0 for the price pane, a new pane after the others when unknown. */
+  /** The index of the pane named `pane`: 0 for the price, 1 for the volume, a new pane after the others when unknown. */
   private paneIndex(pane: string): number {
     if (pane === "price") return 0;
+    if (pane === "volume") return 1;
     for (const [column, name] of this.paneNames) {
       const line = this.lines.get(column);
       if (name === pane && line !== undefined) return line.getPane().paneIndex();
@@ -177,5 +187,11 @@ export class ChartView {
     this.element.dataset.oldest = first ? String(first.time) : "";
     this.element.dataset.newest = last ? String(last.time) : "";
     this.element.dataset.lastClose = last && "close" in last ? String(last.close) : "";
+  }
+
+  /** Only when lines change: a live tick must not pay for reading every line's data. */
+  private describeLines(): void {
+    this.element.dataset.panes = String(this.chart.panes().length);
+    this.element.dataset.lines = [...this.lines].map(([column, line]) => `${column}@${line.getPane().paneIndex()}:${line.data().length}`).join(" ");
   }
 }

@@ -4,7 +4,6 @@
  */
 
 import type { AppContext, PageView } from "../../app/context";
-import { ApiError } from "../../api/client";
 import { type SeriesRef, listTracked, parseTicker, startSync, syncStatus, syncStatuses, ticker, track, untrack } from "../../api/endpoints";
 import { axisOf } from "../../core/coverage";
 import { formatCount, formatTime } from "../../core/format";
@@ -34,6 +33,7 @@ class SeriesPage {
   private readonly progress = new Map<string, { text: string; status: string }>();
   private running = 0;
   private disposed = false;
+  private followUp: number | undefined;
 
   constructor(private readonly context: AppContext) {
     const refresh = h("button", { text: "Refresh", on: { click: () => void this.load() } });
@@ -45,12 +45,17 @@ class SeriesPage {
 
   dispose(): void {
     this.disposed = true;
+    window.clearTimeout(this.followUp);
   }
 
+  /** Reads every row again; while a run started elsewhere (the scheduler, another user) is on, every 2 s. */
   async load(): Promise<void> {
+    window.clearTimeout(this.followUp);
     try {
       const [tracked, statuses] = await Promise.all([listTracked(this.context.api), syncStatuses(this.context.api)]);
-      if (!this.disposed) this.render(symbolRows(tracked.body, statuses.body));
+      if (this.disposed) return;
+      this.render(symbolRows(tracked.body, statuses.body));
+      if (this.running === 0 && statuses.body.some((s) => !isFinished(s))) this.followUp = window.setTimeout(() => void this.load(), 2_000);
     } catch (error) {
       this.say(`Could not load series: ${(error as Error).message}`);
     }
@@ -93,7 +98,8 @@ class SeriesPage {
       h("span", { text: coverage?.first_bar_time ? formatTime(Date.parse(coverage.first_bar_time) / 1000) : "—" }),
       h("span", { text: coverage?.last_bar_time ? formatTime(Date.parse(coverage.last_bar_time) / 1000) : "—" }),
       h("span", { class: "num", text: coverage ? formatCount(coverage.bar_count) : "—" }),
-      h("span", { class: "num", text: coverage ? formatCount(coverage.missing_bars) : "—" }),
+      h("span", { class: "num", text: coverage ? formatCount(coverage.missing_bars) : "—" },
+        coverage?.misplaced_bars ? h("span", { class: "tag warn", text: `${formatCount(coverage.misplaced_bars)} misplaced: repair`, title: "bars stored at no bar open of the symbol's trading calendar; Repair replaces them" }) : null),
       timelineElement(s ? spanOf(s) : null, axis),
       h("span", { class: "actions" }, sync, repair, row.tracked ? h("button", { class: "link", text: "untrack", on: { click: () => void this.act(() => untrack(this.context.api, ref, [row.interval])) } }) : null, progress),
     );
@@ -117,8 +123,7 @@ class SeriesPage {
       const done = await pollUntilFinished(async () => (await syncStatus(this.context.api, ref, interval)).body, show, POLL);
       if (!isFinished(done)) say(`still ${done.status} after ${POLL.timeoutMs / 60_000} min; refresh later`, done.status);
     } catch (error) {
-      const unsupported = refresh && isUnknownRefresh(error);
-      say(unsupported ? "repair needs a newer server (a sync with \"refresh\")" : `failed: ${(error as Error).message}`, unsupported ? "unsupported" : "failed");
+      say(`failed: ${(error as Error).message}`, "failed");
     } finally {
       this.running -= 1;
       for (const b of buttons) b.disabled = false;
@@ -156,8 +161,4 @@ class SeriesPage {
   private say(text: string): void {
     this.message.textContent = text;
   }
-}
-
-function isUnknownRefresh(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 422 && JSON.stringify(error.problem).includes("refresh");
 }
