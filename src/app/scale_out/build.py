@@ -49,7 +49,8 @@ def scale_out(root: "Root") -> None:
     writer, follower = StreamWriter(streams), StreamFollower(streams)
     bridge = EventBridge(root.event_bus, writer, follower, codec, stream=keys.events, process=process)
     bridge.install()
-    presence = Presence(streams, prefix=keys.prefix, process=process, ttl_s=settings.collector_lease_s)
+    presence = Presence(streams, prefix=keys.prefix, process=process, ttl_s=settings.collector_lease_s,
+                        own_keys=(keys.replies(process),))
     root.lifecycle.add(Component("cluster-streams", start=_both(presence.start, writer.start, follower.start),
                                  stop=_both(follower.stop, writer.stop, presence.stop, streams.close),
                                  check=_connected(follower)))

@@ -1,10 +1,11 @@
 """Which processes of the deployment are alive: each keeps a key `alive:<process>` with a TTL, renewed every
-third of it. The collector releases what the WebSocket connections of a process that is gone held (their
+third of it, and keeps the keys of its own (its replies stream) expiring after it, so a dead process leaves
+nothing behind. The collector releases what the WebSocket connections of a process that is gone held (their
 holders are named `<process>/ws:<n>`), so a killed api worker's symbols do not stay subscribed."""
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import structlog
 from redis.exceptions import RedisError
@@ -15,8 +16,10 @@ log = structlog.get_logger("presence")
 
 
 class Presence:
-    def __init__(self, streams: RedisStreams, *, prefix: str, process: str, ttl_s: float) -> None:
+    def __init__(self, streams: RedisStreams, *, prefix: str, process: str, ttl_s: float,
+                 own_keys: Sequence[str] = ()) -> None:
         self._streams = streams
+        self._own_keys = tuple(own_keys)
         self._prefix = prefix
         self._process = process
         self._ttl_s = ttl_s
@@ -46,6 +49,8 @@ class Presence:
     async def _beat(self) -> None:
         try:
             await self._streams.put(self._key(self._process), b"1", ttl_s=self._ttl_s)
+            for key in self._own_keys:
+                await self._streams.expire(key, ttl_s=self._ttl_s * 3)
         except (RedisError, OSError, TimeoutError) as error:
             log.debug("presence_not_renewed", error=f"{type(error).__name__}: {error}")
 

@@ -63,6 +63,10 @@ class RedisStreams:
         async with asyncio.timeout(self._timeout_s):
             await self.redis.set(key, value, px=None if ttl_s is None else max(1, int(ttl_s * 1000)))
 
+    async def expire(self, key: str, *, ttl_s: float) -> None:
+        async with asyncio.timeout(self._timeout_s):
+            await self.redis.pexpire(key, max(1, int(ttl_s * 1000)))
+
     async def delete(self, key: str) -> None:
         async with asyncio.timeout(self._timeout_s):
             await self.redis.delete(key)

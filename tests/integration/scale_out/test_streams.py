@@ -38,3 +38,21 @@ async def test_every_call_gives_up_within_its_timeout_when_redis_hangs(own_redis
     finally:
         own_redis.resume()
         await streams.close()
+
+
+async def test_a_process_is_present_while_it_beats_and_its_own_keys_expire_after_it(own_redis):
+    from src.app.scale_out.presence import Presence
+
+    streams = streams_on(own_redis.url)
+    admin = Redis.from_url(own_redis.url)
+    alive = Presence(streams, prefix="p:", process="one", ttl_s=1.0, own_keys=("p:replies:one",))
+    try:
+        await admin.xadd("p:replies:one", {"r": "1"})
+        await alive.start()
+        assert await alive.gone(["one", "two"]) == {"two"}
+        assert 0 < await admin.pttl("p:replies:one") <= 3_000
+        await alive.stop()
+        assert await alive.gone(["one"]) == {"one"}  # said goodbye: no waiting for the TTL
+    finally:
+        await streams.close()
+        await admin.aclose()
