@@ -56,7 +56,7 @@ class Probe:
             self.coalesced += first != price
 
 
-async def _drive(sim: TradingViewSimulator, probe: Probe, total: int) -> float:
+async def drive(sim: TradingViewSimulator, probe: Probe, total: int) -> float:
     """Push `total` ticks at RATE per second; returns the rate achieved."""
     begin = time.perf_counter()
     now = time.time()
@@ -84,7 +84,7 @@ async def _measure(port: int, sim: TradingViewSimulator, probe: Probe) -> float:
                     probe.received(frame["price"])
 
         reader = asyncio.create_task(receive())
-        achieved = await _drive(sim, probe, int(RATE * SECONDS))
+        achieved = await drive(sim, probe, int(RATE * SECONDS))
         deadline = time.perf_counter() + 2.0
         while probe.sent and time.perf_counter() < deadline:  # noqa: ASYNC110 - the reader owns `sent`
             await asyncio.sleep(0.01)

@@ -111,6 +111,12 @@ LIVE = Dashboard("pocketquant-live", "PocketQuant / Live data", "Ticks turned in
                                                     "{{interval}}"),), "ops", future=("live_bars_completed_total",)),
     Panel("Tick to client latency p99", (Query(quantile(0.99, "quote_tick_to_client_seconds_bucket"), "p99"),), "s",
           future=("quote_tick_to_client_seconds_bucket",)),
+    Panel("Active collector (holds the lease)", (Query(f"max by (instance) (collector_leading{{{R}}})",
+                                                       "{{instance}}"),), description="1 on the one collector "
+          "that owns the live sessions; a standby takes over within COLLECTOR_LEASE_S."),
+    Panel("Cross-process stream entries", (
+        Query(rate("cluster_stream_entries_read_total", by="instance"), "read {{instance}}"),
+        Query(rate("cluster_stream_entries_dropped_total", by="instance"), "dropped {{instance}}")), "ops"),
 ))
 
 PROVIDERS = Dashboard("pocketquant-providers", "PocketQuant / Providers and breakers", "The data sources: live "

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from src.app.core import Core
 from src.app.providers import build_providers
+from src.app.scale_out.build import scale_out
 from src.app.slices import SLICES
 from src.app.sources import SourceGuards
 from src.common import cache_keys
@@ -217,6 +218,7 @@ def bootstrap(settings: Settings, overrides: Overrides | None = None) -> Root:
         root.slices[slice_.name] = parts = slice_.build(core)
         _wire(root, parts)
     _observe(root)
+    scale_out(root)  # with Redis: cross-process events, the collector lease, the live data of API workers
     if settings.runs_scheduler:  # SCHEDULER_ENABLED and the scheduler role
         lifecycle.add(Component("scheduler", start=scheduler.start, stop=scheduler.stop, check=scheduler.check))
     return root
@@ -416,8 +418,9 @@ def _observe(root: Root) -> None:
             observe = metrics.observe_labeled_gauge if labeled.gauge else metrics.observe_labeled_counter
             observe(labeled.name, labeled.documentation, labeled.label, functools.partial(_plain, labeled.read))
     syncs = metrics.syncs
-    core.event_bus.subscribe(BarSyncedEvent, lambda _: syncs.labels(outcome="completed").inc())
-    core.event_bus.subscribe(SyncFailedEvent, lambda e: syncs.labels(outcome=_failure_outcome(e.error_type)).inc())
+    core.event_bus.subscribe(BarSyncedEvent, lambda _: syncs.labels(outcome="completed").inc(), local_only=True)
+    core.event_bus.subscribe(SyncFailedEvent, lambda e: syncs.labels(outcome=_failure_outcome(e.error_type)).inc(),
+                             local_only=True)
 
 
 def _plain(read: Callable[[], Mapping[str, float]]) -> dict[str, float]:

@@ -1,6 +1,7 @@
 """The service built in this process through the composition root, without HTTP: for commands run where
-the store is (`--in-process`). The scheduler never runs here; logs go to stderr at WARNING and above, so
-stdout keeps only the command's output."""
+the store is (`--in-process`). The scheduler never runs here, nor the collector (a command never takes the
+live sessions over from a deployment's collector); logs go to stderr at WARNING and above, so stdout keeps
+only the command's output."""
 
 import dataclasses
 from collections.abc import AsyncIterator
@@ -21,7 +22,7 @@ from src.features.market_data.messages import SyncSymbolCommand
 @asynccontextmanager
 async def running_service() -> AsyncIterator[Root]:
     try:
-        settings = load_settings(scheduler_enabled=False)
+        settings = load_settings(scheduler_enabled=False, roles="api")
     except SettingsError as error:
         raise UsageProblem(str(error)) from None
     log_to_stderr()

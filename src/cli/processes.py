@@ -27,8 +27,9 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 def serve(
     roles: Annotated[str | None, typer.Option(
-        "--roles", help="comma-separated api, collector, scheduler (default: ROLES, else all). Today api serves the "
-        "HTTP API (without it only /health, /metrics, jobs), scheduler runs the jobs, collector changes nothing yet",
+        "--roles", help="comma-separated api, collector, scheduler (default: ROLES, else all). api serves the "
+        "HTTP API (without it only /health, /metrics, jobs), scheduler runs the jobs, collector owns the live "
+        "sessions (with REDIS_URL: one collector at a time, by a lease)",
     )] = None,
     host: Annotated[str | None, typer.Option(help="listen address (default: API_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="listen port (default: API_PORT)")] = None,

@@ -1,4 +1,8 @@
-"""In-process EventBus: every subscriber of an event's type gets it; one failing never stops the others."""
+"""In-process EventBus: every subscriber of an event's type gets it; one failing never stops the others.
+
+Events another process raised (delivered here by the cross-process bridge) are published with
+`remote=True`: they reach every subscriber but those subscribed `local_only` (the bridge's own exporter,
+so an event never goes back out, and counters of what this process did)."""
 
 import inspect
 from collections import deque
@@ -23,28 +27,31 @@ class PublishedEvent:
 
 class EventBus:
     def __init__(self, history_size: int = 50) -> None:
-        self._subscribers: dict[type, list[tuple[Subscriber, bool]]] = {}
+        self._subscribers: dict[type, list[tuple[Subscriber, bool, bool]]] = {}
         self._history: deque[PublishedEvent] = deque(maxlen=history_size)
         self.delivered = 0
         self.failed = 0
 
-    def subscribe(self, event_type: type, subscriber: Subscriber) -> None:
+    def subscribe(self, event_type: type, subscriber: Subscriber, *, local_only: bool = False) -> None:
         is_async = inspect.iscoroutinefunction(subscriber) or inspect.iscoroutinefunction(
             getattr(subscriber, "__call__", None)  # noqa: B004 - callable objects with async __call__
         )
-        self._subscribers.setdefault(event_type, []).append((subscriber, is_async))
+        local_only = local_only or getattr(subscriber, "local_only", False)  # or the subscriber says so itself
+        self._subscribers.setdefault(event_type, []).append((subscriber, is_async, local_only))
 
     def subscribers(self, event_type: type) -> list[Subscriber]:
-        return [s for s, _ in self._subscribers.get(event_type, ())]
+        return [s for s, _, _ in self._subscribers.get(event_type, ())]
 
     @property
     def history(self) -> list[PublishedEvent]:
         return list(self._history)
 
-    async def publish(self, event: Any) -> None:
+    async def publish(self, event: Any, *, remote: bool = False) -> None:
         delivered = 0
         failed: list[str] = []
-        for subscriber, is_async in self._subscribers.get(type(event), ()):
+        for subscriber, is_async, local_only in self._subscribers.get(type(event), ()):
+            if remote and local_only:
+                continue
             try:
                 if is_async:
                     await subscriber(event)  # type: ignore[misc]

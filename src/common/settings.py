@@ -132,10 +132,18 @@ class Settings(BaseSettings):
     # Each component gets this long to stop; above the sync drain, so the drain decides.
     component_stop_timeout_s: float = Field(default=10.0, gt=0)
     scheduler_enabled: bool = True
-    # What this process does: ROLES=api,scheduler (comma-separated; `all` or unset: every role). Today `api`
-    # serves the whole HTTP API (without it only /health, /metrics and the jobs routes), `scheduler` runs the
-    # scheduled jobs (together with SCHEDULER_ENABLED), `collector` is accepted and changes nothing yet.
+    # What this process does: ROLES=api,scheduler (comma-separated; `all` or unset: every role). `api` serves
+    # the whole HTTP API (without it only /health, /metrics and the jobs routes), `scheduler` runs the
+    # scheduled jobs (together with SCHEDULER_ENABLED), `collector` owns the live quote sessions (with Redis:
+    # one collector at a time, elected through a lease; see "Scaling out" in the README).
     roles: Annotated[frozenset[Role], NoDecode] = frozenset(ALL_ROLES)
+    # --- Scale-out (with REDIS_URL): events, live data and collector commands go through Redis Streams.
+    cluster_redis_prefix: str = "pq:cluster:"  # one deployment's keys and streams
+    cluster_stream_max_length: int = Field(default=100_000, ge=100)  # entries kept per stream (MAXLEN ~)
+    cluster_status_every_s: float = Field(default=1.0, gt=0)  # the collector's status to the API workers
+    # The collector lease: renewed every third of it; a killed collector's standby takes over within it.
+    collector_lease_s: float = Field(default=5.0, ge=1.0)
+    collector_command_timeout_s: float = Field(default=15.0, gt=0)  # an API worker waits this long for the collector
 
     # --- Data quality (issue 19): each check's threshold (`QualityThresholds`, its fields prefixed `quality_`),
     # what a series keeps, and the reconciliation of live-built bars with the source's.

@@ -1,5 +1,6 @@
-"""ROLES as the root honours it today: `scheduler` runs the jobs (with SCHEDULER_ENABLED), `api` mounts the
-HTTP API, a process without `api` serves only the operations routes; `collector` changes nothing yet."""
+"""ROLES as the root honours it: `scheduler` runs the jobs (with SCHEDULER_ENABLED), `api` mounts the
+HTTP API, a process without `api` serves only the operations routes; `collector` contends for the collector
+lease when Redis is configured (tests/e2e/test_scale_out.py)."""
 
 import httpx
 import pytest

@@ -151,9 +151,10 @@ async def test_redis_outage_degrades_to_cache_misses_and_the_cache_reconnects_by
         # Documented choice: the idempotency edge cannot promise at-most-once without its store → 503.
         keyed = await sync(api, n_bars=100, **{"Idempotency-Key": "redis-down-1"})
         assert_problem(keyed, 503)
-        # /health names the degraded component (503, as documented), while requests keep succeeding.
+        # /health names the degraded components (503, as documented), while requests keep succeeding.
         health = await api.get("/health")
-        assert health.status_code == 503 and health.json()["down"] == ["cache"], health.text
+        # Both users of Redis: the cache and the streams between processes.
+        assert health.status_code == 503 and health.json()["down"] == ["cache", "cluster-streams"], health.text
 
     async def healthy() -> bool:
         return (await api.get("/health")).status_code == 200

@@ -67,5 +67,9 @@ class SubscriptionReferences:
     def holders(self, instrument: Instrument) -> int:
         return len(self._holders.get(instrument, ()))
 
+    def holdings(self) -> dict[str, list[Instrument]]:
+        """Every holder and what it holds, instruments in their text order."""
+        return {holder: sorted(held, key=str) for holder, held in self._by_holder.items() if held}
+
     def held_by(self, holder: str) -> frozenset[Instrument]:
         return frozenset(self._by_holder.get(holder, ()))

@@ -41,6 +41,8 @@ def _owed(event: BarSyncedEvent) -> _Owed:
 
 
 class CheckQualityOnSync:
+    local_only = True  # the process that wrote checks (another process's sync is checked there, once)
+
     def __init__(self, monitor: QualityMonitor, live: LiveQuality, concurrency: int = 2) -> None:
         self._monitor = monitor
         self._live = live
@@ -78,6 +80,8 @@ class CheckQualityOnSync:
 
 
 class CheckQualityOnBarCompleted:
+    local_only = True  # the collector that closed the bar checks it, once
+
     def __init__(self, live: LiveQuality) -> None:
         self._live = live
 

@@ -20,12 +20,13 @@ from src.features.quotes.messages import (
     UnsubscribeQuotesCommand,
 )
 from src.features.quotes.payloads import bar_payload, quote_payload
-from src.features.quotes.service import QuoteService, QuoteStatus
+from src.features.quotes.service import QuoteStatus
+from src.features.quotes.sessions import QuoteSessions
 from src.features.quotes.ws import QuoteHub
 
 
 class StartQuotesHandler:
-    def __init__(self, quote_service: QuoteService) -> None:
+    def __init__(self, quote_service: QuoteSessions) -> None:
         self._service = quote_service
 
     async def __call__(self, command: StartQuotesCommand) -> QuoteStatus:
@@ -36,7 +37,7 @@ class StartQuotesHandler:
 
 
 class StopQuotesHandler:
-    def __init__(self, quote_service: QuoteService) -> None:
+    def __init__(self, quote_service: QuoteSessions) -> None:
         self._service = quote_service
 
     async def __call__(self, command: StopQuotesCommand) -> QuoteStatus:
@@ -45,7 +46,7 @@ class StopQuotesHandler:
 
 
 class SubscribeQuotesHandler:
-    def __init__(self, quote_service: QuoteService) -> None:
+    def __init__(self, quote_service: QuoteSessions) -> None:
         self._service = quote_service
 
     async def __call__(self, command: SubscribeQuotesCommand) -> list[Instrument]:
@@ -53,7 +54,7 @@ class SubscribeQuotesHandler:
 
 
 class UnsubscribeQuotesHandler:
-    def __init__(self, quote_service: QuoteService) -> None:
+    def __init__(self, quote_service: QuoteSessions) -> None:
         self._service = quote_service
 
     async def __call__(self, command: UnsubscribeQuotesCommand) -> list[Instrument]:
@@ -61,7 +62,7 @@ class UnsubscribeQuotesHandler:
 
 
 class ReleaseQuotesHandler:
-    def __init__(self, quote_service: QuoteService) -> None:
+    def __init__(self, quote_service: QuoteSessions) -> None:
         self._service = quote_service
 
     async def __call__(self, command: ReleaseQuotesCommand) -> None:
@@ -69,17 +70,17 @@ class ReleaseQuotesHandler:
 
 
 class SetBarIntervalsHandler:
-    def __init__(self, quote_service: QuoteService) -> None:
+    def __init__(self, quote_service: QuoteSessions) -> None:
         self._service = quote_service
 
     async def __call__(self, command: SetBarIntervalsCommand) -> tuple[Interval, ...]:
-        return self._service.set_intervals(command.intervals)
+        return await self._service.change_intervals(command.intervals)
 
 
 class GetLatestQuoteHandler:
     """The live quote, else the cached one (written within the last 60 s), else NotFound."""
 
-    def __init__(self, quote_service: QuoteService, cache: Cache) -> None:
+    def __init__(self, quote_service: QuoteSessions, cache: Cache) -> None:
         self._service = quote_service
         self._cache = cache
 
@@ -94,7 +95,7 @@ class GetLatestQuoteHandler:
 
 
 class GetAllQuotesHandler:
-    def __init__(self, quote_service: QuoteService) -> None:
+    def __init__(self, quote_service: QuoteSessions) -> None:
         self._service = quote_service
 
     async def __call__(self, query: GetAllQuotesQuery) -> list[dict[str, Any]]:
@@ -104,7 +105,7 @@ class GetAllQuotesHandler:
 class GetCurrentBarHandler:
     """The forming bar (or the one just closed, `closed: true`), else the cached one, else NotFound."""
 
-    def __init__(self, quote_service: QuoteService, cache: Cache) -> None:
+    def __init__(self, quote_service: QuoteSessions, cache: Cache) -> None:
         self._service = quote_service
         self._cache = cache
 
@@ -119,7 +120,7 @@ class GetCurrentBarHandler:
 
 
 class GetQuoteStatusHandler:
-    def __init__(self, quote_service: QuoteService) -> None:
+    def __init__(self, quote_service: QuoteSessions) -> None:
         self._service = quote_service
 
     async def __call__(self, query: GetQuoteStatusQuery) -> QuoteStatus:

@@ -331,7 +331,7 @@ class QuoteService:
         for interval in self._intervals:
             with contextlib.suppress(Exception):  # a store outage: only the forming bar is seeded
                 stored = await self._bars.read(SeriesKey(instrument.symbol, interval, instrument.source), limit=1)
-                last[interval] = stored.time[-1] if len(stored) else None
+                last[interval] = int(stored.time[-1]) if len(stored) else None  # not numpy's: it goes upstream as JSON
         return last.get
 
     def _catch_up(self, session: _SourceSession, instrument: Instrument,
@@ -378,6 +378,14 @@ class QuoteService:
             for update in session.aggregator.set_intervals(wanted):
                 self._bar_writer.put(update)
         return self._intervals
+
+    async def change_intervals(self, intervals: Iterable[Interval]) -> tuple[Interval, ...]:
+        """`set_intervals` as `QuoteSessions` has it (a remote collector's change is awaited)."""
+        return self.set_intervals(intervals)
+
+    def holdings(self) -> dict[str, list[Instrument]]:
+        """What each holder holds (what a collector taking over subscribes again)."""
+        return self._refs.holdings()
 
     def _add_intervals(self, intervals: Iterable[Interval]) -> None:
         added = tuple(i for i in intervals if i not in self._intervals)

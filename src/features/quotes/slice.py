@@ -14,6 +14,7 @@ from src.features.quotes import handlers as h
 from src.features.quotes import messages as m
 from src.features.quotes.routes import router
 from src.features.quotes.service import QuoteService
+from src.features.quotes.sessions import RoutedQuoteSessions
 from src.features.quotes.ws import HubLimits, QuoteHub
 from src.features.quotes.ws import router as ws_router
 from src.features.shared.deps import SharedDeps
@@ -43,7 +44,8 @@ def build(d: QuotesDeps) -> SliceParts:
                        max_symbols_per_connection=s.ws_max_symbols_per_connection,
                        max_queued_per_client=s.ws_max_queued_frames, send_timeout_s=s.ws_send_timeout_s,
                        auth_timeout_s=s.ws_auth_timeout_s)
-    hub = QuoteHub(d.mediator.send, snapshot=service.snapshot, client_limits=d.client_limits, limits=limits,
+    sessions = RoutedQuoteSessions(service)  # a remote collector is attached by the root in a deployment
+    hub = QuoteHub(d.mediator.send, snapshot=sessions.snapshot, client_limits=d.client_limits, limits=limits,
                    live_indicators=parse_specs(s.live_indicators), authenticator=d.authenticator)
     service.add_listener(hub)
     service.add_listener(d.live)
@@ -51,17 +53,17 @@ def build(d: QuotesDeps) -> SliceParts:
     d.live.serve(service)
     return SliceParts(
         handlers={
-            m.StartQuotesCommand: h.StartQuotesHandler(service),
-            m.StopQuotesCommand: h.StopQuotesHandler(service),
-            m.SubscribeQuotesCommand: h.SubscribeQuotesHandler(service),
-            m.UnsubscribeQuotesCommand: h.UnsubscribeQuotesHandler(service),
-            m.ReleaseQuotesCommand: h.ReleaseQuotesHandler(service),
-            m.SetBarIntervalsCommand: h.SetBarIntervalsHandler(service),
+            m.StartQuotesCommand: h.StartQuotesHandler(sessions),
+            m.StopQuotesCommand: h.StopQuotesHandler(sessions),
+            m.SubscribeQuotesCommand: h.SubscribeQuotesHandler(sessions),
+            m.UnsubscribeQuotesCommand: h.UnsubscribeQuotesHandler(sessions),
+            m.ReleaseQuotesCommand: h.ReleaseQuotesHandler(sessions),
+            m.SetBarIntervalsCommand: h.SetBarIntervalsHandler(sessions),
             m.ServeQuoteStreamCommand: h.ServeQuoteStreamHandler(hub),
-            m.GetLatestQuoteQuery: h.GetLatestQuoteHandler(service, d.cache),
-            m.GetAllQuotesQuery: h.GetAllQuotesHandler(service),
-            m.GetCurrentBarQuery: h.GetCurrentBarHandler(service, d.cache),
-            m.GetQuoteStatusQuery: h.GetQuoteStatusHandler(service),
+            m.GetLatestQuoteQuery: h.GetLatestQuoteHandler(sessions, d.cache),
+            m.GetAllQuotesQuery: h.GetAllQuotesHandler(sessions),
+            m.GetCurrentBarQuery: h.GetCurrentBarHandler(sessions, d.cache),
+            m.GetQuoteStatusQuery: h.GetQuoteStatusHandler(sessions),
         },
         subscribers={IndicatorsUpdatedEvent: [hub.on_indicators_updated]},
         components=[
@@ -79,7 +81,7 @@ def build(d: QuotesDeps) -> SliceParts:
             Counter("quote_cache_write_failures", "Quote and forming-bar cache writes that failed",
                     lambda: service.cache_write_failures),
         ],
-        exposed={"service": service, "hub": hub},
+        exposed={"service": service, "hub": hub, "sessions": sessions},
     )
 
 

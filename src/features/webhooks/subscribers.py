@@ -10,7 +10,10 @@ from src.features.webhooks import payloads
 
 
 class DeliverWebhooks:
-    """Sends one event type as `event_type` with the data `to_data` renders."""
+    """Sends one event type as `event_type` with the data `to_data` renders; only events this process raised
+    (another process delivers its own)."""
+
+    local_only = True
 
     def __init__(self, sender: WebhookSender, event_type: str, to_data: Callable[[Any], dict[str, Any]]) -> None:
         self._sender = sender
@@ -19,7 +22,7 @@ class DeliverWebhooks:
 
     async def __call__(self, event: DomainEvent) -> None:
         await self._sender.send(self.event_type, self._to_data(event), occurred_at=event.occurred_at,
-                          correlation_id=event.correlation_id)
+                                correlation_id=event.correlation_id)
 
 
 def webhook_subscribers(sender: WebhookSender) -> dict[type, list[DeliverWebhooks]]:
