@@ -25,6 +25,12 @@ class PublishedEvent:
     failed: tuple[str, ...]
 
 
+def local_only[F: Callable[..., Any]](subscriber: F) -> F:
+    """Marks a subscriber (a function or method) that acts on the events this process raised only."""
+    subscriber.local_only = True  # type: ignore[attr-defined]
+    return subscriber
+
+
 class EventBus:
     def __init__(self, history_size: int = 50) -> None:
         self._subscribers: dict[type, list[tuple[Subscriber, bool, bool]]] = {}

@@ -134,10 +134,13 @@ class AlertEvaluator:
         with contextlib.suppress(Exception):
             await self._live.let_go(HOLDER, list(self._held))
         self._held.clear()
-        for shard in sorted(self._owned):
-            with contextlib.suppress(Exception):
-                await self._leases.release(_lease(shard), self.worker_id)
+        await self._release_shards(self._owned)
         self._drop_shards(set(self._owned))
+
+    async def _release_shards(self, shards: Iterable[int]) -> None:
+        for shard in sorted(shards):
+            with contextlib.suppress(Exception):  # unreleased, a lease lapses after its time to live
+                await self._leases.release(_lease(shard), self.worker_id)
 
     async def check(self) -> bool:
         return all(not task.done() for task in self._tasks)
@@ -305,6 +308,12 @@ class AlertEvaluator:
 
     async def _hold_shards(self) -> None:
         held: set[int] = set()
+        if not self._live.running:
+            # Ticks reach only the process whose live session runs (in a deployment: the leading collector);
+            # a process that sees none leaves the shards to it, and lets go of those it held.
+            await self._release_shards(self._owned)
+            self._drop_shards(set(self._owned))
+            return
         try:
             for shard in range(ALERT_SHARDS):
                 if await self._leases.hold(_lease(shard), self.worker_id, self._lease_ttl_s):
