@@ -6,6 +6,7 @@ shows the sessions; and grid-stamped bars written by PocketQuant 0.1 are detecte
 The simulator stamps bars with its own exchange hours (`simulators/tradingview/sessions.py`, zoneinfo day by
 day); the service with its `SessionCalendar` built from the symbol's metadata: the tests compare the two."""
 
+import asyncio
 import gzip
 import shutil
 from datetime import UTC, datetime
@@ -31,6 +32,17 @@ async def sync(api: httpx.AsyncClient, symbol: dict, interval: Interval, n_bars:
                               json={**symbol, "interval": interval.code, "n_bars": n_bars, **options})
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def settled(api: httpx.AsyncClient, symbol: dict, interval: Interval) -> None:
+    path = f"/api/v1/market-data/sync-status/{symbol['exchange']}/{symbol['symbol']}/{interval.code}"
+    for _ in range(600):
+        status = (await api.get(path)).json().get("status")
+        if status in ("completed", "failed"):
+            assert status == "completed"
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{interval.code} still syncing")
 
 
 async def stored(api: httpx.AsyncClient, symbol: dict, interval: Interval) -> list[int]:
@@ -96,11 +108,18 @@ async def test_the_symbols_api_shows_the_sessions_and_takes_extended_hours(api, 
     assert (sessions["timezone"], sessions["session"], sessions["extended_session"]) == (
         "America/New_York", "0930-1600", "0400-2000")
     assert sessions["follows"] == "regular" and "0930-1300:" in sessions["session_correction"]
+    await settled(api, AAPL, Interval.H1)  # tracking started the first sync, on the regular session
+    regular = await stored(api, AAPL, Interval.H1)
     chosen = await api.post("/api/v1/market-data/symbols", json={**AAPL, "intervals": ["1h"], "extended_hours": True})
     assert chosen.json()["sessions"]["follows"] == "extended"
-    await sync(api, AAPL, Interval.H1, 100)
-    assert await stored(api, AAPL, Interval.H1) == [
-        int(row[0]) for row in tv_simulator.market.history("NASDAQ:AAPL", Interval.H1, extended=True)][-100:]
+    [repair] = chosen.json()["first_syncs"]  # the stored span is fetched again on the extended session
+    assert repair["interval"] == "1h"
+    await settled(api, AAPL, Interval.H1)
+    extended = [int(row[0]) for row in tv_simulator.market.history("NASDAQ:AAPL", Interval.H1, extended=True)]
+    now_stored = await stored(api, AAPL, Interval.H1)
+    assert now_stored[0] <= regular[0]  # the whole stored span, and only the source's extended-session bars
+    assert now_stored == extended[-len(now_stored):]
+    assert (await coverage(api, AAPL, Interval.H1))["misplaced_bars"] == 0
     listed = (await api.get("/api/v1/market-data/symbols")).json()
     assert listed[0]["sessions"]["extended_hours"] is True
     futures = (await api.get("/api/v1/market-data/symbols/CME_MINI/ES1!/sessions")).json()

@@ -42,6 +42,7 @@ from src.features.market_data.messages import (
     TrackSymbolCommand,
     UntrackSymbolCommand,
 )
+from src.features.market_data.schemas import MAX_SYNC_BARS
 from src.features.market_data.series_sync import SeriesSync, SyncResult
 from src.features.market_data.source_gates import SourceGates
 from src.features.market_data.sync_runs import SyncRuns
@@ -184,10 +185,11 @@ class TrackSymbolHandler:
     """Newly tracked intervals (and those of a symbol tracked again) get their first sync at once, in the
     background, instead of waiting for the next scheduled run."""
 
-    def __init__(self, providers: ProviderRegistry, symbols: SymbolRepository, clock: Clock,
+    def __init__(self, providers: ProviderRegistry, symbols: SymbolRepository, bars: OHLCVRepository, clock: Clock,
                  calendars: SymbolCalendars, first_sync: StartBackgroundSyncHandler, first_sync_bars: int) -> None:
         self._providers = providers
         self._symbols = symbols
+        self._bars = bars
         self._clock = clock
         self._calendars = calendars
         self._first_sync = first_sync
@@ -195,7 +197,10 @@ class TrackSymbolHandler:
 
     async def __call__(self, command: TrackSymbolCommand) -> TrackedSymbolView:
         instrument = command.instrument
+        known = await self._calendars.metadata(instrument)
         metadata = await self._calendars.refresh(instrument)  # asks the source: an unknown symbol stops here
+        calendar_changed = (known is not None and command.extended_hours is not None
+                            and known.extended_hours != command.extended_hours)
         if command.extended_hours is not None:
             metadata = await self._calendars.choose_extended(instrument, command.extended_hours)
         existing = await self._symbols.get(instrument)
@@ -214,11 +219,25 @@ class TrackSymbolHandler:
         )
         await self._symbols.save(tracked)
         synced_already = existing.intervals if existing and existing.active else ()
-        new_series = [SeriesKey(instrument.symbol, i, instrument.source) for i in intervals if i not in synced_already]
-        return TrackedSymbolView(tracked, metadata, tuple([await self._start_sync(key) for key in new_series]))
+        started = []
+        for interval in intervals:
+            key = SeriesKey(instrument.symbol, interval, instrument.source)
+            if interval not in synced_already:
+                started.append(await self._first_sync(StartBackgroundSyncCommand(key, self._first_sync_bars)))
+            elif calendar_changed:
+                started.append(await self._repair(key))
+        return TrackedSymbolView(tracked, metadata, tuple(started))
 
-    async def _start_sync(self, key: SeriesKey) -> SyncState:
-        return await self._first_sync(StartBackgroundSyncCommand(key, self._first_sync_bars))
+    async def _repair(self, key: SeriesKey) -> SyncState:
+        """Stored bars of the other session would lie between the new calendar's bars: fetch the stored span
+        again on the new calendar, which replaces them."""
+        coverage = await self._bars.coverage(key)
+        n_bars = self._first_sync_bars
+        if coverage.first_bar_time is not None:
+            calendar = await self._calendars.calendar_of(key)
+            span = calendar.bar_times(key.interval, coverage.first_bar_time, int(self._clock.now())).size
+            n_bars = min(MAX_SYNC_BARS, max(n_bars, span))
+        return await self._first_sync(StartBackgroundSyncCommand(key, n_bars, refresh=True))
 
 
 class UntrackSymbolHandler:

@@ -43,8 +43,8 @@ def build(d: MarketDataDeps) -> SliceParts:
             m.SyncSymbolCommand: h.SyncSymbolHandler(sync, runs),
             m.StartBackgroundSyncCommand: background_sync,
             m.BulkSyncCommand: h.BulkSyncHandler(sync, runs, SourceGates(d.settings.sync_bulk_concurrency)),
-            m.TrackSymbolCommand: h.TrackSymbolHandler(d.providers, d.symbols, d.clock, d.calendars, background_sync,
-                                                     ALL_SYMBOLS_BARS),
+            m.TrackSymbolCommand: h.TrackSymbolHandler(d.providers, d.symbols, d.bars, d.clock, d.calendars,
+                                                       background_sync, ALL_SYMBOLS_BARS),
             m.UntrackSymbolCommand: h.UntrackSymbolHandler(d.symbols, d.clock),
             m.GetBarsQuery: h.GetBarsHandler(
                 d.bars, d.cache, d.providers, calendar_of=d.calendars.calendar_of,

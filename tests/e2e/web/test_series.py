@@ -50,8 +50,9 @@ async def test_a_gap_left_by_live_bars_is_drawn_on_the_time_line(api, page, tv_s
 async def test_sync_now_runs_a_sync_to_completion_and_shows_its_coverage(api, page):
     await api.post("/api/v1/market-data/symbols", json={**BTC, "intervals": ["1h"]})
     await page.goto(f"{api.base_url}/#/series")
-    await page.locator(row("1h")).wait_for()
-    assert await page.get_attribute(row("1h"), "data-status") == "none"
+    # Tracking started the first sync (the newest 500 bars): the row follows it to completion.
+    await page.wait_for_selector(f"{row('1h')}[data-status='completed']", timeout=30_000)
+    assert (await coverage(api, "1h"))["bar_count"] == 500
     await page.fill("input[aria-label='Bars per sync']", "800")
 
     async with page.expect_request("**/sync/background") as started:
@@ -62,7 +63,7 @@ async def test_sync_now_runs_a_sync_to_completion_and_shows_its_coverage(api, pa
     await page.wait_for_selector(done, timeout=30_000)
 
     progress = await page.inner_text(f"{row('1h')} .progress")
-    assert progress.startswith("completed") and "800 bars written" in progress
+    assert progress.startswith("completed") and "bars written" in progress
     assert (await coverage(api, "1h"))["bar_count"] == 800
     assert "800" in await page.locator(row("1h")).locator("span.num").first.inner_text()
     await screenshot(page, "series-synced")
@@ -128,5 +129,7 @@ async def test_track_then_untrack_a_symbol(api, page):
     assert [(t["symbol"], t["intervals"]) for t in tracked] == [("ETHUSDT", ["4h", "1d"])]
 
     await block.locator(".symbol-title button[data-action='untrack']").click()
-    await block.wait_for(state="detached")
+    # Tracking synced it at once: untracked, its stored series stay listed, marked so, without the button.
+    await block.locator(".symbol-title .tag", has_text="not tracked").wait_for()
+    assert await block.locator(".symbol-title button[data-action='untrack']").count() == 0
     assert (await api.get("/api/v1/market-data/symbols")).json() == []
