@@ -25,7 +25,7 @@ from src.domain.market_data import Instrument, QuoteTick
 from src.domain.market_data.interval import Interval
 from src.domain.market_data.symbol import Symbol
 from src.features.alerts.evaluator import AlertEvaluator
-from src.infrastructure.scheduling.leases import InProcessLeases
+from src.infrastructure.coordination.leases import InProcessLeases
 from tests.fakes import FakeAlertRuleRepository, FakeAlertTriggerRepository, FakeClock, FakeOHLCVRepository
 
 SOURCE = "tradingview"

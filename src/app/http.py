@@ -86,8 +86,9 @@ def http_app(root: Root) -> FastAPI:
         app.include_router(router, dependencies=checks)
     _install_edge(app, root, checks)
     install_exact_openapi(app, enforced)
-    # `/` and `/assets`, after every API route; an installed package (the image) names the build's folder.
-    mount_web_app(app, Path(root.settings.web_dist_dir) if root.settings.web_dist_dir else WEB_DIST)
+    if root.settings.serves_api:  # the app calls the API: a process without the `api` role has none to offer
+        # `/` and `/assets`, after every API route; an installed package (the image) names the build's folder.
+        mount_web_app(app, Path(root.settings.web_dist_dir) if root.settings.web_dist_dir else WEB_DIST)
     return app
 
 

@@ -68,6 +68,7 @@ from src.infrastructure.cache.circuit_breaker import BreakerState, CircuitBreake
 from src.infrastructure.cache.memory_cache import MemoryCache
 from src.infrastructure.cache.redis_cache import RedisCache
 from src.infrastructure.cache.redis_client import log_breaker_change, redis_client
+from src.infrastructure.coordination.leases import InProcessLeases, RedisLeases
 from src.infrastructure.http.client_limits import EdgeClientLimits
 from src.infrastructure.http.idempotency_store import (
     IdempotencyStore,
@@ -89,7 +90,6 @@ from src.infrastructure.notify.webhooks import WebhookDispatcher
 from src.infrastructure.observability.metrics import Metrics
 from src.infrastructure.process_owner import ProcessOwner
 from src.infrastructure.scheduling.job_store import JobStore, MongoJobStore
-from src.infrastructure.scheduling.leases import InProcessLeases, RedisLeases
 from src.infrastructure.scheduling.scheduler import JobScheduler
 from src.infrastructure.timezones import time_zone_rules
 

@@ -11,7 +11,7 @@ from tests.world import World
 
 OPERATIONS = ("/health", "/metrics", "/api/v1/jobs")
 API = ("/api/v1/market-data/sync-status", "/api/v1/market-data/symbols", "/api/v1/quotes/status",
-       "/api/v1/webhooks/dead-letters")
+       "/api/v1/webhooks/dead-letters", "/")  # "/": the web app, which calls the API
 
 
 async def answered(world: World, paths: tuple[str, ...]) -> dict[str, bool]:

@@ -23,13 +23,16 @@ from redis.exceptions import RedisError
 
 log = structlog.get_logger("lease")
 
-_RENEW = """
+# KEYS[1] the lease, ARGV[1] the holder, ARGV[2] its time to live (ms): 1 when ARGV[1] holds it afterwards,
+# renewed if it held it, taken if nobody did (also after a Redis restart without persistence).
+HOLD_SCRIPT = """
 local holder = redis.call('GET', KEYS[1])
 if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if holder == false then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0
 """
-_RELEASE = """
+# Deletes the lease only if ARGV[1] still holds it: a holder whose lease lapsed never deletes another's.
+RELEASE_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
@@ -52,11 +55,11 @@ class RedisLease:
 
     async def renew(self) -> bool:
         async with asyncio.timeout(self.timeout_s):
-            return bool(await self._redis.eval(_RENEW, 1, self.key, self.owner, self._ttl_ms))
+            return bool(await self._redis.eval(HOLD_SCRIPT, 1, self.key, self.owner, self._ttl_ms))
 
     async def release(self) -> None:
         async with asyncio.timeout(self.timeout_s):
-            await self._redis.eval(_RELEASE, 1, self.key, self.owner)
+            await self._redis.eval(RELEASE_SCRIPT, 1, self.key, self.owner)
 
     async def holder(self) -> str | None:
         async with asyncio.timeout(self.timeout_s):

@@ -2,40 +2,23 @@
 by its holder. In Redis for a deployment of several processes (the alerts evaluators share them), or in
 this process alone.
 
-Redis: taking is `SET name holder NX PX ttl`; renewing and releasing check the holder first, in one script,
-so a holder whose lease lapsed and was taken by another never extends or deletes the other's."""
+Redis: the collector lease's scripts (`coordination.lease`): holding renews the lease or takes a free one,
+releasing deletes it, each only for its holder, in one script."""
 
 from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
 
-# KEYS[1] lease, ARGV[1] holder, ARGV[2] ttl ms: 1 when held by ARGV[1] afterwards.
-_HOLD = """
-local current = redis.call('GET', KEYS[1])
-if current == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if current == false and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return 1
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
+from src.infrastructure.coordination.lease import HOLD_SCRIPT, RELEASE_SCRIPT
 
 
 class RedisLeases:
     def __init__(self, redis: Redis, prefix: str = "") -> None:
         self._redis = redis
         self._prefix = f"{prefix}lease:"
-        self._hold: Any = redis.register_script(_HOLD)
-        self._release: Any = redis.register_script(_RELEASE)
+        self._hold: Any = redis.register_script(HOLD_SCRIPT)
+        self._release: Any = redis.register_script(RELEASE_SCRIPT)
 
     async def hold(self, name: str, holder: str, ttl_s: float) -> bool:
         return bool(await self._hold(keys=[self._prefix + name], args=[holder, max(1, int(ttl_s * 1000))]))
