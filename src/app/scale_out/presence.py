@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 import structlog
 from redis.exceptions import RedisError
 
+from src.common.tasks import cancelled
 from src.infrastructure.streams.redis_streams import RedisStreams
 
 log = structlog.get_logger("presence")
@@ -33,11 +34,8 @@ class Presence:
         self._task = asyncio.create_task(self._run(), name="presence")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancelled(self._task)
+        self._task = None
         with contextlib.suppress(RedisError, OSError, TimeoutError):
             await self._streams.delete(self._key(self._process))
 

@@ -18,7 +18,7 @@ from src.common.ports import (
     TrackedSymbol,
 )
 from src.common.providers import ProviderRegistry
-from src.domain.market_data import SeriesKey
+from src.domain.market_data import Instrument, Interval, SeriesKey
 from src.domain.market_data.coverage import calendar_coverage
 from src.domain.market_data.trading_hours import SymbolMetadata
 from src.domain.sync.status import SyncState
@@ -204,29 +204,32 @@ class TrackSymbolHandler:
         if command.extended_hours is not None:
             metadata = await self._calendars.choose_extended(instrument, command.extended_hours)
         existing = await self._symbols.get(instrument)
-        now = self._clock.now()
-        intervals = tuple(dict.fromkeys((*(existing.intervals if existing else ()), *command.intervals)))
-        tracked = TrackedSymbol(
-            instrument.symbol,
-            instrument.source,
-            description=metadata.description,
-            type=metadata.type,
-            currency=metadata.currency,
-            active=True,
-            intervals=intervals,
-            created_at=existing.created_at if existing else now,
-            updated_at=now,
-        )
+        tracked = self._tracked(instrument, metadata, existing, command.intervals)
         await self._symbols.save(tracked)
         synced_already = existing.intervals if existing and existing.active else ()
         started = []
-        for interval in intervals:
+        for interval in tracked.intervals:
             key = SeriesKey(instrument.symbol, interval, instrument.source)
             if interval not in synced_already:
                 started.append(await self._first_sync(StartBackgroundSyncCommand(key, self._first_sync_bars)))
             elif calendar_changed:
                 started.append(await self._repair(key))
         return TrackedSymbolView(tracked, metadata, tuple(started))
+
+    def _tracked(self, instrument: Instrument, metadata: SymbolMetadata, existing: TrackedSymbol | None,
+                 intervals: tuple[Interval, ...]) -> TrackedSymbol:
+        now = self._clock.now()
+        return TrackedSymbol(
+            instrument.symbol,
+            instrument.source,
+            description=metadata.description,
+            type=metadata.type,
+            currency=metadata.currency,
+            active=True,
+            intervals=tuple(dict.fromkeys((*(existing.intervals if existing else ()), *intervals))),
+            created_at=existing.created_at if existing else now,
+            updated_at=now,
+        )
 
     async def _repair(self, key: SeriesKey) -> SyncState:
         """Stored bars of the other session would lie between the new calendar's bars: fetch the stored span

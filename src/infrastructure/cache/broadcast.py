@@ -9,6 +9,8 @@ from collections.abc import Callable
 import structlog
 from redis.asyncio import Redis
 
+from src.common.tasks import cancelled
+
 log = structlog.get_logger("broadcast")
 Receive = Callable[[bytes], None]
 RECONNECT_MAX_S = 5.0
@@ -55,11 +57,8 @@ class RedisBroadcast:
                     await self.subscribed.wait()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancelled(self._task)
+        self._task = None
 
     async def _listen(self) -> None:
         delay = 0.05

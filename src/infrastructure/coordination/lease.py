@@ -21,6 +21,8 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from src.common.tasks import cancelled
+
 log = structlog.get_logger("lease")
 
 # KEYS[1] the lease, ARGV[1] the holder, ARGV[2] its time to live (ms): 1 when ARGV[1] holds it afterwards,
@@ -89,11 +91,8 @@ class LeaseKeeper:
         self._task = asyncio.create_task(self._run(), name=f"lease {self._lease.key}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancelled(self._task)
+        self._task = None
         if self.held:
             await self._lose("stopping")
             with contextlib.suppress(RedisError, OSError, TimeoutError):

@@ -22,6 +22,8 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from src.common.tasks import cancelled
+
 log = structlog.get_logger("streams")
 
 Fields = dict[bytes, bytes]
@@ -116,11 +118,8 @@ class StreamFollower:
         self._task = asyncio.create_task(self._run(), name="stream-follower")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancelled(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:
@@ -198,11 +197,8 @@ class StreamWriter:
 
     async def stop(self) -> None:
         """Appends what is queued (bounded by the streams' timeout), then stops."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancelled(self._task)
+        self._task = None
         with contextlib.suppress(RedisError, OSError, TimeoutError):
             await self._flush()
 
