@@ -385,10 +385,17 @@ class ClientSession:
         self.queue(self.stamped("timescale_update", cs, self._series_payload(series, rows, index, first),
                                 self._timescale(rows, index)))
 
+    def _as_sent(self, row: list[float]) -> list[float]:
+        every = self.sim.faults.broken_rows_every
+        if not every or int(row[0]) // 60 % every:
+            return row
+        time, open_, _, low, *rest = row
+        return [time, open_, low - 1.0, low, *rest]  # its high below its low
+
     def _series_payload(self, series: Series, rows: list[list[float]], index: int,
                         first: bool) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "s": [{"i": index + k, "v": row} for k, row in enumerate(rows)],
+            "s": [{"i": index + k, "v": self._as_sent(row)} for k, row in enumerate(rows)],
             "ns": {"d": "", "indexes": [] if first else "nochange"},
             "t": series.turnaround,
         }

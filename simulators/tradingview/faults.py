@@ -20,3 +20,6 @@ class Faults:
     # The history records each trade at its price times (1 + this): bars built live from the quotes and the
     # history's bars of the same periods then disagree by that much (reconciliation of live bars).
     history_drift: float = 0.0
+    # History rows whose minute (bar time // 60) is a multiple of this are sent broken, their high below their
+    # low, as a source's bad rows are (0: none); a client must skip them and say so.
+    broken_rows_every: int = 0

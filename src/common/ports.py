@@ -225,6 +225,16 @@ class SymbolMatch:
     source: str = ""
 
 
+class SourceBars(list[OHLCVBar]):
+    """A history provider's answer: its bars, and how many rows the source sent that were no valid bar (a
+    high below the low, a negative volume, a missing price), which the adapter skipped. A sync counts those
+    as rejected upstream."""
+
+    def __init__(self, bars: Iterable[OHLCVBar] = (), *, unusable: int = 0) -> None:
+        super().__init__(bars)
+        self.unusable = unusable
+
+
 class HistoryProvider(Protocol):
     """A source's bar history. Both methods return bars oldest first, unique by time, stamped at their open
     as the source stamps them (a source whose own stamps differ from the calendar's rule stamps them by

@@ -41,6 +41,7 @@ def _spoil(tv_simulator) -> int:
 
 async def _times(api, **params) -> list[int]:
     response = await api.get(OHLCV, params={"interval": "1m", "limit": 500, **params})
+    assert "bars" in response.json(), response.text[:300]
     return [bar["timestamp"] for bar in response.json()["bars"]]
 
 
@@ -94,3 +95,25 @@ async def test_a_series_never_checked_and_bad_parameters_are_answered_as_documen
     assert bad.status_code == 422 and "state" in bad.text
     no_bars = await api.post("/api/v1/quality/NASDAQ/AAPL/check", params={"interval": "1h"})
     assert no_bars.status_code == 404
+
+
+async def test_rows_the_source_sent_broken_are_skipped_counted_and_fail_the_ohlc_check(api, tv_simulator):
+    tv_simulator.faults.broken_rows_every = 7  # every 7th minute's row comes with its high below its low
+    try:
+        body = {"exchange": "BINANCE", "symbol": "BTCUSDT", "interval": "1m", "n_bars": 300}
+        synced = await api.post("/api/v1/market-data/sync", json=body)
+        assert synced.status_code == 200, synced.text
+        history = tv_simulator.market.history(TICKER, Interval.M1)
+        stored = await _times(api)
+        sent = [int(row[0]) for row in history if int(row[0]) >= min(stored)]
+        broken = [t for t in sent if t // 60 % 7 == 0]
+        # Each answer's broken rows count: the sync asks again for the bars they left missing, and gets them
+        # broken again.
+        rejected = synced.json()["bars_rejected"]
+        assert broken and rejected >= len(broken)
+        assert not set(broken) & set(stored)  # none of them stored
+        quality = await _checked(api, {"interval": "1m"})
+        assert quality["rejected_upstream"] == rejected
+        assert "ohlc_sanity" in quality["checks_failed"]
+    finally:
+        tv_simulator.faults.broken_rows_every = 0

@@ -30,7 +30,15 @@ from src.common import cache_keys
 from src.common.correlation import get_correlation_id
 from src.common.errors import Conflict, UpstreamRejected
 from src.common.event_bus import EventBus
-from src.common.ports import Cache, Clock, OHLCVRepository, RunOwner, SyncStatusFilter, SyncStatusRepository
+from src.common.ports import (
+    Cache,
+    Clock,
+    OHLCVRepository,
+    RunOwner,
+    SourceBars,
+    SyncStatusFilter,
+    SyncStatusRepository,
+)
 from src.common.providers import ProviderRegistry
 from src.domain.errors import DomainError
 from src.domain.events import BarSyncedEvent, SyncFailedEvent
@@ -58,6 +66,9 @@ SHUTDOWN = "interrupted by shutdown"
 HoursOf = Callable[[Instrument], Awaitable[TradingHours]]
 
 
+UNUSABLE_ROWS = "the source sent rows that are no valid bar (high below low, negative volume, missing price)"
+
+
 async def _always_open(_: Instrument) -> TradingHours:
     return ALWAYS_OPEN_HOURS
 
@@ -70,7 +81,8 @@ class SyncResult:
     bars_written: int
     first_bar_time: int | None
     last_bar_time: int | None
-    bars_rejected: int = 0  # the source's bars at no bar open of the symbol's calendar (not stored)
+    # the source's bars at no bar open of the symbol's calendar and its rows that were no valid bar (not stored)
+    bars_rejected: int = 0
     rejection: str | None = None  # why the first of them was rejected
     bars_removed: int = 0  # stored bars at no bar open of the calendar, deleted by a repair
 
@@ -281,11 +293,18 @@ class SeriesSync:
 
     def _validated(self, key: SeriesKey, bars: Sequence[OHLCVBar], calendar: SessionCalendar,
                    tally: _Tally) -> tuple[OHLCVBar, ...]:
-        """The source's bars that are bar opens of the calendar; the others are counted, never moved."""
+        """The source's bars that are bar opens of the calendar; the others are counted, never moved, and so
+        are the rows the source sent that were no valid bar (its adapter skipped them)."""
         try:
             series, refused = OHLCVAggregate.fitting(key, bars, calendar)
         except DomainError as error:
             raise UpstreamRejected(f"upstream sent invalid bars for {key}: {error}") from error
+        unusable = bars.unusable if isinstance(bars, SourceBars) else 0
+        if unusable:
+            tally.rejected += unusable
+            self.bars_rejected += unusable
+            tally.rejection = tally.rejection or UNUSABLE_ROWS
+            log.warning("sync_rows_unusable", series=str(key), count=unusable)
         if refused:
             tally.rejected += len(refused)
             self.bars_rejected += len(refused)

@@ -10,7 +10,7 @@ import aiohttp
 import structlog
 
 from src.common.errors import SymbolNotFound, UpstreamRejected, UpstreamUnavailable
-from src.common.ports import SymbolInfo, SymbolMatch
+from src.common.ports import SourceBars, SymbolInfo, SymbolMatch
 from src.domain.market_data import Interval, OHLCVBar, QuoteTick, Symbol
 from src.domain.market_data.trading_hours import TradingHours
 from src.providers.tradingview.chart import ChartRequest
@@ -131,8 +131,8 @@ class TradingViewClient:
         symbol's extended-hours bars."""
         if n_bars <= 0:
             return []
-        bars = await self._page_back(symbol, interval, n_bars, lambda _: False, _session(hours))
-        return [bars[t] for t in sorted(bars)[-n_bars:]]
+        bars, unusable = await self._page_back(symbol, interval, n_bars, lambda _: False, _session(hours))
+        return SourceBars((bars[t] for t in sorted(bars)[-n_bars:]), unusable=unusable)
 
     async def fetch_range(self, symbol: Symbol, interval: Interval, start: int, end: int, *,
                           hours: TradingHours | None = None) -> list[OHLCVBar]:
@@ -144,17 +144,18 @@ class TradingViewClient:
             return []
         session = _session(hours)
         if not self.config.range_requests:
-            bars = await self._page_back(symbol, interval, None, lambda oldest: oldest <= start, session)
-            return [bars[t] for t in sorted(bars) if start <= t <= end]
+            bars, unusable = await self._page_back(symbol, interval, None, lambda oldest: oldest <= start, session)
+            return SourceBars((bars[t] for t in sorted(bars) if start <= t <= end), unusable=unusable)
         pieces = range_pieces(interval, start, end, self.config.max_bars_per_request)
         found = await asyncio.gather(*(self._range(symbol, interval, a, b, session) for a, b in pieces))
-        merged = {bar.time: bar for bars in found for bar in bars.values()}
-        return [merged[t] for t in sorted(merged) if start <= t <= end]
+        merged = {bar.time: bar for bars, _ in found for bar in bars.values()}
+        return SourceBars((merged[t] for t in sorted(merged) if start <= t <= end),
+                          unusable=sum(unusable for _, unusable in found))
 
     async def _range(self, symbol: Symbol, interval: Interval, start: int, end: int,
-                     session: str) -> dict[int, OHLCVBar]:
-        """One range request for the bars opening in [start, its last grid period's end); the caller keeps
-        those inside the asked range."""
+                     session: str) -> tuple[dict[int, OHLCVBar], int]:
+        """One range request for the bars opening in [start, its last grid period's end) and the rows
+        skipped as no valid bar; the caller keeps the bars inside the asked range."""
         async with self._chart_slots:
             request = ChartRequest(symbol, interval, session=session)
             await self._open(request, self.config.max_bars_per_request, (start, interval.next_open(end) - 1))
@@ -163,13 +164,14 @@ class TradingViewClient:
                                        f"bars of {symbol} {interval} in a range")
             finally:
                 await self._close_chart(request)
-        return request.bars
+        return request.bars, request.skipped
 
     async def _page_back(
         self, symbol: Symbol, interval: Interval, n_bars: int | None, reached: Callable[[int], bool],
         session: str = "regular",
-    ) -> dict[int, OHLCVBar]:
-        """Open a chart and page back until `n_bars` bars (None: no count limit) or `reached(oldest)`."""
+    ) -> tuple[dict[int, OHLCVBar], int]:
+        """Open a chart and page back until `n_bars` bars (None: no count limit) or `reached(oldest)`; the
+        bars and the rows skipped as no valid bar."""
         page = self.config.max_bars_per_request
         async with self._chart_slots:
             request = ChartRequest(symbol, interval, session=session)
@@ -188,7 +190,7 @@ class TradingViewClient:
                         break
             finally:
                 await self._close_chart(request)
-        return request.bars
+        return request.bars, request.skipped
 
     async def resolve_symbol(self, symbol: Symbol) -> SymbolInfo:
         request = ChartRequest(symbol)
