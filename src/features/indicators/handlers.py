@@ -31,7 +31,7 @@ _NEWEST = Window(limit=1)
 
 
 def _window_parts(window: Window) -> tuple[object, ...]:
-    return window.start, window.end, window.limit, int(window.exclude_flagged)
+    return window.start, window.end, window.limit, int(window.exclude_flagged), int(window.oldest_first)
 
 
 @lru_cache(maxsize=1024)

@@ -53,12 +53,14 @@ def as_arrays(bars: BarColumns) -> Arrays:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Which bars are asked for: start <= time <= end, the newest `limit` of them (None: unbounded)."""
+    """Which bars are asked for: start <= time <= end, the newest `limit` of them (None: unbounded), or the
+    oldest with `oldest_first` (the rule of `shared.windows.counts_from_start`, as for `GET /ohlcv`)."""
 
     start: int | None = None
     end: int | None = None
     limit: int | None = None
     exclude_flagged: bool = False
+    oldest_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,8 @@ class SeriesReader:
         calendar = await self.calendar_for(key)
         spans = await self._excluded_of(key) if window.exclude_flagged else ()
         asked = _unflagged(as_arrays(await self._bars.read(key, start=window.start, end=window.end,
-                                                            limit=window.limit)), spans)
+                                                            limit=window.limit, oldest_first=window.oldest_first)),
+                           spans)
         if not len(asked["time"]):
             return History(key, calendar, asked, 0)
         earlier = await self._earlier(key, calendar, needed, int(asked["time"][0]), spans)

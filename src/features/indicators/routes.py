@@ -66,7 +66,8 @@ async def list_indicators(mediator: MediatorDep) -> dict[str, Any]:
 @router.get("/indicators/{exchange}/{symbol}", response_class=Response,
             openapi_extra=openapi_parameters(IndicatorsParams), responses=_TABLE_CONTENT)
 async def indicators(exchange: str, symbol: str, request: Request) -> Response:
-    """Indicator values of the stored bars (newest `limit` within [start, end]); warm-up read automatically."""
+    """Indicator values of the stored bars (`limit` within [start, end], counted from `start` when given, else
+    from the newest bar, as for ohlcv); warm-up read automatically."""
     params = parse_query(IndicatorsParams, request)
     key, form = params.series_key(exchange, symbol), TableFormat(params.format)
     query = GetIndicatorsQuery(key, _specs(params.indicators), params.window(), form, with_bars=params.bars)

@@ -1,26 +1,22 @@
 """Query strings of the indicators slice (pydantic, HTTP only), each validated in one `model_validate`."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from src.features.indicators.reading import Window
 from src.features.shared.series_params import SeriesParams
+from src.features.shared.windows import counts_from_start, epoch_seconds
 
 DEFAULT_LIMIT = 1_000  # without a limit or a range, the newest this many bars
 MAX_LIMIT = 100_000
 
 
-def _epoch(moment: datetime | None) -> int | None:
-    if moment is None:
-        return None
-    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
-
-
 class WindowParams(SeriesParams):
     limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT,
-                              description=f"the newest N bars ({DEFAULT_LIMIT:,} without a range)")
+                              description=f"N bars of the range: from `start` when given, else the newest "
+                              f"({DEFAULT_LIMIT:,} without a range)")
     start: datetime | None = Field(default=None, description="ISO 8601 or epoch seconds, inclusive")
     end: datetime | None = Field(default=None, description="ISO 8601 or epoch seconds, inclusive")
     format: Literal["json", "csv", "parquet"] = "json"
@@ -31,7 +27,8 @@ class WindowParams(SeriesParams):
         limit = self.limit
         if limit is None and self.start is None and self.end is None:
             limit = DEFAULT_LIMIT
-        return Window(_epoch(self.start), _epoch(self.end), limit, self.exclude_flagged)
+        return Window(epoch_seconds(self.start), epoch_seconds(self.end), limit, self.exclude_flagged,
+                      oldest_first=counts_from_start(self.start))
 
 
 class IndicatorsParams(WindowParams):

@@ -1,10 +1,10 @@
 """HTTP request and response bodies of the market-data slice (pydantic), kept apart from Commands."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from src.common.ports import SeriesCoverage, TrackedSymbol
 from src.common.time_format import iso_utc, iso_utc_or_none
@@ -14,6 +14,7 @@ from src.domain.sync.status import SyncState
 from src.features.market_data.messages import DEFAULT_SYNC_BARS, BarsFormat, GetBarsQuery
 from src.features.market_data.series_sync import SyncResult
 from src.features.shared.fields import DEFAULT_SOURCE, Count, ExchangeCode, IntervalCode, SourceId, SymbolCode
+from src.features.shared.windows import counts_from_start, epoch_seconds
 
 MAX_SYNC_BARS = 100_000
 DEFAULT_PAGE_BARS = 1_000
@@ -260,10 +261,6 @@ class OhlcvParams(BaseModel):
 
     source: str = Field(default=DEFAULT_SOURCE, pattern=r"^[a-z][a-z0-9_]{0,31}$", description="data source")
     interval: IntervalCode = Field(default="1d", description="bar interval, e.g. 1m, 1h, 1d, 1M")
-    limit: int | None = Field(
-        default=None, ge=1, le=max(MAX_PAGE_BARS.values()),
-        description="bars per page (1,000 without a range; up to the format's maximum, its default with a range)",
-    )
     start: datetime | None = Field(default=None, description="ISO 8601 or epoch seconds, inclusive")
     end: datetime | None = Field(default=None, description="ISO 8601 or epoch seconds, inclusive")
     after: datetime | None = Field(default=None, description="cursor: the page after this bar time (oldest first)")
@@ -271,6 +268,11 @@ class OhlcvParams(BaseModel):
     order: Literal["asc", "desc"] = "asc"
     format: Literal["json", "csv", "arrow", "parquet"] = "json"
     layout: Literal["rows", "columns"] = Field(default="rows", description="json only: rows, or compact columns")
+    # after `format` and `layout`: the cap of `limit` depends on them, and its 422 names `limit`
+    limit: int | None = Field(
+        default=None, ge=1, le=max(MAX_PAGE_BARS.values()),
+        description="bars per page (1,000 without a range; up to the format's maximum, its default with a range)",
+    )
     resample_from: IntervalCode | None = Field(default=None, description="build the bars from this stored interval")
     exclude_flagged: bool = Field(default=False, description="leave out bars with an open or confirmed quality flag")
 
@@ -280,24 +282,32 @@ class OhlcvParams(BaseModel):
             raise ValueError("give at most one of after and before")
         if self.layout == "columns" and self.format != "json":
             raise ValueError("layout=columns is a json layout")
-        if self.limit is not None and self.limit > MAX_PAGE_BARS[self.bars_format]:
-            raise ValueError(f"limit is at most {MAX_PAGE_BARS[self.bars_format]:,} for this format")
         return self
+
+    @field_validator("limit")
+    @classmethod
+    def _within_format_cap(cls, limit: int | None, info: ValidationInfo) -> int | None:
+        if limit is None or "format" not in info.data or "layout" not in info.data:
+            return limit  # no limit, or the format is itself invalid (and named)
+        cap = MAX_PAGE_BARS[_bars_format(info.data["format"], info.data["layout"])]
+        if limit > cap:
+            raise ValueError(f"limit is at most {cap:,} for this format")
+        return limit
 
     @property
     def bars_format(self) -> BarsFormat:
-        return BarsFormat.JSON_COLUMNS if self.layout == "columns" else BarsFormat(self.format)
+        return _bars_format(self.format, self.layout)
 
     def query(self, key: SeriesKey, path: str) -> GetBarsQuery:
         """Cursors become bounds: `after=T` pages forward from T (exclusive), `before=T` backward; without a
         cursor, a page counts from `start` when one is given, else from the newest bar."""
-        start, end = _epoch(self.start), _epoch(self.end)
+        start, end = epoch_seconds(self.start), epoch_seconds(self.end)
         if self.after is not None:
-            start = max(start or 0, _epoch(self.after) + 1)  # type: ignore[operator]
+            start = max(start or 0, epoch_seconds(self.after) + 1)  # type: ignore[operator]
         if self.before is not None:
-            before = _epoch(self.before) - 1  # type: ignore[operator]
+            before = epoch_seconds(self.before) - 1  # type: ignore[operator]
             end = before if end is None else min(end, before)
-        oldest_first = self.after is not None or (self.before is None and self.start is not None)
+        oldest_first = counts_from_start(self.start, after=self.after, before=self.before)
         ranged = self.start is not None or self.end is not None or self.after is not None or self.before is not None
         limit = self.limit or (MAX_PAGE_BARS[self.bars_format] if ranged else DEFAULT_PAGE_BARS)
         resample_from = Interval.parse(self.resample_from) if self.resample_from else None
@@ -306,14 +316,15 @@ class OhlcvParams(BaseModel):
 
     def _url(self, path: str, limit: int) -> str:
         """This page's address without its cursor, every parameter spelled out."""
-        params = {"source": self.source, "interval": self.interval, "limit": limit, "start": _epoch(self.start),
-                  "end": _epoch(self.end), "order": self.order, "format": self.format,
+        params = {"source": self.source, "interval": self.interval, "limit": limit,
+                  "start": epoch_seconds(self.start), "end": epoch_seconds(self.end), "order": self.order,
+                  "format": self.format,
                   "layout": self.layout if self.layout != "rows" else None, "resample_from": self.resample_from,
                   "exclude_flagged": "true" if self.exclude_flagged else None}
-        return f"{path}?{urlencode({k: v for k, v in params.items() if v is not None})}"
+        # `path` is decoded (`/ohlcv/YAHOO/^GSPC`): a link must carry it percent-encoded, as its query values
+        return f"{quote(path, safe='/')}?{urlencode({k: v for k, v in params.items() if v is not None})}"
 
 
-def _epoch(moment: datetime | None) -> int | None:
-    if moment is None:
-        return None
-    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+def _bars_format(form: str, layout: str) -> BarsFormat:
+    return BarsFormat.JSON_COLUMNS if layout == "columns" else BarsFormat(form)
+

@@ -35,10 +35,11 @@ class ColumnsRepository:
     def __init__(self, key: SeriesKey, rows: list[tuple[int, float, float, float, float, float]]) -> None:
         self.key, self.rows, self.reads = key, sorted(rows), 0
 
-    async def read(self, key, *, start=None, end=None, limit=None, descending=False) -> BarColumns:
+    async def read(self, key, *, start=None, end=None, limit=None, descending=False,
+                   oldest_first=False) -> BarColumns:
         self.reads += 1
         rows = [r for r in self.rows if (start is None or r[0] >= start) and (end is None or r[0] <= end)]
-        rows = rows[-limit:] if limit else rows
+        rows = (rows[:limit] if oldest_first else rows[-limit:]) if limit else rows
         time, open_, high, low, close, volume = (list(c) for c in zip(*rows, strict=True)) if rows else [[]] * 6
         return BarColumns(key, time, open_, high, low, close, volume, [0] * len(time))
 
