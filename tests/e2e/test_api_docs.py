@@ -26,6 +26,8 @@ def test_the_docs_page_names_only_the_services_own_assets_and_each_is_served(doc
         page = client.get("/api/v1/docs")
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert not re.findall(r"https?://", page.text)  # not a CDN, not FastAPI's site, not the validator
+        csp = page.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "script-src 'self' 'sha256-" in csp and "unsafe" not in csp
         assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
         assert {a.rsplit(".", 1)[1] for a in assets} == {"js", "css", "png"}
         for asset in assets:
