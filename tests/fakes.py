@@ -432,8 +432,8 @@ class FakeRefreshTokenRepository:
     async def revoke_family(self, family_id: str, revoked_at: float) -> None:
         self._revoke(lambda t: t.family_id == family_id, revoked_at)
 
-    async def revoke_user(self, user_id: str, revoked_at: float) -> None:
-        self._revoke(lambda t: t.user_id == user_id, revoked_at)
+    async def revoke_user(self, user_id: str, revoked_at: float, *, keep_family: str | None = None) -> None:
+        self._revoke(lambda t: t.user_id == user_id and t.family_id != keep_family, revoked_at)
 
     def _revoke(self, which, revoked_at: float) -> None:
         for digest, token in list(self.tokens.items()):

@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.middleware.cors import CORSMiddleware
 
 from src.app.access import route_access
+from src.app.api_docs import mount_api_docs
 from src.app.root import Overrides, Root, bootstrap
 from src.app.route_guard import RouteGuard
 from src.app.slices import SLICES
@@ -39,6 +40,7 @@ from src.infrastructure.observability.logging import AccessLog
 
 log = structlog.get_logger("app")
 
+OPENAPI_PATH = "/api/v1/openapi.json"
 # Without the `api` role a process serves only these slices' routes (and /metrics): it can be probed and scraped.
 OPERATIONS_SLICES = frozenset({"system"})
 
@@ -70,8 +72,8 @@ def http_app(root: Root) -> FastAPI:
         title="PocketQuant",
         version="0.2.0",
         summary="Self-hosted market data: OHLCV history, live quotes and bars over REST and WebSocket.",
-        docs_url="/api/v1/docs",
-        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # `mount_api_docs`: FastAPI's page loads Swagger UI from a CDN
+        openapi_url=OPENAPI_PATH,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -86,6 +88,7 @@ def http_app(root: Root) -> FastAPI:
         app.include_router(router, dependencies=checks)
     _install_edge(app, root, checks)
     install_exact_openapi(app, enforced)
+    mount_api_docs(app, OPENAPI_PATH)
     if root.settings.serves_api:  # the app calls the API: a process without the `api` role has none to offer
         # `/` and `/assets`, after every API route; an installed package (the image) names the build's folder.
         mount_web_app(app, Path(root.settings.web_dist_dir) if root.settings.web_dist_dir else WEB_DIST)

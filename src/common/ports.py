@@ -484,8 +484,8 @@ class RefreshTokenRepository(Protocol):
 
     async def revoke_family(self, family_id: str, revoked_at: float) -> None: ...
 
-    async def revoke_user(self, user_id: str, revoked_at: float) -> None:
-        """Every family of the user (password change, disabled user)."""
+    async def revoke_user(self, user_id: str, revoked_at: float, *, keep_family: str | None = None) -> None:
+        """Every family of the user but `keep_family` (password change, disabled user)."""
         ...
 
 

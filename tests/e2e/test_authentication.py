@@ -108,6 +108,32 @@ def test_logout_ends_the_login(served):
     assert client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
 
 
+def test_changing_the_password_ends_the_other_logins_and_keeps_the_one_used(served):
+    client, password, _, _ = served
+    credentials = {"username": "admin", "password": password}
+    a, b = (client.post("/api/v1/auth/login", json=credentials).json() for _ in range(2))
+    changed = client.post("/api/v1/auth/password", headers={"Authorization": f"Bearer {a['access_token']}"},
+                          json={"current_password": password, "new_password": "a brand new passphrase"})
+    assert changed.status_code == 204, changed.text
+    other = client.post("/api/v1/auth/refresh", json={"refresh_token": b["refresh_token"]})
+    assert other.status_code == 401 and "revoked" in other.json()["detail"]
+    this = client.post("/api/v1/auth/refresh", json={"refresh_token": a["refresh_token"]})
+    assert this.status_code == 200, this.text
+    as_a = {"Authorization": f"Bearer {this.json()['access_token']}"}
+    assert client.get("/api/v1/auth/me", headers=as_a).status_code == 200
+
+
+def test_changing_the_password_with_an_api_key_ends_every_login(served):
+    client, password, _, _ = served
+    tokens = client.post("/api/v1/auth/login", json={"username": "admin", "password": password}).json()
+    as_admin = {"Authorization": f"Bearer {tokens['access_token']}"}
+    key = client.post("/api/v1/api-keys", json={"name": "script", "role": "admin"}, headers=as_admin).json()["key"]
+    changed = client.post("/api/v1/auth/password", headers={"X-API-Key": key},
+                          json={"current_password": password, "new_password": "a brand new passphrase"})
+    assert changed.status_code == 204, changed.text
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
+
+
 def test_a_wrong_password_is_401_and_rate_limited_per_address(serve_app, capsys):
     settings = Settings(_env_file=None, auth_jwt_secret=SECRET, admin_password="correct horse battery",
                         scheduler_enabled=False, rate_limit_capacity=3, rate_limit_refill_per_s=0.01)

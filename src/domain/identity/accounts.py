@@ -54,6 +54,7 @@ class Principal:
     username: str
     role: Role
     key_id: str | None = None
+    session_id: str | None = None  # the login (refresh-token family) an access token was issued for
 
     def can(self, permission: Permission) -> bool:
         return allows(self.role, permission)
@@ -79,8 +80,8 @@ class User:
     updated_at: float
     disabled: bool = False
 
-    def principal(self) -> Principal:
-        return Principal(self.user_id, self.username, self.role)
+    def principal(self, session_id: str | None = None) -> Principal:
+        return Principal(self.user_id, self.username, self.role, session_id=session_id)
 
     def changed(self, now: float, *, role: Role | None = None, disabled: bool | None = None,
                 password_hash: str | None = None) -> "User":

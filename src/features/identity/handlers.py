@@ -64,7 +64,8 @@ class ChangePasswordHandler:
             raise Unauthenticated("the current password is wrong")
         password_hash = await self._accounts.new_password_hash(user, command.new_password)
         await self._users.save(user.changed(self._clock.now(), password_hash=password_hash))
-        await self._sessions.close_all(user.user_id)  # every other login ends with the old password
+        # Every other login ends with the old password; an API key has no login, so then every login ends.
+        await self._sessions.close_all(user.user_id, but=command.actor.session_id)
 
 
 class CreateUserHandler:

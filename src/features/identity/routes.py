@@ -66,7 +66,7 @@ async def me(principal: PrincipalDep) -> PrincipalBody:
 
 @auth_router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
 async def change_password(body: PasswordChangeRequest, principal: PrincipalDep, mediator: MediatorDep) -> None:
-    """Change your password; every refresh token of yours stops working."""
+    """Change your password; your other logins end (every login, when called with an API key)."""
     await mediator.send(m.ChangePasswordCommand(principal, body.current_password, body.new_password))
 
 

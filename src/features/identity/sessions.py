@@ -33,9 +33,10 @@ class Sessions:
 
     async def open(self, user: User) -> TokenPair:
         now = self._clock.now()
-        access = self._tokens.issue(user.principal(), now)  # first: refuses when authentication is off
+        family_id = self._secrets.new_id()
+        access = self._tokens.issue(user.principal(family_id), now)  # first: refuses when authentication is off
         secret = self._secrets.new_secret()
-        token = RefreshToken.first(self._secrets.digest(secret), self._secrets.new_id(), user.user_id, now, self._ttl_s)
+        token = RefreshToken.first(self._secrets.digest(secret), family_id, user.user_id, now, self._ttl_s)
         await self._refresh.add(token)
         return TokenPair(user, access, secret, token.expires_at, now)
 
@@ -56,7 +57,8 @@ class Sessions:
         secret = self._secrets.new_secret()
         successor = token.successor(self._secrets.digest(secret), now, self._ttl_s)
         await self._refresh.add(successor)
-        return TokenPair(user, self._tokens.issue(user.principal(), now), secret, successor.expires_at, now)
+        access = self._tokens.issue(user.principal(token.family_id), now)
+        return TokenPair(user, access, secret, successor.expires_at, now)
 
     async def _refuse(self, token: RefreshToken, verdict: RefreshVerdict, now: float) -> None:
         if verdict is RefreshVerdict.REUSED:
@@ -71,5 +73,6 @@ class Sessions:
         if token is not None:
             await self._refresh.revoke_family(token.family_id, self._clock.now())
 
-    async def close_all(self, user_id: str) -> None:
-        await self._refresh.revoke_user(user_id, self._clock.now())
+    async def close_all(self, user_id: str, *, but: str | None = None) -> None:
+        """Every login of the user, but the one (refresh-token family) named by `but`."""
+        await self._refresh.revoke_user(user_id, self._clock.now(), keep_family=but)

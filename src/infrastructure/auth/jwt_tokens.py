@@ -1,5 +1,5 @@
-"""Access tokens as JWTs (PyJWT, HS256) carrying the principal (user id, username, role), so that a
-request is authenticated without a store lookup.
+"""Access tokens as JWTs (PyJWT, HS256) carrying the principal (user id, username, role, and the login:
+the refresh-token family, `sid`), so that a request is authenticated without a store lookup.
 
 Key rotation: every token names its key in the header (`kid`, derived from the key itself). Tokens are
 signed with the current key and verified with it or any previous key still configured; move the current
@@ -34,6 +34,8 @@ class JwtAccessTokens:
         expires_at = int(now) + self.ttl_s
         claims = {"iss": ISSUER, "sub": principal.user_id, "name": principal.username, "role": str(principal.role),
                   "typ": "access", "iat": int(now), "exp": expires_at}
+        if principal.session_id is not None:
+            claims["sid"] = principal.session_id
         token = jwt.encode(claims, self._secret, algorithm=ALGORITHM, headers={"kid": self._kid})
         return IssuedToken(token, float(expires_at))
 
@@ -45,7 +47,9 @@ class JwtAccessTokens:
             # Expiry is checked below against the service's clock, not the library's.
             claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
                                 options={"verify_exp": False, "require": _REQUIRED})
-            principal = Principal(str(claims["sub"]), str(claims["name"]), Role(claims["role"]))
+            session_id = claims.get("sid")  # absent from tokens issued before logins were named
+            principal = Principal(str(claims["sub"]), str(claims["name"]), Role(claims["role"]),
+                                  session_id=None if session_id is None else str(session_id))
         except (jwt.InvalidTokenError, ValueError, TypeError):
             raise Unauthenticated("the access token is invalid (malformed or tampered with)") from None
         if claims["typ"] != "access":

@@ -110,8 +110,10 @@ class MongoRefreshTokenRepository:
                                        {"$set": {"revoked_at": revoked_at}})
 
     @translate_errors
-    async def revoke_user(self, user_id: str, revoked_at: float) -> None:
-        await self._tokens.update_many({"user_id": user_id, "revoked_at": None}, {"$set": {"revoked_at": revoked_at}})
+    async def revoke_user(self, user_id: str, revoked_at: float, *, keep_family: str | None = None) -> None:
+        kept = {} if keep_family is None else {"family_id": {"$ne": keep_family}}
+        await self._tokens.update_many({"user_id": user_id, "revoked_at": None, **kept},
+                                       {"$set": {"revoked_at": revoked_at}})
 
 
 def _doc(fields: dict[str, Any], id_field: str) -> dict[str, Any]:

@@ -46,8 +46,11 @@ async def test_revoking_a_family_or_a_user_marks_every_token_of_it(mongo_db):
     await tokens.revoke_family("f1", 110.0)
     assert [(await tokens.get(d)).revoked_at for d in "abcd"] == [110.0, 110.0, None, None]
     assert not await tokens.mark_used("a", 111.0)  # a revoked token is never used
-    await tokens.revoke_user("u1", 120.0)
-    assert [(await tokens.get(d)).revoked_at for d in "abcd"] == [110.0, 110.0, 120.0, None]
+    await tokens.add(RefreshToken.first("e", "f4", "u1", 100.0, 60.0))
+    await tokens.revoke_user("u1", 120.0, keep_family="f4")
+    assert [(await tokens.get(d)).revoked_at for d in "abcde"] == [110.0, 110.0, 120.0, None, None]
+    await tokens.revoke_user("u1", 130.0)
+    assert [(await tokens.get(d)).revoked_at for d in "abcde"] == [110.0, 110.0, 120.0, None, 130.0]
 
 
 async def test_api_keys_round_trip_list_newest_first_and_record_their_last_use(mongo_db):

@@ -13,7 +13,7 @@ from src.infrastructure.auth.passwords import Argon2Passwords
 
 OLD = "old-signing-key-" + "o" * 32
 NEW = "new-signing-key-" + "n" * 32
-ALICE = Principal("u1", "alice", Role.TRADER)
+ALICE = Principal("u1", "alice", Role.TRADER, session_id="family-1")
 NOW = 1_700_000_000.0
 
 
@@ -23,6 +23,15 @@ def test_a_token_carries_the_principal_and_names_its_key():
     assert jwt.get_unverified_header(issued.token)["kid"] == key_id(NEW)
     verified = tokens.verify(issued.token, NOW + 599)
     assert (verified.principal, verified.expires_at) == (ALICE, NOW + 600)
+
+
+def test_a_token_names_its_login_and_one_issued_without_a_login_verifies_without_one():
+    tokens = JwtAccessTokens(NEW, ttl_s=600)
+    assert jwt.decode(tokens.issue(ALICE, NOW).token, options={"verify_signature": False})["sid"] == "family-1"
+    without_login = Principal("u1", "alice", Role.TRADER)
+    issued = tokens.issue(without_login, NOW)
+    assert "sid" not in jwt.decode(issued.token, options={"verify_signature": False})
+    assert tokens.verify(issued.token, NOW).principal == without_login
 
 
 def test_an_expired_token_is_refused_by_the_services_clock():

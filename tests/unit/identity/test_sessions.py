@@ -81,14 +81,35 @@ async def test_logout_revokes_the_family_of_the_token(world):
         await world.send(m.RefreshTokensCommand(rotated.refresh_token))
 
 
-async def test_changing_ones_password_ends_every_login_and_the_new_one_works(world):
-    pair = await login(world)
-    await world.send(m.ChangePasswordCommand(await world.admin(), ADMIN_PASSWORD, "a brand new passphrase"))
-    with pytest.raises(Unauthenticated):
-        await world.send(m.RefreshTokensCommand(pair.refresh_token))
+def principal_of(world, pair):
+    return world.root.core.access_tokens.verify(pair.access.token, world.clock.now()).principal
+
+
+async def test_an_access_token_names_its_login_across_refreshes(world):
+    laptop = await login(world)
+    [laptop_family] = {t.family_id for t in world.refresh_tokens.tokens.values()}
+    phone = await login(world)
+    assert principal_of(world, laptop).session_id == laptop_family != principal_of(world, phone).session_id
+    refreshed = await world.send(m.RefreshTokensCommand(laptop.refresh_token))
+    assert principal_of(world, refreshed).session_id == laptop_family
+
+
+async def test_changing_ones_password_ends_the_other_logins_keeps_this_one_and_the_new_password_works(world):
+    this, other = await login(world), await login(world)
+    await world.send(m.ChangePasswordCommand(principal_of(world, this), ADMIN_PASSWORD, "a brand new passphrase"))
+    with pytest.raises(Unauthenticated, match="revoked"):
+        await world.send(m.RefreshTokensCommand(other.refresh_token))
+    assert await world.send(m.RefreshTokensCommand(this.refresh_token))
     with pytest.raises(Unauthenticated):
         await login(world)
     assert await login(world, password="a brand new passphrase")
+
+
+async def test_changing_ones_password_without_a_login_ends_every_login(world):
+    pair = await login(world)
+    await world.send(m.ChangePasswordCommand(await world.admin(), ADMIN_PASSWORD, "a brand new passphrase"))
+    with pytest.raises(Unauthenticated, match="revoked"):
+        await world.send(m.RefreshTokensCommand(pair.refresh_token))
 
 
 async def test_changing_the_password_needs_the_current_one(world):
