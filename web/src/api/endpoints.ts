@@ -95,6 +95,8 @@ export interface AlertBody {
   readonly symbol: string;
   readonly interval: string | null;
   readonly condition: Record<string, unknown> & { readonly kind: string };
+  readonly cooldown_s: number;
+  readonly one_time: boolean;
   readonly channels: readonly string[];
   readonly note: string;
   readonly status: string;
@@ -111,6 +113,9 @@ export interface AlertTrigger {
 
 const alertUrl = (id: string) => `${API}/alerts/${encodeURIComponent(id)}`;
 export const createAlert = (api: Api, body: Record<string, unknown>) => api.post<AlertBody>(`${API}/alerts`, body);
+/** Replaces every setting of the rule (PUT: the body of a create). */
+export const replaceAlert = (api: Api, id: string, body: Record<string, unknown>) =>
+  api.request<AlertBody>("PUT", alertUrl(id), body);
 export const switchAlert = (api: Api, id: string, on: boolean) =>
   api.post<AlertBody>(`${alertUrl(id)}/${on ? "enable" : "disable"}`, undefined);
 export const deleteAlert = (api: Api, id: string) => api.delete<null>(alertUrl(id));

@@ -1,6 +1,7 @@
 /**
  * The app: a header (pages, connection indicator, who is signed in, sign-out), the current page below it, and
- * the router that swaps pages when the URL fragment changes. A 401 that renewing the token cannot cure sends
+ * the router that swaps pages when the URL fragment changes. The live socket is held on every page but the login
+ * page (alert notifications arrive on it wherever the user is) and closed on sign-out. A 401 that renewing the token cannot cure sends
  * the user to the login page (and closes the live socket, which carried the old session).
  */
 
@@ -14,6 +15,7 @@ import { loginPage } from "../pages/login";
 import { seriesPage } from "../pages/series/page";
 import { connectionIndicator } from "../ui/connection";
 import { h } from "../ui/dom";
+import { alertNotifications } from "../ui/notifications";
 import type { AppContext, PageFactory, PageView } from "./context";
 
 const PAGES: Record<PageName, PageFactory> = { chart: chartPage, series: seriesPage, alerts: alertsPage, login: loginPage };
@@ -42,7 +44,7 @@ export function startApp(root: HTMLElement): void {
   const main = h("main", { class: "app-main" });
   const tradingView = h("a", { text: "TradingView", attrs: { href: "https://www.tradingview.com/", rel: "noopener noreferrer", target: "_blank" } });
   const footer = h("footer", { class: "app-footer" }, "Charts by ", tradingView, " Lightweight Charts™ · API docs at ", h("a", { text: "/api/v1/docs", attrs: { href: "/api/v1/docs" } }));
-  root.replaceChildren(header, main, footer);
+  root.replaceChildren(header, alertNotifications(socket), main, footer);
   let current: PageView | null = null;
 
   const show = () => {
@@ -50,6 +52,7 @@ export function startApp(root: HTMLElement): void {
     current?.dispose();
     current = PAGES[route.page](context, route.params);
     main.replaceChildren(current.element);
+    if (route.page !== "login") socket.start();
     for (const link of links) link.classList.toggle("active", link.dataset.page === route.page);
   };
   api.onSession((session) => {

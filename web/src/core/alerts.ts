@@ -76,3 +76,50 @@ export function describe(condition: Condition): string {
     default: return JSON.stringify(condition);
   }
 }
+
+function textOf(value: unknown): string {
+  return value === undefined || value === null ? "" : String(value);
+}
+
+/** The form that builds `condition` again: how an existing rule is shown for editing. */
+export function formOf(condition: Condition): ConditionForm {
+  const c = condition as Record<string, unknown>;
+  const kind = (KINDS as readonly string[]).includes(c.kind as string) ? (c.kind as ConditionKind) : "price_above";
+  const direction = c.direction === "up" || c.direction === "down" ? c.direction : "either";
+  const value = textOf(c.level ?? c.percent ?? c.multiplier);
+  const period = textOf(kind === "percent_change" ? c.window_s : c.period);
+  return { kind, value, period, direction, option: textOf(c.band ?? c.average) };
+}
+
+/** What an `alert` frame of the live socket says, as the notification shows it. */
+export interface AlertNotice {
+  readonly ruleId: string;
+  readonly symbol: string;
+  readonly condition: string;
+  readonly values: string;
+  readonly triggeredAt: string;
+  readonly note: string;
+  readonly late: boolean;
+}
+
+/** The notice of an `alert` frame; null for any other frame or one missing what a notice needs. */
+export function alertNotice(frame: Record<string, unknown>): AlertNotice | null {
+  const { rule_id: ruleId, symbol, source, condition, values, triggered_at: triggeredAt } = frame;
+  if (frame.type !== "alert" || typeof ruleId !== "string" || typeof symbol !== "string") return null;
+  if (typeof condition !== "object" || condition === null || typeof triggeredAt !== "string") return null;
+  const shown = values !== null && typeof values === "object"
+    ? Object.entries(values as Record<string, unknown>).map(([name, value]) => `${name} ${String(value)}`).join(", ")
+    : "";
+  return {
+    ruleId, symbol: typeof source === "string" && source !== "tradingview" ? `${source}:${symbol}` : symbol,
+    condition: describe(condition as Condition), values: shown, triggeredAt,
+    note: typeof frame.note === "string" ? frame.note : "", late: frame.late === true,
+  };
+}
+
+/** The notice in one line: "BINANCE:BTCUSDT: price crosses up 100 (price 101, level 100) at 2026-…". */
+export function noticeText(notice: AlertNotice): string {
+  const values = notice.values === "" ? "" : ` (${notice.values})`;
+  const note = notice.note === "" ? "" : ` · ${notice.note}`;
+  return `${notice.symbol}: ${notice.condition}${values} at ${notice.triggeredAt}${notice.late ? " (late)" : ""}${note}`;
+}
