@@ -105,9 +105,10 @@ def written(progress: str) -> int:
 
 
 async def test_a_failing_sync_shows_its_error_on_the_row(api, page, tv_simulator):
+    # The source refuses every series request, the first sync that tracking starts included.
+    tv_simulator.faults.series_error = "invalid parameters"
     await api.post("/api/v1/market-data/symbols", json={**BTC, "intervals": ["1h"]})
     await page.goto(f"{api.base_url}/#/series")
-    tv_simulator.faults.series_error = "invalid parameters"  # the source refuses every series request
     await page.click(f"{row('1h')} button[data-action='sync']")
     await page.wait_for_selector(f"{row('1h')}[data-status='error'] .progress[data-status='error']", timeout=30_000)
     shown = await page.inner_text(f"{row('1h')} .progress")

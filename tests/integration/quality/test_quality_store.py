@@ -27,6 +27,8 @@ from src.infrastructure.mongo.symbol_repository import MongoSymbolRepository
 from src.infrastructure.mongo.sync_status_repository import MongoSyncStatusRepository
 from src.infrastructure.scheduling.job_store import InProcessJobStore
 from tests.fakes import (
+    FakeAlertRuleRepository,
+    FakeAlertTriggerRepository,
     FakeApiKeyRepository,
     FakeClock,
     FakeDeadLetterRepository,
@@ -87,7 +89,8 @@ async def test_the_slice_on_the_real_store_flags_and_a_verdict_drops_the_cached_
         sync_status=MongoSyncStatusRepository(mongo_db), symbols=MongoSymbolRepository(mongo_db),
         symbol_metadata=MongoSymbolMetadataRepository(mongo_db), dead_letters=FakeDeadLetterRepository(),
         job_store=InProcessJobStore(), users=FakeUserRepository(), api_keys=FakeApiKeyRepository(),
-        refresh_tokens=FakeRefreshTokenRepository(),
+        refresh_tokens=FakeRefreshTokenRepository(), alert_rules=FakeAlertRuleRepository(),
+        alert_triggers=FakeAlertTriggerRepository(),
     ))
     assert root.store is None  # every store adapter given: the real ones above
     try:
