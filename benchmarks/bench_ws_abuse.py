@@ -27,7 +27,7 @@ from simulators.tradingview import TradingViewSimulator
 
 BTC = "BINANCE:BTCUSDT"
 ABUSE_S = 8.0
-OUR_COMPONENTS = {"mongo", "cache", "source-tradingview", "quotes"}
+OUR_COMPONENTS = {"mongo", "cache", "source-tradingview", "quotes", "alerts"}
 PROBES = 500
 
 
