@@ -8,6 +8,7 @@ import asyncio
 import importlib
 import inspect
 import json
+import os
 import pkgutil
 import sys
 import time
@@ -16,6 +17,12 @@ import benchmarks
 
 
 def main() -> int:
+    # The figures are stdout's only content: whatever the benchmarks, the services they start (in this
+    # process or as children) and their logs print goes to stderr.
+    sys.stdout.flush()
+    figures_out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     only = set(sys.argv[1:])
     figures: dict[str, float | str] = {}
     for module_info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda m: m.name):
@@ -30,7 +37,7 @@ def main() -> int:
             result = asyncio.run(result)
         figures.update(result)
         print(f"{module_info.name}: {time.perf_counter() - started:.1f}s", file=sys.stderr)
-    print(json.dumps(figures, sort_keys=True))
+    print(json.dumps(figures, sort_keys=True), file=figures_out, flush=True)
     return 0
 
 

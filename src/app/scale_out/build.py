@@ -87,7 +87,7 @@ def _collector(parts: _Parts, service: QuoteService, presence: Presence) -> Coll
     """Contends for the collector lease; while it leads, its service's live data goes on the live stream."""
     settings, collector = parts.settings, None
     publisher = LivePublisher(parts.writer, parts.codec, stream=parts.keys.live, process=parts.process,
-                              publishing=lambda: collector is not None and collector.leading)
+                              publishing=lambda: collector is not None and collector.leading and presence.others_alive)
     service.add_listener(publisher)
     lease = RedisLease(parts.streams.redis, parts.keys.lease, parts.process, ttl_s=settings.collector_lease_s,
                        timeout_s=settings.redis_timeout_s)

@@ -5,6 +5,7 @@ holders are named `<process>/ws:<n>`), so a killed api worker's symbols do not s
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterable, Sequence
 
 import structlog
@@ -25,6 +26,8 @@ class Presence:
         self._process = process
         self._ttl_s = ttl_s
         self._task: asyncio.Task[None] | None = None
+        # Whether another process of the deployment is alive: while none is, nobody reads the live stream.
+        self.others_alive = True
 
     def _key(self, process: str) -> str:
         return f"{self._prefix}alive:{process}"
@@ -47,6 +50,8 @@ class Presence:
     async def _beat(self) -> None:
         try:
             await self._streams.put(self._key(self._process), b"1", ttl_s=self._ttl_s)
+            alive = await self._streams.join(f"{self._prefix}alive", self._process, now=time.time(), ttl_s=self._ttl_s)
+            self.others_alive = alive > 1
             for key in self._own_keys:
                 await self._streams.expire(key, ttl_s=self._ttl_s * 3)
         except (RedisError, OSError, TimeoutError) as error:

@@ -73,6 +73,18 @@ class RedisStreams:
         async with asyncio.timeout(self._timeout_s):
             await self.redis.delete(key)
 
+    async def join(self, members: str, member: str, *, now: float, ttl_s: float) -> int:
+        """Record `member` in the sorted set `members` until `now + ttl_s`, drop those whose time has passed,
+        and count the rest (one round trip)."""
+        async with asyncio.timeout(self._timeout_s):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zadd(members, {member: now + ttl_s})
+                pipe.zremrangebyscore(members, "-inf", now)
+                pipe.zcard(members)
+                pipe.pexpire(members, max(1, int(ttl_s * 3000)))
+                answers: Any = await pipe.execute()
+        return int(answers[2])
+
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         async with asyncio.timeout(self._timeout_s):
             values: Any = await self.redis.mget(keys)

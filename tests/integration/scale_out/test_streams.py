@@ -6,7 +6,7 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from tests.integration.scale_out.conftest import streams_on
+from tests.integration.scale_out.conftest import streams_on, until
 
 pytestmark = pytest.mark.integration
 
@@ -56,3 +56,23 @@ async def test_a_process_is_present_while_it_beats_and_its_own_keys_expire_after
     finally:
         await streams.close()
         await admin.aclose()
+
+
+async def test_a_process_knows_whether_another_is_alive_to_read_its_live_stream(own_redis):
+    from src.app.scale_out.presence import Presence
+
+    streams = streams_on(own_redis.url)
+    first = Presence(streams, prefix="q:", process="one", ttl_s=0.6)
+    second = Presence(streams, prefix="q:", process="two", ttl_s=0.6)
+    try:
+        await first.start()
+        assert first.others_alive is False  # alone: the collector publishes no live entries
+        await second.start()
+        assert second.others_alive is True
+        await until(lambda: first.others_alive, 2.0)  # on its next beat
+        await second.stop()
+        await until(lambda: not first.others_alive, 3.0)  # the other's membership lapsed
+    finally:
+        await first.stop()
+        await streams.close()
+
