@@ -96,7 +96,7 @@ async def client_of(server) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_mongo_outage_fails_fast_with_503_and_recovers_without_a_restart(
-    e2e_settings, serve_app, private_mongo, tv_simulator
+    e2e_settings, private_mongo, serve_app, tv_simulator  # the app stops (its work drained) before the store
 ):
     settings = e2e_settings(mongodb_url=private_mongo.uri, mongodb_timeout_s=1.0, health_check_timeout_s=1.5)
     async with client_of(serve_app(create_app(settings))) as api:
@@ -105,6 +105,10 @@ async def test_mongo_outage_fails_fast_with_503_and_recovers_without_a_restart(
         warm = await api.get(OHLCV, params={"interval": "1m", "limit": 50})  # now cached in Redis
         assert warm.status_code == 200
 
+        async def checked() -> bool:  # the quality check each sync starts in the background is done
+            return (await api.get("/api/v1/quality/BINANCE/BTCUSDT", params={"interval": "1m"})).status_code == 200
+
+        await eventually(checked, within_s=10, what="the sync's quality check")
         await asyncio.to_thread(private_mongo.stop)
 
         health, took = await timed(api.get("/health"))
