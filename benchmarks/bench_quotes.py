@@ -15,7 +15,7 @@ import time
 
 import orjson
 import uvicorn
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 from simulators.tradingview import TradingViewSimulator
 from src.app.http import http_app
@@ -77,18 +77,23 @@ async def _measure(port: int, sim: TradingViewSimulator, probe: Probe) -> float:
         await ws.send(orjson.dumps({"action": "subscribe", "symbols": [BTC.ticker], "intervals": ["1m"]}).decode())
         assert orjson.loads(await ws.recv())["type"] == "subscribed"
 
-        async def receive() -> None:
-            async for message in ws:
-                frame = orjson.loads(message)
-                if frame["type"] == "quote":
-                    probe.received(frame["price"])
+        return await drive_through(ws, sim, probe, grace_s=2.0)
 
-        reader = asyncio.create_task(receive())
-        achieved = await drive(sim, probe, int(RATE * SECONDS))
-        deadline = time.perf_counter() + 2.0
-        while probe.sent and time.perf_counter() < deadline:  # noqa: ASYNC110 - the reader owns `sent`
-            await asyncio.sleep(0.01)
-        reader.cancel()
+
+async def drive_through(ws: ClientConnection, sim: TradingViewSimulator, probe: Probe, *, grace_s: float) -> float:
+    """`drive` with `ws`'s quote frames read into `probe`, and up to `grace_s` for the last ones to arrive."""
+    async def receive() -> None:
+        async for message in ws:
+            frame = orjson.loads(message)
+            if frame["type"] == "quote":
+                probe.received(frame["price"])
+
+    reader = asyncio.create_task(receive())
+    achieved = await drive(sim, probe, int(RATE * SECONDS))
+    deadline = time.perf_counter() + grace_s
+    while probe.sent and time.perf_counter() < deadline:  # noqa: ASYNC110 - the reader owns `sent`
+        await asyncio.sleep(0.01)
+    reader.cancel()
     return achieved
 
 

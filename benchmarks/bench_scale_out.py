@@ -28,7 +28,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
 from benchmarks._load import load
-from benchmarks.bench_quotes import BTC, RATE, SECONDS, WARMUP, Probe, drive
+from benchmarks.bench_quotes import BTC, WARMUP, Probe, drive_through
 from simulators.tradingview import TradingViewSimulator
 from src.app.scale_out.codec import message_codec
 from src.app.scale_out.events import EventBridge
@@ -88,19 +88,7 @@ async def _tick_to_client(worker: Member, sim: TradingViewSimulator) -> dict[str
     probe = Probe()
     async with connect(worker.ws_url) as ws:
         await _subscribe(ws)
-
-        async def receive() -> None:
-            async for message in ws:
-                frame = orjson.loads(message)
-                if frame["type"] == "quote":
-                    probe.received(frame["price"])
-
-        reader = asyncio.create_task(receive())
-        achieved = await drive(sim, probe, int(RATE * SECONDS))
-        deadline = time.perf_counter() + 3.0
-        while probe.sent and time.perf_counter() < deadline:  # noqa: ASYNC110 - the reader owns `sent`
-            await asyncio.sleep(0.01)
-        reader.cancel()
+        achieved = await drive_through(ws, sim, probe, grace_s=3.0)
     measured = sorted(probe.latencies[WARMUP:])
     return {"cross_worker_tick_to_client_p99_ms": _p99(measured),
             "cross_worker_tick_to_client_p50_ms": round(statistics.median(measured), 3),
